@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kport internals shared by the module's files.
+ *
+ * Locking overview (each file repeats the part it relies on):
+ *
+ *  kport_table_lock (mutex, port.c)
+ *      The name and inbox hash tables, the list of all ports, the port
+ *      count, each user's port count and each port's ->linked and
+ *      ->published.  Taken for create, open, unlink and when the last
+ *      reference to a port goes.  Outermost.
+ *
+ *  port->lock (spinlock, queue.c)
+ *      Everything that moves: the queue, the waiters, ->dead and the
+ *      counters.  Held only for list surgery, never across a copy to or
+ *      from userspace or an allocation.  Nests inside kport_table_lock
+ *      and outside the poll waitqueue's lock.
+ *
+ *  kport_users_lock (spinlock, limits.c)
+ *      The per-user accounting hash.  Innermost; nothing nests inside.
+ *
+ * Lifetime: a port is refcounted (->ref).  References are held by each
+ * handle (an open file) and by the name or inbox table while the port is
+ * linked there.  Deleting a port unlinks it and marks it dead; the memory
+ * goes with the last reference.
+ */
+#ifndef KPORT_INTERNAL_H
+#define KPORT_INTERNAL_H
+
+#include <linux/refcount.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
+#include <linux/ktime.h>
+#include <linux/kport.h>
+
+struct file;
+struct pid;
+struct seq_file;
+
+/* Same command as KPORT_IOC_x, whatever size the caller's struct has. */
+#define KPORT_CMD_IS(cmd, x)	(((cmd) & ~IOCSIZE_MASK) == ((x) & ~IOCSIZE_MASK))
+
+/* Hard ceiling for the max_msg_size parameter. */
+#define KPORT_MSG_SIZE_CEILING	(64U << 20)
+
+/**
+ * struct kport_user - what one user (effective uid) has charged
+ * @node:     in the users hash, under kport_users_lock.
+ * @uid:      the user.
+ * @ref:      held by handles and ports charging this user, and by queued
+ *            messages.
+ * @nr_ports: ports this user owns; under kport_table_lock.
+ * @bytes:    bytes of queued messages charged; lockless (cmpxchg).
+ */
+struct kport_user {
+	struct hlist_node node;
+	kuid_t uid;
+	refcount_t ref;
+	unsigned int nr_ports;
+	atomic_long_t bytes;
+};
+
+/**
+ * struct kport_kmsg - a message in the kernel
+ * @node:   in a priority list of its port, or on a private list.
+ * @user:   charged for @charge bytes; holds a reference.
+ * @sender: thread group of the sending process; holds a reference.
+ * @uid:    sender's effective uid when it sent.
+ * @len:    payload size.
+ * @prio:   priority.
+ * @data:   payload.
+ */
+struct kport_kmsg {
+	struct list_head node;
+	struct kport_user *user;
+	struct pid *sender;
+	kuid_t uid;
+	u32 len;
+	u32 prio;
+	u8 data[];
+};
+
+/* What a waiter was woken for; see struct kport_waiter. */
+enum kport_wait_state {
+	KPORT_WAIT_WAITING,	/* still on its list */
+	KPORT_WAIT_DONE,	/* send: message taken; recv: message handed over */
+	KPORT_WAIT_RETRY,	/* recv: look at the queue again */
+	KPORT_WAIT_DEAD,	/* the port was deleted */
+};
+
+/**
+ * struct kport_waiter - a task blocked in send or receive, on its stack
+ * @node:    in port->senders or port->receivers while WAITING.
+ * @task:    the sleeping task.
+ * @msg:     send: the message to deliver; recv: the message handed over.
+ * @from:    recv: accept only messages from this thread group (or NULL).
+ * @bufsize: recv: size of the receiver's buffer.
+ * @state:   enum kport_wait_state.
+ *
+ * Everything here is read and written under port->lock.  Whoever changes
+ * @state away from WAITING also removes the waiter from its list and wakes
+ * @task while still holding the lock, so the waiter (which re-takes the
+ * lock before looking) can never see a half-finished hand-over, and its
+ * stack frame cannot go away before the waker is done with it.
+ */
+struct kport_waiter {
+	struct list_head node;
+	struct task_struct *task;
+	struct kport_kmsg *msg;
+	struct pid *from;
+	u32 bufsize;
+	enum kport_wait_state state;
+};
+
+/**
+ * struct kport_port - a mailbox
+ * @ref:        see "Lifetime" above.
+ * @id:         unique, set when published.
+ * @name:       NUL-terminated; empty when anonymous.
+ * @hnode:      in the name or inbox hash while @linked.
+ * @all_node:   in the list of all ports while @published.
+ * @linked:     the name or inbox table holds a reference.
+ * @published:  counted in the limits and listed; under kport_table_lock.
+ * @inbox_pid:  for an inbox, the owning thread group.
+ * @owner_pid:  for a process-owned port, the creating thread group.
+ * @flags:      KPORT_CREATE_* less NONBLOCK.
+ * @mode:       permission bits.
+ * @uid:        owner (creator's euid).
+ * @gid:        group (creator's egid).
+ * @capacity:   0, n, or KPORT_CAPACITY_UNBOUNDED.
+ * @msg_size:   largest (or, fixed, exact) message size.
+ * @owner:      the user charged for this port's existence.
+ * @handles:    open handles.
+ * @lock:       protects the members below it.
+ * @dead:       deleted: no sends, no receives, no waits.
+ * @prio_map:   bit p set when @queue[p] is not empty.
+ * @queue:      queued messages, one FIFO list per priority.
+ * @nr_msgs:    messages in @queue.
+ * @bytes:      payload bytes in @queue.
+ * @senders:    blocked senders, FIFO.
+ * @receivers:  blocked receivers, FIFO.
+ * @nr_senders: length of @senders.
+ * @nr_receivers: length of @receivers.
+ * @sent:       messages accepted since creation.
+ * @received:   messages delivered since creation.
+ * @poll_wq:    pollers; woken after @lock is dropped.
+ */
+struct kport_port {
+	refcount_t ref;
+	u64 id;
+	char name[KPORT_NAME_MAX];
+	struct hlist_node hnode;
+	struct list_head all_node;
+	bool linked;
+	bool published;
+	struct pid *inbox_pid;
+	struct pid *owner_pid;
+
+	u64 flags;
+	umode_t mode;
+	kuid_t uid;
+	kgid_t gid;
+	u32 capacity;
+	u32 msg_size;
+	struct kport_user *owner;
+	atomic_t handles;
+
+	spinlock_t lock;	/* see the locking overview above */
+	bool dead;
+	unsigned long prio_map;
+	struct list_head queue[KPORT_PRIO_MAX];
+	u32 nr_msgs;
+	u64 bytes;
+	struct list_head senders;
+	struct list_head receivers;
+	u32 nr_senders;
+	u32 nr_receivers;
+	u64 sent;
+	u64 received;
+	wait_queue_head_t poll_wq;
+};
+
+/**
+ * struct kport_handle - what a port file descriptor refers to
+ * @port:    holds a reference.
+ * @user:    the opener's user, charged for messages sent through here.
+ * @rights:  KPORT_RIGHT_*.
+ * @creator: releasing this handle deletes a process-owned port.
+ */
+struct kport_handle {
+	struct kport_port *port;
+	struct kport_user *user;
+	u32 rights;
+	bool creator;
+};
+
+/* limits.c */
+extern unsigned int kport_max_ports;
+extern unsigned int kport_max_ports_per_user;
+extern unsigned int kport_max_msg_size;
+extern unsigned int kport_max_capacity;
+extern unsigned long kport_max_user_bytes;
+
+struct kport_user *kport_user_get(kuid_t uid);
+void kport_user_put(struct kport_user *user);
+int kport_user_charge(struct kport_user *user, size_t bytes);
+void kport_user_uncharge(struct kport_user *user, size_t bytes);
+
+/* port.c */
+int kport_port_create(const struct kport_create *args);
+int kport_port_open(const struct kport_open *args);
+int kport_port_unlink(const struct kport_unlink *args);
+void kport_port_put(struct kport_port *port);
+void kport_ports_destroy(void);
+void kport_ports_show(struct seq_file *m);
+int kport_copy_arg(void *karg, size_t ksize, size_t minsize, unsigned int cmd,
+		   void __user *uarg);
+extern const struct file_operations kport_port_fops;
+
+/* queue.c */
+void kport_queue_init(struct kport_port *port);
+struct kport_kmsg *kport_msg_alloc(struct kport_user *user, u32 len, u32 prio);
+void kport_msg_free(struct kport_kmsg *msg);
+int kport_queue_send(struct kport_port *port, struct kport_kmsg *msg,
+		     bool nonblock, const ktime_t *deadline);
+struct kport_kmsg *kport_queue_recv(struct kport_port *port, struct pid *from,
+				    u32 bufsize, bool nonblock,
+				    const ktime_t *deadline, u32 *needed);
+void kport_queue_putback(struct kport_port *port, struct kport_kmsg *msg);
+int kport_queue_kill(struct kport_port *port);
+void kport_queue_purge(struct kport_port *port);
+__poll_t kport_queue_poll_mask(struct kport_port *port);
+void kport_queue_stat(struct kport_port *port, struct kport_stat *st);
+
+/* procfs.c */
+int kport_procfs_init(void);
+void kport_procfs_exit(void);
+
+#endif /* KPORT_INTERNAL_H */

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kport: kernel mailbox IPC.  The /dev/kport misc device and its ioctls.
+ *
+ * /dev/kport is open to every user, as POSIX message queues are: access
+ * control is per port (port.c), consumption is bounded per user
+ * (limits.c).  The device file holds no state; every ioctl on it acts for
+ * the calling task, and the port handles it returns are independent files.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+
+#include "kport.h"
+
+/* Layouts are ABI: pin them, as userspace's copy of the header does. */
+static_assert(sizeof(struct kport_version) == KPORT_VERSION_SIZE_VER0);
+static_assert(sizeof(struct kport_create) == KPORT_CREATE_SIZE_VER0);
+static_assert(sizeof(struct kport_open) == KPORT_OPEN_SIZE_VER0);
+static_assert(sizeof(struct kport_unlink) == KPORT_UNLINK_SIZE_VER0);
+static_assert(sizeof(struct kport_msg) == KPORT_MSG_SIZE_VER0);
+static_assert(sizeof(struct kport_stat) == KPORT_STAT_SIZE_VER0);
+static_assert(KPORT_PRIO_MAX <= BITS_PER_LONG);
+
+#define KPORT_FEATURES	(KPORT_FEAT_RENDEZVOUS | KPORT_FEAT_UNBOUNDED | \
+			 KPORT_FEAT_PRIORITY | KPORT_FEAT_DEADLINE |	\
+			 KPORT_FEAT_PROCESS | KPORT_FEAT_INBOX |	\
+			 KPORT_FEAT_FROM_PID | KPORT_FEAT_FIXED)
+
+static long kport_ioctl_version(struct kport_version *v, void __user *uarg)
+{
+	if (v->flags || memchr_inv(v->__reserved, 0, sizeof(v->__reserved)))
+		return -EINVAL;
+	v->features = KPORT_FEATURES;
+	v->api_version = KPORT_API_VERSION;
+	v->name_max = KPORT_NAME_MAX;
+	v->max_msg_size = READ_ONCE(kport_max_msg_size);
+	v->max_capacity = READ_ONCE(kport_max_capacity);
+	if (copy_to_user(uarg, v, sizeof(*v)))
+		return -EFAULT;
+	return 0;
+}
+
+static long kport_dev_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	union {
+		struct kport_version version;
+		struct kport_create create;
+		struct kport_open open;
+		struct kport_unlink unlink;
+	} u;
+	int ret;
+
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_VERSION)) {
+		ret = kport_copy_arg(&u.version, sizeof(u.version),
+				     KPORT_VERSION_SIZE_VER0, cmd, uarg);
+		return ret ? ret : kport_ioctl_version(&u.version, uarg);
+	}
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_CREATE)) {
+		ret = kport_copy_arg(&u.create, sizeof(u.create),
+				     KPORT_CREATE_SIZE_VER0, cmd, uarg);
+		return ret ? ret : kport_port_create(&u.create);
+	}
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_OPEN)) {
+		ret = kport_copy_arg(&u.open, sizeof(u.open),
+				     KPORT_OPEN_SIZE_VER0, cmd, uarg);
+		return ret ? ret : kport_port_open(&u.open);
+	}
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_UNLINK)) {
+		ret = kport_copy_arg(&u.unlink, sizeof(u.unlink),
+				     KPORT_UNLINK_SIZE_VER0, cmd, uarg);
+		return ret ? ret : kport_port_unlink(&u.unlink);
+	}
+	return -ENOTTY;
+}
+
+static const struct file_operations kport_dev_fops = {
+	.owner		= THIS_MODULE,
+	.open		= nonseekable_open,
+	.unlocked_ioctl	= kport_dev_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice kport_miscdev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "kport",
+	.fops	= &kport_dev_fops,
+	.mode	= 0666,
+};
+
+static int __init kport_init(void)
+{
+	int ret;
+
+	ret = kport_procfs_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&kport_miscdev);
+	if (ret)
+		goto err_procfs;
+	return 0;
+
+err_procfs:
+	kport_procfs_exit();
+	return ret;
+}
+
+static void __exit kport_exit(void)
+{
+	misc_deregister(&kport_miscdev);
+	kport_procfs_exit();
+	kport_ports_destroy();
+}
+
+module_init(kport_init);
+module_exit(kport_exit);
+
+MODULE_DESCRIPTION("kport: kernel mailbox IPC");
+MODULE_AUTHOR("The kport developers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,866 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kport ports: creation, naming, permissions, deletion, and the file
+ * operations of a port handle.
+ *
+ * Locking: kport_table_lock (mutex) protects the name and inbox hashes,
+ * the list of all ports, the port count, users' port counts, and each
+ * port's ->linked and ->published.  It nests outside port->lock.  The
+ * last reference to a port is dropped under it (kport_port_put()) so that a port
+ * leaves the list of all ports in the same critical section in which its
+ * count reaches zero.
+ *
+ * Credentials: create, open and unlink are like open(2): they check the
+ * caller's current credentials.  Everything done later through a handle
+ * (send, receive, delete) uses the credentials the handle was opened with
+ * (file->f_cred), so a handle passed to another process keeps exactly the
+ * power it was opened with, no more, no less.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hashtable.h>
+#include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/stringhash.h>
+#include <linux/uaccess.h>
+#include <linux/user_namespace.h>
+
+#include "kport.h"
+
+static DEFINE_MUTEX(kport_table_lock);
+static DEFINE_HASHTABLE(kport_names, 8);
+static DEFINE_HASHTABLE(kport_inboxes, 6);
+static LIST_HEAD(kport_all_ports);
+static unsigned int kport_nr_ports;
+static u64 kport_next_id = 1;
+
+/*
+ * A name is 1..KPORT_NAME_MAX-1 printable ASCII characters other than '/'
+ * and space, NUL-terminated, with only zeroes after the NUL, so that the
+ * 64 bytes compare equal exactly when the names do and /proc/kport can
+ * print names without escaping.  Return: its length (0: anonymous), or
+ * -EINVAL.
+ */
+static int kport_name_check(const char *name)
+{
+	int len, i;
+
+	len = strnlen(name, KPORT_NAME_MAX);
+	if (len == KPORT_NAME_MAX)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		if (name[i] <= ' ' || name[i] > '~' || name[i] == '/')
+			return -EINVAL;
+	}
+	if (memchr_inv(name + len, 0, KPORT_NAME_MAX - len))
+		return -EINVAL;
+	return len;
+}
+
+static u32 kport_name_hash(const char *name)
+{
+	return full_name_hash(NULL, name, strlen(name));
+}
+
+static struct kport_port *kport_find_name_locked(const char *name)
+{
+	struct kport_port *port;
+
+	lockdep_assert_held(&kport_table_lock);
+	hash_for_each_possible(kport_names, port, hnode, kport_name_hash(name)) {
+		if (!strcmp(port->name, name))
+			return port;
+	}
+	return NULL;
+}
+
+static struct kport_port *kport_find_inbox_locked(struct pid *pid)
+{
+	struct kport_port *port;
+
+	lockdep_assert_held(&kport_table_lock);
+	hash_for_each_possible(kport_inboxes, port, hnode, hash_ptr(pid, 32)) {
+		if (port->inbox_pid == pid)
+			return port;
+	}
+	return NULL;
+}
+
+/*
+ * The thread group of process @nr in the caller's pid namespace, so that a
+ * thread id names its process.  Return: a reference, or NULL.
+ */
+static struct pid *kport_get_tgid(pid_t nr)
+{
+	struct task_struct *task;
+	struct pid *pid = NULL;
+
+	rcu_read_lock();
+	task = pid_task(find_vpid(nr), PIDTYPE_PID);
+	if (task)
+		pid = get_pid(task_tgid(task));
+	rcu_read_unlock();
+	return pid;
+}
+
+static void kport_port_free(struct kport_port *port)
+{
+	kport_queue_purge(port);
+	put_pid(port->inbox_pid);
+	put_pid(port->owner_pid);
+	kport_user_put(port->owner);
+	kfree(port);
+}
+
+/**
+ * kport_port_put() - drop a reference to a port
+ * @port: the port.
+ *
+ * The last reference is dropped under kport_table_lock so that the port
+ * leaves the list of all ports before anyone else can see a zero count.
+ *
+ * Context: process context; may take kport_table_lock.
+ */
+void kport_port_put(struct kport_port *port)
+{
+	if (refcount_dec_not_one(&port->ref))
+		return;
+	mutex_lock(&kport_table_lock);
+	if (!refcount_dec_and_test(&port->ref)) {
+		mutex_unlock(&kport_table_lock);
+		return;
+	}
+	if (port->published) {
+		list_del(&port->all_node);
+		kport_nr_ports--;
+		port->owner->nr_ports--;
+	}
+	mutex_unlock(&kport_table_lock);
+	kport_port_free(port);
+}
+
+/* Take @port out of its table; the table's reference becomes the caller's. */
+static bool kport_unlink_locked(struct kport_port *port)
+{
+	lockdep_assert_held(&kport_table_lock);
+	if (!port->linked)
+		return false;
+	hash_del(&port->hnode);
+	port->linked = false;
+	return true;
+}
+
+/*
+ * Delete @port: unlink its name at once (it may be reused), then let
+ * everyone waiting on it go.  Return: 0, or -EIDRM if already deleted.
+ */
+static int kport_port_delete(struct kport_port *port)
+{
+	bool had_table_ref;
+	int ret;
+
+	mutex_lock(&kport_table_lock);
+	had_table_ref = kport_unlink_locked(port);
+	mutex_unlock(&kport_table_lock);
+	ret = kport_queue_kill(port);
+	if (had_table_ref)
+		kport_port_put(port);
+	return ret;
+}
+
+/*
+ * The owner (effective uid) of the port, or CAP_IPC_OWNER, may delete it:
+ * checked with the credentials of @file when deleting through a handle,
+ * with the caller's when deleting by name (@file NULL).
+ */
+static bool kport_may_delete(struct kport_port *port, struct file *file)
+{
+	if (file)
+		return uid_eq(file->f_cred->euid, port->uid) ||
+		       file_ns_capable(file, &init_user_ns, CAP_IPC_OWNER);
+	return uid_eq(current_euid(), port->uid) || capable(CAP_IPC_OWNER);
+}
+
+/*
+ * Open-time check of @rights against the port's mode, with the caller's
+ * credentials: owner bits when its euid owns the port, group bits when it
+ * is in the port's group, other bits otherwise; read grants receive,
+ * write grants send.  CAP_IPC_OWNER overrides, as for SysV IPC.
+ */
+static int kport_may_open(struct kport_port *port, u32 rights)
+{
+	umode_t granted = port->mode;
+	umode_t need = 0;
+
+	if (rights & KPORT_RIGHT_SEND)
+		need |= 02;
+	if (rights & KPORT_RIGHT_RECV)
+		need |= 04;
+	if (!need)
+		return 0;
+	if (uid_eq(current_euid(), port->uid))
+		granted >>= 6;
+	else if (in_egroup_p(port->gid))
+		granted >>= 3;
+	if ((need & ~granted & 07) == 0 || capable(CAP_IPC_OWNER))
+		return 0;
+	return -EACCES;
+}
+
+/*
+ * Make the file for a new handle.  On success the handle owns the caller's
+ * reference to @port.
+ */
+static struct file *kport_handle_file(struct kport_port *port, u32 rights,
+				      bool creator, bool nonblock)
+{
+	struct kport_handle *h;
+	struct file *file;
+	int flags;
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	if (!h)
+		return ERR_PTR(-ENOMEM);
+	h->user = kport_user_get(current_euid());
+	if (!h->user) {
+		kfree(h);
+		return ERR_PTR(-ENOMEM);
+	}
+	h->port = port;
+	h->rights = rights;
+	h->creator = creator;
+
+	/* The file mode follows the rights, so read() and write() match. */
+	if (rights == KPORT_RIGHTS_ALL)
+		flags = O_RDWR;
+	else if (rights == KPORT_RIGHT_SEND)
+		flags = O_WRONLY;
+	else
+		flags = O_RDONLY;
+	if (nonblock)
+		flags |= O_NONBLOCK;
+	file = anon_inode_getfile("[kport]", &kport_port_fops, h, flags);
+	if (IS_ERR(file)) {
+		kport_user_put(h->user);
+		kfree(h);
+		return file;
+	}
+	atomic_inc(&port->handles);
+	return file;
+}
+
+/* Install a handle file for @port into a new fd; consumes the reference. */
+static int kport_install_handle(struct kport_port *port, u32 rights,
+				bool creator, bool nonblock)
+{
+	struct file *file;
+	int fd;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		goto err_put;
+	file = kport_handle_file(port, rights, creator, nonblock);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		fd = PTR_ERR(file);
+		goto err_put;
+	}
+	fd_install(fd, file);
+	return fd;
+
+err_put:
+	if (creator)
+		kport_port_delete(port);
+	kport_port_put(port);
+	return fd;
+}
+
+/*
+ * Make the port visible: count it against the limits, give it an id, and
+ * link its name or inbox.  Takes a reference for the table.
+ */
+static int kport_publish(struct kport_port *port)
+{
+	struct kport_port *other;
+	int ret = -ENOSPC;
+
+	mutex_lock(&kport_table_lock);
+	if (kport_nr_ports >= READ_ONCE(kport_max_ports) ||
+	    port->owner->nr_ports >= READ_ONCE(kport_max_ports_per_user))
+		goto out_unlock;
+	ret = -EEXIST;
+	if (port->inbox_pid) {
+		other = kport_find_inbox_locked(port->inbox_pid);
+		if (other)
+			goto out_unlock;
+		hash_add(kport_inboxes, &port->hnode,
+			 hash_ptr(port->inbox_pid, 32));
+		port->linked = true;
+	} else if (port->name[0]) {
+		other = kport_find_name_locked(port->name);
+		if (other)
+			goto out_unlock;
+		hash_add(kport_names, &port->hnode,
+			 kport_name_hash(port->name));
+		port->linked = true;
+	}
+	if (port->linked)
+		refcount_inc(&port->ref);
+	port->id = kport_next_id++;
+	port->published = true;
+	list_add_tail(&port->all_node, &kport_all_ports);
+	kport_nr_ports++;
+	port->owner->nr_ports++;
+	ret = 0;
+out_unlock:
+	mutex_unlock(&kport_table_lock);
+	return ret;
+}
+
+static int kport_create_check(const struct kport_create *args)
+{
+	u64 flags = args->flags;
+	int name_len;
+
+	if (flags & ~KPORT_CREATE_FLAGS)
+		return -EINVAL;
+	if (memchr_inv(args->__reserved, 0, sizeof(args->__reserved)))
+		return -EINVAL;
+	if (args->pool_size)
+		return -EINVAL;
+	if (args->mode & ~0777)
+		return -EINVAL;
+	if (!args->rights || args->rights & ~KPORT_RIGHTS_ALL)
+		return -EINVAL;
+	if (!args->msg_size || args->msg_size > READ_ONCE(kport_max_msg_size))
+		return -EINVAL;
+	if (args->capacity != KPORT_CAPACITY_UNBOUNDED &&
+	    args->capacity > READ_ONCE(kport_max_capacity))
+		return -EINVAL;
+	name_len = kport_name_check(args->name);
+	if (name_len < 0)
+		return name_len;
+	if ((flags & KPORT_CREATE_INBOX) && name_len)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * kport_port_create() - KPORT_IOC_CREATE
+ * @args: the request, copied from userspace.
+ *
+ * Everything that can fail is done before the port is published, except
+ * publishing itself and making the fd, which unwind by deleting it.
+ *
+ * Context: process context.
+ * Return: the new fd, or -errno.
+ */
+int kport_port_create(const struct kport_create *args)
+{
+	bool process_owned;
+	struct kport_port *port;
+	int ret;
+
+	ret = kport_create_check(args);
+	if (ret)
+		return ret;
+	process_owned = args->flags & (KPORT_CREATE_PROCESS | KPORT_CREATE_INBOX);
+
+	port = kzalloc(sizeof(*port), GFP_KERNEL_ACCOUNT);
+	if (!port)
+		return -ENOMEM;
+	port->owner = kport_user_get(current_euid());
+	if (!port->owner) {
+		kfree(port);
+		return -ENOMEM;
+	}
+	refcount_set(&port->ref, 1);
+	INIT_LIST_HEAD(&port->all_node);
+	kport_queue_init(port);
+	memcpy(port->name, args->name, KPORT_NAME_MAX);
+	port->flags = args->flags & ~KPORT_CREATE_NONBLOCK;
+	if (args->flags & KPORT_CREATE_INBOX)
+		port->flags |= KPORT_CREATE_PROCESS;
+	port->mode = args->mode;
+	port->uid = current_euid();
+	port->gid = current_egid();
+	port->capacity = args->capacity;
+	port->msg_size = args->msg_size;
+	if (process_owned)
+		port->owner_pid = get_pid(task_tgid(current));
+	if (args->flags & KPORT_CREATE_INBOX)
+		port->inbox_pid = get_pid(task_tgid(current));
+
+	ret = kport_publish(port);
+	if (ret) {
+		kport_port_put(port);
+		return ret;
+	}
+	return kport_install_handle(port, args->rights, process_owned,
+				    args->flags & KPORT_CREATE_NONBLOCK);
+}
+
+/**
+ * kport_port_open() - KPORT_IOC_OPEN
+ * @args: the request, copied from userspace.
+ *
+ * Context: process context.
+ * Return: the new fd, or -errno.
+ */
+int kport_port_open(const struct kport_open *args)
+{
+	bool inbox = args->flags & KPORT_OPEN_INBOX;
+	struct kport_port *port;
+	struct pid *pid = NULL;
+	int name_len, ret;
+
+	if (args->flags & ~KPORT_OPEN_FLAGS)
+		return -EINVAL;
+	if (memchr_inv(args->__reserved, 0, sizeof(args->__reserved)))
+		return -EINVAL;
+	if (args->rights & ~KPORT_RIGHTS_ALL)
+		return -EINVAL;
+	name_len = kport_name_check(args->name);
+	if (name_len < 0)
+		return name_len;
+	if (inbox ? name_len || args->pid <= 0 : !name_len || args->pid)
+		return -EINVAL;
+
+	if (inbox) {
+		pid = kport_get_tgid(args->pid);
+		if (!pid)
+			return -ESRCH;
+	}
+	mutex_lock(&kport_table_lock);
+	port = inbox ? kport_find_inbox_locked(pid) :
+		       kport_find_name_locked(args->name);
+	if (port)
+		refcount_inc(&port->ref);
+	mutex_unlock(&kport_table_lock);
+	put_pid(pid);
+	if (!port)
+		return -ENOENT;
+
+	ret = kport_may_open(port, args->rights);
+	if (ret) {
+		kport_port_put(port);
+		return ret;
+	}
+	return kport_install_handle(port, args->rights, false,
+				    args->flags & KPORT_OPEN_NONBLOCK);
+}
+
+/**
+ * kport_port_unlink() - KPORT_IOC_UNLINK: delete a port by name
+ * @args: the request, copied from userspace.
+ *
+ * Context: process context.
+ * Return: 0, -ENOENT or -EPERM.
+ */
+int kport_port_unlink(const struct kport_unlink *args)
+{
+	struct kport_port *port;
+	int name_len;
+
+	if (args->flags || memchr_inv(args->__reserved, 0,
+				      sizeof(args->__reserved)))
+		return -EINVAL;
+	name_len = kport_name_check(args->name);
+	if (name_len <= 0)
+		return -EINVAL;
+
+	mutex_lock(&kport_table_lock);
+	port = kport_find_name_locked(args->name);
+	if (!port) {
+		mutex_unlock(&kport_table_lock);
+		return -ENOENT;
+	}
+	if (!kport_may_delete(port, NULL)) {
+		mutex_unlock(&kport_table_lock);
+		return -EPERM;
+	}
+	kport_unlink_locked(port);
+	mutex_unlock(&kport_table_lock);
+
+	kport_queue_kill(port);
+	kport_port_put(port);
+	return 0;
+}
+
+/**
+ * kport_ports_destroy() - delete every port at module exit
+ *
+ * No handle can be open (each pins the module), so only linked ports
+ * remain, held by their table reference alone.
+ *
+ * Context: process context.
+ */
+void kport_ports_destroy(void)
+{
+	struct kport_port *port;
+
+	for (;;) {
+		mutex_lock(&kport_table_lock);
+		port = list_first_entry_or_null(&kport_all_ports,
+						struct kport_port, all_node);
+		if (port && !kport_unlink_locked(port))
+			port = NULL;
+		mutex_unlock(&kport_table_lock);
+		if (!port)
+			break;
+		kport_queue_kill(port);
+		kport_port_put(port);
+	}
+	WARN_ON_ONCE(!list_empty(&kport_all_ports));
+}
+
+static const char *kport_capacity_str(u32 capacity, char *buf, size_t size)
+{
+	if (capacity == KPORT_CAPACITY_UNBOUNDED)
+		return "unbounded";
+	snprintf(buf, size, "%u", capacity);
+	return buf;
+}
+
+/**
+ * kport_ports_show() - the body of /proc/kport
+ * @m: the seq_file.
+ *
+ * Context: process context; takes kport_table_lock.
+ */
+void kport_ports_show(struct seq_file *m)
+{
+	struct user_namespace *ns = seq_user_ns(m);
+	struct kport_port *port;
+	struct kport_stat st;
+	char cap[16];
+
+	seq_puts(m, "id\tname\tflags\tmode\tuid\tgid\tcapacity\tmsg_size\tmsgs\tbytes\tsenders\treceivers\thandles\n");
+	mutex_lock(&kport_table_lock);
+	list_for_each_entry(port, &kport_all_ports, all_node) {
+		memset(&st, 0, sizeof(st));
+		kport_queue_stat(port, &st);
+		seq_printf(m, "%llu\t%s\t%s%s%s%s\t%04o\t%u\t%u\t%s\t%u\t%u\t%llu\t%u\t%u\t%d\n",
+			   port->id, port->name[0] ? port->name : "-",
+			   port->flags & KPORT_CREATE_FIXED ? "F" : "-",
+			   port->flags & KPORT_CREATE_PROCESS ? "P" : "-",
+			   port->flags & KPORT_CREATE_INBOX ? "I" : "-",
+			   st.status & KPORT_STATUS_DEAD ? "D" : "-",
+			   port->mode, from_kuid_munged(ns, port->uid),
+			   from_kgid_munged(ns, port->gid),
+			   kport_capacity_str(port->capacity, cap, sizeof(cap)),
+			   port->msg_size, st.nr_msgs, st.bytes,
+			   st.send_waiters, st.recv_waiters,
+			   atomic_read(&port->handles));
+	}
+	mutex_unlock(&kport_table_lock);
+}
+
+/* ---- the handle ----------------------------------------------------------- */
+
+static bool kport_nonblock(struct file *file, u64 flags)
+{
+	return (flags & KPORT_MSG_NONBLOCK) || (file->f_flags & O_NONBLOCK);
+}
+
+/* Turn a deadline in ns into a ktime; absurdly late means never. */
+static const ktime_t *kport_deadline(const struct kport_msg *m, ktime_t *kt)
+{
+	if (!(m->flags & KPORT_MSG_DEADLINE))
+		return NULL;
+	*kt = m->deadline_ns > KTIME_MAX ? KTIME_MAX : (ktime_t)m->deadline_ns;
+	return kt;
+}
+
+static int kport_msg_check_common(const struct kport_msg *m, u64 allowed)
+{
+	if (m->flags & ~allowed)
+		return -EINVAL;
+	if (memchr_inv(m->__reserved, 0, sizeof(m->__reserved)))
+		return -EINVAL;
+	if (!(m->flags & KPORT_MSG_DEADLINE) && m->deadline_ns)
+		return -EINVAL;
+	return 0;
+}
+
+static int kport_do_send(struct file *file, const void __user *buf, u32 len,
+			 u32 prio, bool nonblock, const ktime_t *deadline)
+{
+	struct kport_handle *h = file->private_data;
+	struct kport_port *port = h->port;
+	struct kport_kmsg *msg;
+	int ret;
+
+	if (!(h->rights & KPORT_RIGHT_SEND))
+		return -EBADF;
+	if (len > port->msg_size ||
+	    ((port->flags & KPORT_CREATE_FIXED) && len != port->msg_size))
+		return -EMSGSIZE;
+
+	msg = kport_msg_alloc(h->user, len, prio);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	if (copy_from_user(msg->data, buf, len)) {
+		ret = -EFAULT;
+		goto err_free;
+	}
+	ret = kport_queue_send(port, msg, nonblock, deadline);
+	if (ret)
+		goto err_free;
+	return 0;
+
+err_free:
+	kport_msg_free(msg);
+	return ret;
+}
+
+static long kport_ioctl_send(struct file *file, const struct kport_msg *m)
+{
+	struct kport_handle *h = file->private_data;
+	ktime_t kt;
+	int ret;
+
+	if (!(h->rights & KPORT_RIGHT_SEND))
+		return -EBADF;
+	ret = kport_msg_check_common(m, KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE);
+	if (ret)
+		return ret;
+	if (m->pid || m->uid || m->priority >= KPORT_PRIO_MAX)
+		return -EINVAL;
+	return kport_do_send(file, u64_to_user_ptr(m->buf), m->len, m->priority,
+			     kport_nonblock(file, m->flags),
+			     kport_deadline(m, &kt));
+}
+
+static long kport_ioctl_recv(struct file *file, struct kport_msg *m,
+			     void __user *uarg)
+{
+	struct kport_handle *h = file->private_data;
+	struct kport_port *port = h->port;
+	struct kport_kmsg *msg;
+	struct pid *from = NULL;
+	u32 needed = 0;
+	ktime_t kt;
+	int ret;
+
+	if (!(h->rights & KPORT_RIGHT_RECV))
+		return -EBADF;
+	ret = kport_msg_check_common(m, KPORT_MSG_FLAGS);
+	if (ret)
+		return ret;
+	if (m->flags & KPORT_MSG_FROM_PID) {
+		if (m->pid <= 0)
+			return -EINVAL;
+		from = kport_get_tgid(m->pid);
+		if (!from)
+			return -ESRCH;
+	}
+
+	msg = kport_queue_recv(port, from, m->len, kport_nonblock(file, m->flags),
+			       kport_deadline(m, &kt), &needed);
+	put_pid(from);
+	if (IS_ERR(msg)) {
+		ret = PTR_ERR(msg);
+		if (ret == -EMSGSIZE) {
+			m->len = needed;
+			if (copy_to_user(uarg, m, sizeof(*m)))
+				ret = -EFAULT;
+		}
+		return ret;
+	}
+
+	m->len = msg->len;
+	m->priority = msg->prio;
+	m->pid = pid_vnr(msg->sender);
+	m->uid = from_kuid_munged(current_user_ns(), msg->uid);
+	if (copy_to_user(u64_to_user_ptr(m->buf), msg->data, msg->len) ||
+	    copy_to_user(uarg, m, sizeof(*m))) {
+		kport_queue_putback(port, msg);
+		return -EFAULT;
+	}
+	kport_msg_free(msg);
+	return 0;
+}
+
+static long kport_ioctl_stat(struct file *file, struct kport_stat *st,
+			     void __user *uarg)
+{
+	struct kport_handle *h = file->private_data;
+	struct kport_port *port = h->port;
+
+	if (st->flags || memchr_inv(st->__reserved, 0, sizeof(st->__reserved)))
+		return -EINVAL;
+	/* Everything else is output only. */
+	memset(st, 0, sizeof(*st));
+	st->id = port->id;
+	memcpy(st->name, port->name, KPORT_NAME_MAX);
+	st->port_flags = port->flags;
+	st->mode = port->mode;
+	st->uid = from_kuid_munged(current_user_ns(), port->uid);
+	st->gid = from_kgid_munged(current_user_ns(), port->gid);
+	st->capacity = port->capacity;
+	st->msg_size = port->msg_size;
+	st->rights = h->rights;
+	st->owner_pid = port->owner_pid ? pid_vnr(port->owner_pid) : 0;
+	st->handles = atomic_read(&port->handles);
+	kport_queue_stat(port, st);
+	if (copy_to_user(uarg, st, sizeof(*st)))
+		return -EFAULT;
+	return 0;
+}
+
+static long kport_ioctl_delete(struct file *file, unsigned long arg)
+{
+	struct kport_handle *h = file->private_data;
+
+	if (arg)
+		return -EINVAL;
+	if (!kport_may_delete(h->port, file))
+		return -EPERM;
+	return kport_port_delete(h->port);
+}
+
+/**
+ * kport_copy_arg() - copy an ioctl's struct in, however large it is
+ * @karg:    kernel copy.
+ * @ksize:   its size.
+ * @minsize: the first published size (KPORT_*_SIZE_VER0).
+ * @cmd:     the command, which encodes the caller's size.
+ * @uarg:    user pointer.
+ *
+ * Context: process context.
+ * Return: 0, -EINVAL (too small), -E2BIG (larger than a page, or a
+ * non-zero tail the module does not know), -EFAULT.
+ */
+int kport_copy_arg(void *karg, size_t ksize, size_t minsize, unsigned int cmd,
+		   void __user *uarg)
+{
+	size_t usize = _IOC_SIZE(cmd);
+
+	if (usize < minsize)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(karg, ksize, uarg, usize);
+}
+
+static long kport_port_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	union {
+		struct kport_msg msg;
+		struct kport_stat stat;
+	} u;
+	int ret;
+
+	if (_IOC_TYPE(cmd) != KPORT_IOC_MAGIC)
+		return -ENOTTY;
+	if (cmd == KPORT_IOC_DELETE)
+		return kport_ioctl_delete(file, arg);
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_SEND)) {
+		ret = kport_copy_arg(&u.msg, sizeof(u.msg), KPORT_MSG_SIZE_VER0,
+				     cmd, uarg);
+		return ret ? ret : kport_ioctl_send(file, &u.msg);
+	}
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_RECV)) {
+		ret = kport_copy_arg(&u.msg, sizeof(u.msg), KPORT_MSG_SIZE_VER0,
+				     cmd, uarg);
+		return ret ? ret : kport_ioctl_recv(file, &u.msg, uarg);
+	}
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_STAT)) {
+		ret = kport_copy_arg(&u.stat, sizeof(u.stat),
+				     KPORT_STAT_SIZE_VER0, cmd, uarg);
+		return ret ? ret : kport_ioctl_stat(file, &u.stat, uarg);
+	}
+	return -ENOTTY;
+}
+
+static ssize_t kport_port_write(struct file *file, const char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	int ret;
+
+	if (count > U32_MAX)
+		return -EMSGSIZE;
+	ret = kport_do_send(file, buf, count, 0, file->f_flags & O_NONBLOCK,
+			    NULL);
+	return ret ? ret : count;
+}
+
+static ssize_t kport_port_read(struct file *file, char __user *buf,
+			       size_t count, loff_t *ppos)
+{
+	struct kport_handle *h = file->private_data;
+	struct kport_kmsg *msg;
+	u32 needed, len;
+
+	if (!(h->rights & KPORT_RIGHT_RECV))
+		return -EBADF;
+	msg = kport_queue_recv(h->port, NULL, min_t(size_t, count, U32_MAX),
+			       file->f_flags & O_NONBLOCK, NULL, &needed);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	len = msg->len;
+	if (copy_to_user(buf, msg->data, len)) {
+		kport_queue_putback(h->port, msg);
+		return -EFAULT;
+	}
+	kport_msg_free(msg);
+	return len;
+}
+
+static __poll_t kport_port_poll(struct file *file, poll_table *wait)
+{
+	struct kport_handle *h = file->private_data;
+
+	/* Added to the waitqueue before looking: see kport_wake_pollers(). */
+	poll_wait(file, &h->port->poll_wq, wait);
+	return kport_queue_poll_mask(h->port);
+}
+
+static int kport_handle_release(struct inode *inode, struct file *file)
+{
+	struct kport_handle *h = file->private_data;
+	struct kport_port *port = h->port;
+
+	if (h->creator)
+		kport_port_delete(port);
+	atomic_dec(&port->handles);
+	kport_user_put(h->user);
+	kfree(h);
+	kport_port_put(port);
+	return 0;
+}
+
+static void kport_port_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct kport_handle *h = file->private_data;
+
+	seq_printf(m, "kport-id:\t%llu\n", h->port->id);
+	seq_printf(m, "kport-name:\t%s\n", h->port->name);
+	seq_printf(m, "kport-rights:\t%s%s\n",
+		   h->rights & KPORT_RIGHT_SEND ? "send" : "",
+		   h->rights & KPORT_RIGHT_RECV ?
+		   (h->rights & KPORT_RIGHT_SEND ? ",recv" : "recv") : "");
+	seq_printf(m, "kport-creator:\t%d\n", h->creator);
+}
+
+const struct file_operations kport_port_fops = {
+	.owner		= THIS_MODULE,
+	.release	= kport_handle_release,
+	.read		= kport_port_read,
+	.write		= kport_port_write,
+	.poll		= kport_port_poll,
+	.unlocked_ioctl	= kport_port_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.show_fdinfo	= kport_port_show_fdinfo,
+	.llseek		= noop_llseek,
+};

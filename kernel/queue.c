@@ -1,0 +1,619 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kport message queue: sending, receiving, waiting and deletion.
+ *
+ * Locking: port->lock (a spinlock) protects the queue, both waiter lists,
+ * ->dead and the counters.  It is held only for list surgery: payloads
+ * are copied from userspace before a send takes it and to userspace after
+ * a receive drops it, and messages are allocated and freed outside it.
+ * The poll waitqueue is woken after port->lock is dropped.
+ *
+ * How a message travels (in this order of preference):
+ *  1. hand-off: a sender that finds a receiver waiting for a message like
+ *     its own gives the message straight to it (struct kport_waiter) and
+ *     wakes it; the message never enters the queue;
+ *  2. queue: otherwise it is queued if the port has room;
+ *  3. wait: otherwise the sender waits on port->senders with its message.
+ *     A receiver that frees a slot moves the first waiting sender's message
+ *     into the queue and completes that send; on a rendezvous port (no
+ *     room ever) a receiver takes the message from the waiting sender.
+ * A waiter is completed by whoever changes its state, under port->lock, so
+ * every message is delivered exactly once and waiters are served in the
+ * order they arrived, one each (no thundering herd).
+ */
+#include <linux/hrtimer.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/pid.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "kport.h"
+
+void kport_queue_init(struct kport_port *port)
+{
+	int i;
+
+	spin_lock_init(&port->lock);
+	for (i = 0; i < KPORT_PRIO_MAX; i++)
+		INIT_LIST_HEAD(&port->queue[i]);
+	INIT_LIST_HEAD(&port->senders);
+	INIT_LIST_HEAD(&port->receivers);
+	init_waitqueue_head(&port->poll_wq);
+}
+
+static size_t kport_msg_charge(u32 len)
+{
+	return struct_size((struct kport_kmsg *)NULL, data, len);
+}
+
+/**
+ * kport_msg_alloc() - allocate a message and charge it to a user
+ * @user: who pays for it while it is queued.
+ * @len:  payload size (already checked against the port's msg_size).
+ * @prio: priority.
+ *
+ * The sender's thread group and effective uid are recorded.  The payload
+ * is left for the caller to fill.
+ *
+ * Context: process context, may sleep.
+ * Return: the message, or ERR_PTR(-ENOBUFS) over the user's quota,
+ * ERR_PTR(-ENOMEM).
+ */
+struct kport_kmsg *kport_msg_alloc(struct kport_user *user, u32 len, u32 prio)
+{
+	size_t size = kport_msg_charge(len);
+	struct kport_kmsg *msg;
+	int ret;
+
+	ret = kport_user_charge(user, size);
+	if (ret)
+		return ERR_PTR(ret);
+	/* Also charged to the sender's memory cgroup. */
+	msg = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!msg) {
+		kport_user_uncharge(user, size);
+		return ERR_PTR(-ENOMEM);
+	}
+	msg->user = user;
+	refcount_inc(&user->ref);
+	msg->sender = get_pid(task_tgid(current));
+	msg->uid = current_euid();
+	msg->len = len;
+	msg->prio = prio;
+	return msg;
+}
+
+/**
+ * kport_msg_free() - free a message and release its charge
+ * @msg: a message on no list.
+ *
+ * Context: process context.
+ */
+void kport_msg_free(struct kport_kmsg *msg)
+{
+	struct kport_user *user = msg->user;
+
+	kport_user_uncharge(user, kport_msg_charge(msg->len));
+	kport_user_put(user);
+	put_pid(msg->sender);
+	kvfree(msg);
+}
+
+static bool kport_has_room_locked(struct kport_port *port)
+{
+	lockdep_assert_held(&port->lock);
+	if (port->capacity == KPORT_CAPACITY_UNBOUNDED)
+		return true;
+	return port->nr_msgs < port->capacity;
+}
+
+/* @head: put back at the head of its priority (a receive that faulted). */
+static void kport_enqueue_locked(struct kport_port *port,
+				 struct kport_kmsg *msg, bool head)
+{
+	lockdep_assert_held(&port->lock);
+	if (head)
+		list_add(&msg->node, &port->queue[msg->prio]);
+	else
+		list_add_tail(&msg->node, &port->queue[msg->prio]);
+	__set_bit(msg->prio, &port->prio_map);
+	port->nr_msgs++;
+	port->bytes += msg->len;
+}
+
+static void kport_dequeue_locked(struct kport_port *port,
+				 struct kport_kmsg *msg)
+{
+	lockdep_assert_held(&port->lock);
+	list_del(&msg->node);
+	if (list_empty(&port->queue[msg->prio]))
+		__clear_bit(msg->prio, &port->prio_map);
+	port->nr_msgs--;
+	port->bytes -= msg->len;
+}
+
+/* Complete a waiter; see struct kport_waiter for why all this is locked. */
+static void kport_waiter_wake_locked(struct kport_port *port,
+				     struct kport_waiter *w,
+				     enum kport_wait_state state)
+{
+	lockdep_assert_held(&port->lock);
+	list_del_init(&w->node);
+	w->state = state;
+	wake_up_process(w->task);
+}
+
+static bool kport_accepts(const struct kport_waiter *rw,
+			  const struct kport_kmsg *msg)
+{
+	return !rw->from || rw->from == msg->sender;
+}
+
+/*
+ * Give @msg to the first waiting receiver that accepts it and whose
+ * buffer is large enough.  Receivers ahead of it that accept the message
+ * but are too small are woken to look again: they report -EMSGSIZE if the
+ * message ends up queued.  Return: whether @msg was handed over.
+ */
+static bool kport_handoff_locked(struct kport_port *port,
+				 struct kport_kmsg *msg)
+{
+	struct kport_waiter *rw, *tmp;
+
+	lockdep_assert_held(&port->lock);
+	list_for_each_entry_safe(rw, tmp, &port->receivers, node) {
+		if (!kport_accepts(rw, msg))
+			continue;
+		port->nr_receivers--;
+		if (msg->len <= rw->bufsize) {
+			rw->msg = msg;
+			kport_waiter_wake_locked(port, rw, KPORT_WAIT_DONE);
+			return true;
+		}
+		kport_waiter_wake_locked(port, rw, KPORT_WAIT_RETRY);
+	}
+	return false;
+}
+
+/*
+ * Pollers: kport_poll() adds itself to poll_wq before it takes port->lock
+ * to read the state; a state change is made under port->lock and followed
+ * by this check, whose barrier (in wq_has_sleeper()) pairs with the one in
+ * the poller's add_wait_queue().  Either the poller sees the new state or
+ * we see the poller.  Callable with port->lock held: the poll waitqueue's
+ * lock nests inside it, and nothing takes port->lock under that one.
+ */
+static void kport_wake_pollers(struct kport_port *port, __poll_t events)
+{
+	if (wq_has_sleeper(&port->poll_wq))
+		wake_up_poll(&port->poll_wq, events);
+}
+
+#define KPORT_POLL_IN	(EPOLLIN | EPOLLRDNORM)
+#define KPORT_POLL_OUT	(EPOLLOUT | EPOLLWRNORM)
+
+/*
+ * Sleep until the waiter is completed, a signal arrives, or the deadline
+ * passes.  Called and returns with port->lock held; the waiter is on its
+ * list.  The state is checked under the lock before each sleep, and a
+ * waker changes it under the lock before calling wake_up_process(), so a
+ * completion between the check and schedule() only makes schedule()
+ * return at once.  Return: 0 when completed (@w->state says how),
+ * otherwise -ERESTARTSYS or -ETIMEDOUT with @w still on its list.
+ * Completion wins over a signal or timeout that raced with it: what was
+ * done is reported.
+ */
+static int kport_wait_locked(struct kport_port *port, struct kport_waiter *w,
+			     const ktime_t *deadline)
+	__must_hold(&port->lock)
+{
+	ktime_t expires;
+
+	for (;;) {
+		if (w->state != KPORT_WAIT_WAITING)
+			return 0;
+		if (signal_pending(current))
+			return -ERESTARTSYS;
+		if (deadline && !ktime_before(ktime_get(), *deadline))
+			return -ETIMEDOUT;
+		set_current_state(TASK_INTERRUPTIBLE);
+		spin_unlock(&port->lock);
+		if (deadline) {
+			expires = *deadline;
+			schedule_hrtimeout_range(&expires, 0, HRTIMER_MODE_ABS);
+		} else {
+			schedule();
+		}
+		spin_lock(&port->lock);
+	}
+}
+
+static bool kport_deadline_passed(const ktime_t *deadline)
+{
+	return deadline && !ktime_before(ktime_get(), *deadline);
+}
+
+/**
+ * kport_queue_send() - deliver a message to a port
+ * @port:     the port.
+ * @msg:      a message from kport_msg_alloc(), payload filled.
+ * @nonblock: fail with -EAGAIN rather than wait.
+ * @deadline: absolute CLOCK_MONOTONIC time to give up at, or NULL.
+ *
+ * On success the port owns @msg; on failure the caller still does.
+ *
+ * Context: process context, may sleep; takes port->lock.
+ * Return: 0, -EIDRM (deleted), -EAGAIN, -ETIMEDOUT or -ERESTARTSYS.
+ */
+int kport_queue_send(struct kport_port *port, struct kport_kmsg *msg,
+		     bool nonblock, const ktime_t *deadline)
+{
+	struct kport_waiter w;
+	__poll_t wake = 0;
+	int ret = 0;
+
+	spin_lock(&port->lock);
+	if (port->dead) {
+		ret = -EIDRM;
+		goto out_unlock;
+	}
+	if (kport_handoff_locked(port, msg))
+		goto out_sent;
+	if (kport_has_room_locked(port)) {
+		kport_enqueue_locked(port, msg, false);
+		wake = KPORT_POLL_IN;
+		goto out_sent;
+	}
+	if (nonblock) {
+		ret = -EAGAIN;
+		goto out_unlock;
+	}
+	if (kport_deadline_passed(deadline)) {
+		ret = -ETIMEDOUT;
+		goto out_unlock;
+	}
+
+	w.task = current;
+	w.msg = msg;
+	w.from = NULL;
+	w.bufsize = 0;
+	w.state = KPORT_WAIT_WAITING;
+	list_add_tail(&w.node, &port->senders);
+	port->nr_senders++;
+	/* A receiver on a rendezvous port would not wait now. */
+	if (!port->capacity)
+		kport_wake_pollers(port, KPORT_POLL_IN);
+	ret = kport_wait_locked(port, &w, deadline);
+	if (ret) {
+		list_del(&w.node);
+		port->nr_senders--;
+		goto out_unlock;
+	}
+	if (w.state == KPORT_WAIT_DEAD) {
+		ret = -EIDRM;
+		goto out_unlock;
+	}
+out_sent:
+	port->sent++;
+out_unlock:
+	spin_unlock(&port->lock);
+	if (wake)
+		kport_wake_pollers(port, wake);
+	return ret;
+}
+
+/*
+ * The first message @from (any sender if NULL) that a receive would get:
+ * the queue in priority order, then the blocked senders (highest priority,
+ * earliest first).  *@sender is set when it belongs to a blocked sender.
+ */
+static struct kport_kmsg *kport_peek_locked(struct kport_port *port,
+					    struct pid *from,
+					    struct kport_waiter **sender)
+{
+	unsigned long map = port->prio_map;
+	struct kport_kmsg *msg, *best = NULL;
+	struct kport_waiter *sw;
+
+	lockdep_assert_held(&port->lock);
+	*sender = NULL;
+	while (map) {
+		unsigned int prio = __fls(map);
+
+		list_for_each_entry(msg, &port->queue[prio], node) {
+			if (!from || msg->sender == from)
+				return msg;
+		}
+		__clear_bit(prio, &map);
+	}
+	list_for_each_entry(sw, &port->senders, node) {
+		if (from && sw->msg->sender != from)
+			continue;
+		if (!best || sw->msg->prio > best->prio) {
+			best = sw->msg;
+			*sender = sw;
+		}
+	}
+	return best;
+}
+
+/* Move the best blocked sender's message into the queue; complete it. */
+static void kport_refill_locked(struct kport_port *port)
+{
+	struct kport_waiter *sw, *best = NULL;
+
+	lockdep_assert_held(&port->lock);
+	if (!port->capacity || !kport_has_room_locked(port))
+		return;
+	list_for_each_entry(sw, &port->senders, node) {
+		if (!best || sw->msg->prio > best->msg->prio)
+			best = sw;
+	}
+	if (!best)
+		return;
+	kport_enqueue_locked(port, best->msg, false);
+	port->nr_senders--;
+	kport_waiter_wake_locked(port, best, KPORT_WAIT_DONE);
+}
+
+/* Take @msg, found by kport_peek_locked(), for the receiver. */
+static void kport_take_locked(struct kport_port *port, struct kport_kmsg *msg,
+			      struct kport_waiter *sender)
+{
+	lockdep_assert_held(&port->lock);
+	if (sender) {
+		port->nr_senders--;
+		kport_waiter_wake_locked(port, sender, KPORT_WAIT_DONE);
+	} else {
+		kport_dequeue_locked(port, msg);
+		kport_refill_locked(port);
+	}
+	port->received++;
+}
+
+/**
+ * kport_queue_recv() - take a message from a port
+ * @port:     the port.
+ * @from:     accept only messages from this thread group, or NULL.
+ * @bufsize:  the receiver's buffer size.
+ * @nonblock: fail with -EAGAIN rather than wait.
+ * @deadline: absolute CLOCK_MONOTONIC time to give up at, or NULL.
+ * @needed:   set to the message's size on -EMSGSIZE.
+ *
+ * The caller owns the returned message: it copies it out, then frees it
+ * with kport_msg_free() or, if the copy faulted, gives it back with
+ * kport_queue_putback().
+ *
+ * Context: process context, may sleep; takes port->lock.
+ * Return: the message, or ERR_PTR() of -EIDRM, -EMSGSIZE (the message
+ * stays first in line), -EAGAIN, -ETIMEDOUT or -ERESTARTSYS.
+ */
+struct kport_kmsg *kport_queue_recv(struct kport_port *port, struct pid *from,
+				    u32 bufsize, bool nonblock,
+				    const ktime_t *deadline, u32 *needed)
+{
+	struct kport_waiter w, *sender;
+	struct kport_kmsg *msg;
+	int ret;
+
+	spin_lock(&port->lock);
+again:
+	if (port->dead) {
+		ret = -EIDRM;
+		goto out_unlock;
+	}
+	msg = kport_peek_locked(port, from, &sender);
+	if (msg) {
+		if (msg->len > bufsize) {
+			*needed = msg->len;
+			ret = -EMSGSIZE;
+			goto out_unlock;
+		}
+		kport_take_locked(port, msg, sender);
+		goto out_got;
+	}
+	if (nonblock) {
+		ret = -EAGAIN;
+		goto out_unlock;
+	}
+	if (kport_deadline_passed(deadline)) {
+		ret = -ETIMEDOUT;
+		goto out_unlock;
+	}
+
+	w.task = current;
+	w.msg = NULL;
+	w.from = from;
+	w.bufsize = bufsize;
+	w.state = KPORT_WAIT_WAITING;
+	list_add_tail(&w.node, &port->receivers);
+	port->nr_receivers++;
+	/* A sender on a rendezvous port would not wait now. */
+	if (!port->capacity)
+		kport_wake_pollers(port, KPORT_POLL_OUT);
+	ret = kport_wait_locked(port, &w, deadline);
+	if (ret) {
+		list_del(&w.node);
+		port->nr_receivers--;
+		goto out_unlock;
+	}
+	switch (w.state) {
+	case KPORT_WAIT_DONE:
+		msg = w.msg;
+		port->received++;
+		goto out_got;
+	case KPORT_WAIT_RETRY:
+		goto again;
+	default:
+		ret = -EIDRM;
+		goto out_unlock;
+	}
+
+out_got:
+	spin_unlock(&port->lock);
+	/* A slot was freed, or a sender was completed. */
+	kport_wake_pollers(port, KPORT_POLL_OUT);
+	return msg;
+out_unlock:
+	spin_unlock(&port->lock);
+	return ERR_PTR(ret);
+}
+
+/**
+ * kport_queue_putback() - return a message a receiver could not copy out
+ * @port: the port it came from.
+ * @msg:  the message.
+ *
+ * The message goes to a waiting receiver or back to the head of its
+ * priority, even if that overfills the queue for a while: a fault in the
+ * receiver must never lose a message.  On a deleted port it is freed.
+ *
+ * Context: process context; takes port->lock.
+ */
+void kport_queue_putback(struct kport_port *port, struct kport_kmsg *msg)
+{
+	bool dead;
+
+	spin_lock(&port->lock);
+	dead = port->dead;
+	if (!dead) {
+		port->received--;
+		if (!kport_handoff_locked(port, msg))
+			kport_enqueue_locked(port, msg, true);
+	}
+	spin_unlock(&port->lock);
+	if (dead)
+		kport_msg_free(msg);
+	else
+		kport_wake_pollers(port, KPORT_POLL_IN);
+}
+
+/* Detach every queued message onto @list. */
+static void kport_splice_queue_locked(struct kport_port *port,
+				      struct list_head *list)
+{
+	int i;
+
+	lockdep_assert_held(&port->lock);
+	for (i = 0; i < KPORT_PRIO_MAX; i++)
+		list_splice_init(&port->queue[i], list);
+	port->prio_map = 0;
+	port->nr_msgs = 0;
+	port->bytes = 0;
+}
+
+static void kport_free_list(struct list_head *list)
+{
+	struct kport_kmsg *msg, *tmp;
+
+	list_for_each_entry_safe(msg, tmp, list, node)
+		kport_msg_free(msg);
+}
+
+/**
+ * kport_queue_kill() - mark a port dead and let everyone go
+ * @port: the port.
+ *
+ * Queued messages are freed; every waiter returns -EIDRM (a blocked sender
+ * frees its own message); pollers see EPOLLHUP.
+ *
+ * Context: process context; takes port->lock.
+ * Return: 0, or -EIDRM if it was dead already.
+ */
+int kport_queue_kill(struct kport_port *port)
+{
+	struct kport_waiter *w, *tmp;
+	LIST_HEAD(msgs);
+
+	spin_lock(&port->lock);
+	if (port->dead) {
+		spin_unlock(&port->lock);
+		return -EIDRM;
+	}
+	port->dead = true;
+	kport_splice_queue_locked(port, &msgs);
+	list_for_each_entry_safe(w, tmp, &port->senders, node)
+		kport_waiter_wake_locked(port, w, KPORT_WAIT_DEAD);
+	list_for_each_entry_safe(w, tmp, &port->receivers, node)
+		kport_waiter_wake_locked(port, w, KPORT_WAIT_DEAD);
+	port->nr_senders = 0;
+	port->nr_receivers = 0;
+	spin_unlock(&port->lock);
+
+	/* Every poller, exclusive or not, must learn of the hang-up. */
+	__wake_up(&port->poll_wq, TASK_NORMAL, 0,
+		  poll_to_key(EPOLLHUP | KPORT_POLL_IN | KPORT_POLL_OUT));
+	kport_free_list(&msgs);
+	return 0;
+}
+
+/**
+ * kport_queue_purge() - free what is queued on a port nobody can reach
+ * @port: a port with no handles and no waiters, about to be freed.
+ *
+ * Context: process context.
+ */
+void kport_queue_purge(struct kport_port *port)
+{
+	LIST_HEAD(msgs);
+
+	spin_lock(&port->lock);
+	WARN_ON_ONCE(!list_empty(&port->senders) ||
+		     !list_empty(&port->receivers));
+	kport_splice_queue_locked(port, &msgs);
+	spin_unlock(&port->lock);
+	kport_free_list(&msgs);
+}
+
+/**
+ * kport_queue_poll_mask() - what a poller of @port may do without waiting
+ * @port: the port.
+ *
+ * Context: takes port->lock.
+ * Return: EPOLLIN/EPOLLOUT (with RDNORM/WRNORM) and EPOLLHUP bits.
+ */
+__poll_t kport_queue_poll_mask(struct kport_port *port)
+{
+	__poll_t mask = 0;
+
+	spin_lock(&port->lock);
+	if (port->dead) {
+		mask = EPOLLHUP;
+		goto out;
+	}
+	if (port->nr_msgs || port->nr_senders)
+		mask |= KPORT_POLL_IN;
+	if (port->capacity ? kport_has_room_locked(port) : port->nr_receivers)
+		mask |= KPORT_POLL_OUT;
+out:
+	spin_unlock(&port->lock);
+	return mask;
+}
+
+/**
+ * kport_queue_stat() - fill the moving parts of a stat
+ * @port: the port.
+ * @st:   where to.
+ *
+ * Context: takes port->lock.
+ */
+void kport_queue_stat(struct kport_port *port, struct kport_stat *st)
+{
+	struct kport_waiter *sw;
+
+	spin_lock(&port->lock);
+	st->nr_msgs = port->nr_msgs + port->nr_senders;
+	st->bytes = port->bytes;
+	list_for_each_entry(sw, &port->senders, node)
+		st->bytes += sw->msg->len;
+	st->send_waiters = port->nr_senders;
+	st->recv_waiters = port->nr_receivers;
+	st->sent = port->sent;
+	st->received = port->received;
+	if (port->dead)
+		st->status |= KPORT_STATUS_DEAD;
+	spin_unlock(&port->lock);
+}

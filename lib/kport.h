@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libkport: thin C wrappers over the kport ioctls, plus conveniences.
+ *
+ * Every function returns a non-negative value on success and a negative
+ * errno value on failure (like liburing); errno itself is left as the
+ * underlying system call set it.  Every function is thread-safe: the only
+ * shared state is the descriptor of /dev/kport, opened once (O_CLOEXEC)
+ * on first use.
+ *
+ * Timeouts given to the *_timeout functions are relative, in nanoseconds,
+ * and turned into an absolute CLOCK_MONOTONIC deadline once, on entry, so
+ * a call restarted after a signal does not wait longer than asked.  A
+ * negative timeout waits forever.
+ */
+#ifndef KPORT_H
+#define KPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/kport.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- One wrapper per ioctl --------------------------------------------- */
+
+/* The shared /dev/kport descriptor; -errno if the device cannot be opened. */
+int kport_dev_fd(void);
+
+/* KPORT_IOC_VERSION: fills @v. */
+int kport_query_version(struct kport_version *v);
+
+/* KPORT_IOC_CREATE / KPORT_IOC_OPEN: return the new port descriptor. */
+int kport_create_raw(const struct kport_create *c);
+int kport_open_raw(const struct kport_open *o);
+
+/* KPORT_IOC_UNLINK by name. */
+int kport_unlink(const char *name);
+
+/* KPORT_IOC_SEND / KPORT_IOC_RECV on a port descriptor. */
+int kport_sendmsg(int fd, const struct kport_msg *m);
+int kport_recvmsg(int fd, struct kport_msg *m);
+
+/* KPORT_IOC_STAT: fills @st. */
+int kport_stat(int fd, struct kport_stat *st);
+
+/* KPORT_IOC_DELETE: deletes the port behind @fd (the fd stays open). */
+int kport_delete(int fd);
+
+/* ---- Conveniences ------------------------------------------------------- */
+
+/*
+ * Attributes for kport_create().  Zero-initialise and set what you need,
+ * or start from KPORT_ATTR_DEFAULT.  @flags takes KPORT_CREATE_*;
+ * @rights 0 means KPORT_RIGHTS_ALL.
+ */
+struct kport_attr {
+	uint64_t flags;
+	uint32_t mode;
+	uint32_t capacity;
+	uint32_t msg_size;
+	uint32_t rights;
+	uint64_t pool_size;
+};
+
+#define KPORT_DEFAULT_CAPACITY	16
+#define KPORT_DEFAULT_MSG_SIZE	8192
+#define KPORT_DEFAULT_MODE	0600
+
+#define KPORT_ATTR_DEFAULT { .flags = 0, .mode = KPORT_DEFAULT_MODE,	\
+			     .capacity = KPORT_DEFAULT_CAPACITY,	\
+			     .msg_size = KPORT_DEFAULT_MSG_SIZE,	\
+			     .rights = KPORT_RIGHTS_ALL, .pool_size = 0 }
+
+/*
+ * Create a port; @name NULL or "" makes an anonymous one; @attr NULL takes
+ * KPORT_ATTR_DEFAULT.  Returns the port descriptor.
+ */
+int kport_create(const char *name, const struct kport_attr *attr);
+
+/* Create the calling process's inbox (KPORT_CREATE_INBOX is added). */
+int kport_create_inbox(const struct kport_attr *attr);
+
+/* Open a named port with @rights (KPORT_RIGHT_*; 0 for stat only). */
+int kport_open(const char *name, unsigned int rights);
+
+/* Open the inbox of process @pid with @rights. */
+int kport_open_inbox(pid_t pid, unsigned int rights);
+
+/* What a receive learns about the message it got. */
+struct kport_info {
+	pid_t pid;		/* sender, in the receiver's pid namespace */
+	uid_t uid;		/* sender's effective uid */
+	unsigned int priority;
+	size_t len;		/* message size; also set on -EMSGSIZE */
+};
+
+/*
+ * Send @len bytes at priority @prio.  @flags: 0 or KPORT_MSG_NONBLOCK.
+ * Returns 0.
+ */
+int kport_send(int fd, const void *buf, size_t len, unsigned int prio,
+	       unsigned int flags);
+
+/* Send, waiting at most @timeout_ns (negative: forever). */
+int kport_send_timeout(int fd, const void *buf, size_t len, unsigned int prio,
+		       int64_t timeout_ns);
+
+/*
+ * Receive one message into @buf (@len bytes).  @flags: 0 or
+ * KPORT_MSG_NONBLOCK.  Returns the message size.  @info may be NULL.
+ * -EMSGSIZE leaves the message queued and sets info->len to its size.
+ */
+ssize_t kport_recv(int fd, void *buf, size_t len, unsigned int flags,
+		   struct kport_info *info);
+
+/* Receive, waiting at most @timeout_ns (negative: forever). */
+ssize_t kport_recv_timeout(int fd, void *buf, size_t len, int64_t timeout_ns,
+			   struct kport_info *info);
+
+/*
+ * Receive only a message sent by process @pid, waiting at most
+ * @timeout_ns (negative: forever; 0: do not wait).
+ */
+ssize_t kport_recv_from(int fd, pid_t pid, void *buf, size_t len,
+			int64_t timeout_ns, struct kport_info *info);
+
+/*
+ * Wait until @fd reports one of @events (POLLIN, POLLOUT) or hang-up, at
+ * most @timeout_ms (negative: forever).  Returns the revents, 0 on
+ * timeout.
+ */
+int kport_wait(int fd, short events, int timeout_ms);
+
+/* CLOCK_MONOTONIC now, and now + @rel_ns, in nanoseconds. */
+uint64_t kport_now_ns(void);
+uint64_t kport_deadline_after(int64_t rel_ns);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KPORT_H */

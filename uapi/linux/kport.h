@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * kport: kernel mailbox IPC.
+ *
+ * /dev/kport is a misc device.  ioctls on it create or open a port and
+ * return a new O_CLOEXEC file descriptor (a "handle") for that port.  The
+ * handle carries the rights granted when it was opened (send, receive, or
+ * both).  Send, receive, stat and delete are ioctls on the handle; read()
+ * and write() move one message; poll() reports EPOLLIN (a message can be
+ * received), EPOLLOUT (a message can be sent without waiting) and EPOLLHUP
+ * (the port was deleted).
+ *
+ * Conventions every struct follows:
+ *  - it starts with __u64 flags; unknown flags get -EINVAL;
+ *  - __reserved fields must be zero (-EINVAL);
+ *  - its size is encoded in the ioctl number.  The kernel accepts any size
+ *    from the first published one (KPORT_*_SIZE_VER0) up to a page, as
+ *    copy_struct_from_user() does: a larger struct whose extra tail is not
+ *    zero gets -E2BIG, a smaller one -EINVAL;
+ *  - pointers travel as __u64; no enums, bitfields or implicit padding.
+ * An unknown ioctl gets -ENOTTY.
+ */
+#ifndef _UAPI_LINUX_KPORT_H
+#define _UAPI_LINUX_KPORT_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#include <linux/const.h>
+
+#define KPORT_DEVICE		"/dev/kport"
+#define KPORT_API_VERSION	1
+
+/* Longest port name, including the terminating NUL. */
+#define KPORT_NAME_MAX		64
+
+/* Priorities run from 0 (lowest) to KPORT_PRIO_MAX - 1 (highest). */
+#define KPORT_PRIO_MAX		32
+
+/* Capacity: 0 is a rendezvous, 1..max a bounded queue, or unbounded. */
+#define KPORT_CAPACITY_UNBOUNDED	0xffffffffU
+
+/* Rights of a handle. */
+#define KPORT_RIGHT_SEND	_BITUL(0)
+#define KPORT_RIGHT_RECV	_BITUL(1)
+#define KPORT_RIGHTS_ALL	(KPORT_RIGHT_SEND | KPORT_RIGHT_RECV)
+
+/* Features reported by KPORT_IOC_VERSION. */
+#define KPORT_FEAT_RENDEZVOUS	_BITULL(0)	/* capacity 0 */
+#define KPORT_FEAT_UNBOUNDED	_BITULL(1)	/* KPORT_CAPACITY_UNBOUNDED */
+#define KPORT_FEAT_PRIORITY	_BITULL(2)	/* message priorities */
+#define KPORT_FEAT_DEADLINE	_BITULL(3)	/* KPORT_MSG_DEADLINE */
+#define KPORT_FEAT_PROCESS	_BITULL(4)	/* KPORT_CREATE_PROCESS */
+#define KPORT_FEAT_INBOX	_BITULL(5)	/* direct naming by pid */
+#define KPORT_FEAT_FROM_PID	_BITULL(6)	/* KPORT_MSG_FROM_PID */
+#define KPORT_FEAT_FIXED	_BITULL(7)	/* KPORT_CREATE_FIXED */
+
+/**
+ * struct kport_version - what this module supports (KPORT_IOC_VERSION)
+ * @flags:        in: must be 0.
+ * @features:     out: KPORT_FEAT_* bits.
+ * @api_version:  out: KPORT_API_VERSION of the module.
+ * @name_max:     out: KPORT_NAME_MAX.
+ * @max_msg_size: out: largest msg_size a port may have now.
+ * @max_capacity: out: largest bounded capacity a port may have now.
+ * @__reserved:   must be 0.
+ */
+struct kport_version {
+	__u64 flags;
+	__u64 features;
+	__u32 api_version;
+	__u32 name_max;
+	__u32 max_msg_size;
+	__u32 max_capacity;
+	__u64 __reserved[4];
+};
+
+#define KPORT_VERSION_SIZE_VER0	64
+
+/* KPORT_IOC_CREATE flags */
+#define KPORT_CREATE_FIXED	_BITULL(0) /* every message is exactly msg_size bytes */
+#define KPORT_CREATE_PROCESS	_BITULL(1) /* deleted when the returned handle is released */
+#define KPORT_CREATE_INBOX	_BITULL(2) /* the calling process's inbox (implies PROCESS) */
+#define KPORT_CREATE_NONBLOCK	_BITULL(3) /* the returned fd is O_NONBLOCK */
+#define KPORT_CREATE_FLAGS	(KPORT_CREATE_FIXED | KPORT_CREATE_PROCESS | \
+				 KPORT_CREATE_INBOX | KPORT_CREATE_NONBLOCK)
+
+/**
+ * struct kport_create - create a port (KPORT_IOC_CREATE on /dev/kport)
+ * @flags:     KPORT_CREATE_*.
+ * @name:      NUL-terminated name of 1..KPORT_NAME_MAX-1 printable ASCII
+ *             characters other than '/' and space; all zero for an
+ *             anonymous port (and for an inbox).  Bytes after the NUL
+ *             must be zero.
+ * @mode:      permission bits (0777 at most), checked against the uid and
+ *             gid of whoever opens the port: read grants receive, write
+ *             grants send.
+ * @capacity:  0 (rendezvous), 1..max_capacity, or KPORT_CAPACITY_UNBOUNDED.
+ * @msg_size:  largest message (exact size with KPORT_CREATE_FIXED),
+ *             1..max_msg_size.
+ * @rights:    rights of the returned handle, a non-empty subset of
+ *             KPORT_RIGHTS_ALL; the creator is not checked against @mode.
+ * @pool_size: must be 0 (reserved for the shared-memory pool).
+ * @__reserved: must be 0.
+ *
+ * Returns a new O_CLOEXEC file descriptor.  A named port or an inbox gets
+ * -EEXIST if the name (or the caller's inbox) is taken.
+ */
+struct kport_create {
+	__u64 flags;
+	char name[KPORT_NAME_MAX];
+	__u32 mode;
+	__u32 capacity;
+	__u32 msg_size;
+	__u32 rights;
+	__u64 pool_size;
+	__u64 __reserved[4];
+};
+
+#define KPORT_CREATE_SIZE_VER0	128
+
+/* KPORT_IOC_OPEN flags */
+#define KPORT_OPEN_INBOX	_BITULL(0) /* open the inbox of process @pid */
+#define KPORT_OPEN_NONBLOCK	_BITULL(1) /* the returned fd is O_NONBLOCK */
+#define KPORT_OPEN_FLAGS	(KPORT_OPEN_INBOX | KPORT_OPEN_NONBLOCK)
+
+/**
+ * struct kport_open - open an existing port (KPORT_IOC_OPEN on /dev/kport)
+ * @flags:  KPORT_OPEN_*.
+ * @name:   the port's name (all zero with KPORT_OPEN_INBOX).
+ * @rights: KPORT_RIGHT_* wanted; each is checked against the port's mode
+ *          (-EACCES).  0 gives a handle good only for stat, poll and
+ *          delete, and needs no permission.
+ * @pid:    with KPORT_OPEN_INBOX, the process (as the caller's pid
+ *          namespace numbers it) whose inbox to open; otherwise 0.
+ * @__reserved: must be 0.
+ *
+ * Returns a new O_CLOEXEC file descriptor; -ENOENT if there is no such
+ * port (or no such inbox).
+ */
+struct kport_open {
+	__u64 flags;
+	char name[KPORT_NAME_MAX];
+	__u32 rights;
+	__s32 pid;
+	__u64 __reserved[3];
+};
+
+#define KPORT_OPEN_SIZE_VER0	104
+
+/**
+ * struct kport_unlink - delete a port by name (KPORT_IOC_UNLINK)
+ * @flags: must be 0.
+ * @name:  the port's name.
+ * @__reserved: must be 0.
+ *
+ * Allowed to the port's owner (its creator's effective uid) and to
+ * CAP_IPC_OWNER; others get -EPERM.
+ */
+struct kport_unlink {
+	__u64 flags;
+	char name[KPORT_NAME_MAX];
+	__u64 __reserved[2];
+};
+
+#define KPORT_UNLINK_SIZE_VER0	88
+
+/* struct kport_msg flags */
+#define KPORT_MSG_NONBLOCK	_BITULL(0) /* fail with -EAGAIN instead of waiting */
+#define KPORT_MSG_DEADLINE	_BITULL(1) /* wait until @deadline_ns at most */
+#define KPORT_MSG_FROM_PID	_BITULL(2) /* receive only from @pid */
+#define KPORT_MSG_FLAGS		(KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE | \
+				 KPORT_MSG_FROM_PID)
+
+/**
+ * struct kport_msg - one message (KPORT_IOC_SEND, KPORT_IOC_RECV)
+ * @flags:       KPORT_MSG_*.  KPORT_MSG_FROM_PID is for receive only.
+ * @buf:         user pointer to the payload (send) or the buffer (receive).
+ * @deadline_ns: with KPORT_MSG_DEADLINE, an absolute CLOCK_MONOTONIC time
+ *               in nanoseconds after which the call fails with -ETIMEDOUT;
+ *               otherwise 0.  A deadline already past still completes a
+ *               call that need not wait.
+ * @len:         send: payload size.  Receive: in, the buffer's size; out,
+ *               the message's size, also when the call fails with
+ *               -EMSGSIZE (the message then stays at the head of the
+ *               queue).
+ * @priority:    send: 0..KPORT_PRIO_MAX-1, higher first, FIFO within a
+ *               priority.  Receive: out.
+ * @pid:         receive: in with KPORT_MSG_FROM_PID, the only sender to
+ *               accept; out, the sender's pid as the receiver's pid
+ *               namespace numbers it (0 if it is not visible there).
+ *               Send: must be 0.
+ * @uid:         receive: out, the sender's effective uid in the
+ *               receiver's user namespace.  Send: must be 0.
+ * @__reserved:  must be 0.
+ *
+ * Fields a call only writes (receive's @priority and @uid) are ignored on
+ * input.  Waits are interruptible: a signal with nothing done yet restarts
+ * the call (the deadline is absolute) or fails it with -EINTR.
+ */
+struct kport_msg {
+	__u64 flags;
+	__u64 buf;
+	__u64 deadline_ns;
+	__u32 len;
+	__u32 priority;
+	__s32 pid;
+	__u32 uid;
+	__u64 __reserved[3];
+};
+
+#define KPORT_MSG_SIZE_VER0	64
+
+/* struct kport_stat status */
+#define KPORT_STATUS_DEAD	_BITUL(0) /* the port was deleted */
+
+/**
+ * struct kport_stat - a port's attributes and counters (KPORT_IOC_STAT)
+ * @flags:        in: must be 0.
+ * @id:           unique id of the port, never reused while loaded.
+ * @name:         its name, empty if anonymous.
+ * @port_flags:   KPORT_CREATE_* it was created with (less NONBLOCK).
+ * @mode:         permission bits.
+ * @uid:          owner's effective uid (as the caller's namespace sees it).
+ * @gid:          owner's effective gid.
+ * @capacity:     as created.
+ * @msg_size:     as created.
+ * @rights:       rights of this handle.
+ * @owner_pid:    the owning process of a process-owned port or inbox, else 0.
+ * @nr_msgs:      messages queued (including those of blocked senders).
+ * @bytes:        payload bytes queued.
+ * @send_waiters: senders waiting.
+ * @recv_waiters: receivers waiting.
+ * @sent:         messages sent since creation.
+ * @received:     messages received since creation.
+ * @handles:      open handles.
+ * @status:       KPORT_STATUS_*.
+ * @pool_size:    0 (reserved for the pool).
+ * @pool_used:    0 (reserved for the pool).
+ * @__reserved:   0.
+ */
+struct kport_stat {
+	__u64 flags;
+	__u64 id;
+	char name[KPORT_NAME_MAX];
+	__u64 port_flags;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__u32 capacity;
+	__u32 msg_size;
+	__u32 rights;
+	__s32 owner_pid;
+	__u32 nr_msgs;
+	__u64 bytes;
+	__u32 send_waiters;
+	__u32 recv_waiters;
+	__u64 sent;
+	__u64 received;
+	__u32 handles;
+	__u32 status;
+	__u64 pool_size;
+	__u64 pool_used;
+	__u64 __reserved[4];
+};
+
+#define KPORT_STAT_SIZE_VER0	208
+
+#define KPORT_IOC_MAGIC		0xB8
+
+/* On /dev/kport. */
+#define KPORT_IOC_VERSION	_IOWR(KPORT_IOC_MAGIC, 0x00, struct kport_version)
+#define KPORT_IOC_CREATE	_IOW(KPORT_IOC_MAGIC, 0x01, struct kport_create)
+#define KPORT_IOC_OPEN		_IOW(KPORT_IOC_MAGIC, 0x02, struct kport_open)
+#define KPORT_IOC_UNLINK	_IOW(KPORT_IOC_MAGIC, 0x03, struct kport_unlink)
+
+/* On a port handle. */
+#define KPORT_IOC_SEND		_IOW(KPORT_IOC_MAGIC, 0x10, struct kport_msg)
+#define KPORT_IOC_RECV		_IOWR(KPORT_IOC_MAGIC, 0x11, struct kport_msg)
+#define KPORT_IOC_STAT		_IOWR(KPORT_IOC_MAGIC, 0x12, struct kport_stat)
+/* Delete the port behind the handle; the argument must be 0. */
+#define KPORT_IOC_DELETE	_IO(KPORT_IOC_MAGIC, 0x13)
+
+#endif /* _UAPI_LINUX_KPORT_H */
