@@ -1,0 +1,223 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kport: the module (through Kbuild), libkport, the tools, the selftests,
+# the examples, lint, and the QEMU test harness.  `make help` lists the
+# targets and variables.
+
+ifneq ($(KERNELRELEASE),)
+$(error kbuild read the top-level Makefile: the Kbuild file is missing)
+endif
+
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
+.DEFAULT_GOAL := all
+MAKEFLAGS += --no-print-directory
+
+VERSION   := 0.1.0
+SOVERSION := 1
+
+# ---- The kernel -------------------------------------------------------------
+# KVER is the release we build against and boot in the VM.  By default it is
+# the one Debian's linux-headers-amd64 metapackage points at (not `uname -r`:
+# the host may run another kernel); with KDIR given, the release of that tree.
+# Both are computed on first use only (after `deps` has run), then cached.
+ifeq ($(origin KDIR),undefined)
+KVER ?= $(eval KVER := $(or $(shell bash scripts/kver.sh),\
+	$(error cannot tell KVER: is linux-headers-amd64 installed?)))$(KVER)
+KDIR  = $(eval KDIR := $(firstword $(wildcard /lib/modules/$(KVER)/build) \
+			  /usr/src/linux-headers-$(KVER)))$(KDIR)
+else
+KVER ?= $(eval KVER := $(or $(shell bash scripts/kver.sh $(KDIR)),\
+	$(error cannot tell KVER from KDIR=$(KDIR))))$(KVER)
+endif
+# The kernel the VM boots: always the one matching the headers.
+KERNEL ?= /boot/vmlinuz-$(KVER)
+# Debian's linux-source-6.1, unpacked once under ~/.cache/kport/ (checkpatch,
+# kselftest_harness.h, gen_init_cpio).
+KSRC ?= $(eval KSRC := $(or $(shell bash scripts/ksrc.sh),\
+	$(error cannot find the kernel source: is linux-source-6.1 installed?)))$(KSRC)
+
+# ---- Userspace --------------------------------------------------------------
+CC      ?= gcc
+AR      ?= ar
+CFLAGS  ?= -O2 -g
+LDLIBS  ?= -lm
+# uapi/ first, so that <linux/kport.h> is ours and not an installed one.
+KPORT_CFLAGS = -Iuapi -Ilib -D_GNU_SOURCE -pthread -Wall -Wextra -Werror \
+	       $(CPPFLAGS) $(CFLAGS)
+SELFTEST_CFLAGS = $(KPORT_CFLAGS) -Iselftests \
+		  -isystem $(KSRC)/tools/testing/selftests
+
+B := build
+LIB_SRCS  := $(wildcard lib/*.c)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
+LIB_A     := $(B)/lib/libkport.a
+LIB_SO    := $(B)/lib/libkport.so
+LIB_SONAME := libkport.so.$(SOVERSION)
+TOOLS     := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
+SELFTESTS := $(patsubst selftests/%.c,$(B)/selftests/%,$(wildcard selftests/*.c))
+EXAMPLES  := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+LIB_HDRS  := uapi/linux/kport.h lib/kport.h
+SELFTEST_HDRS := $(wildcard selftests/*.h)
+
+# ---- Install ----------------------------------------------------------------
+DESTDIR ?=
+PREFIX  ?= /usr
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+LIBEXECDIR ?= $(PREFIX)/libexec
+MODDIR   = /lib/modules/$(KVER)/extra
+
+# ---- Test VM ----------------------------------------------------------------
+# make check TESTS="abi capacity" KPORT_TEST_ARGS="-t name" ...
+TESTS ?=
+export KPORT_TEST_ARGS KPORT_TEST_TIMEOUT KPORT_INSMOD_ARGS VM_TIMEOUT \
+       VM_MEM VM_SMP VM_CPU VM_APPEND QEMU QEMU_ARGS
+VM = bash selftests/vm/run.sh --kernel $(KERNEL) --kver $(KVER) \
+     --module $(CURDIR)/kport.ko --ksrc $(KSRC) --build $(B) --src .
+
+.PHONY: all module lib tools selftests examples deps deps-check install \
+	uninstall clean check demo vm lint lint-checkpatch lint-w1 lint-sparse \
+	lint-uapi lint-shell help
+
+all: module lib tools selftests examples
+
+# Every target but these runs the quick dependency check first (one
+# dpkg-query; installs from Debian's archive only if something is missing).
+deps:
+	bash scripts/deps.sh
+	@echo "deps: all $$(bash scripts/deps.sh --list | wc -l) packages installed"
+
+deps-check:
+	@bash scripts/deps.sh
+
+# ---- Module -----------------------------------------------------------------
+module: | deps-check
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# ---- libkport ---------------------------------------------------------------
+lib: $(LIB_A) $(LIB_SO)
+
+$(B)/lib/%.o: lib/%.c | deps-check
+	@mkdir -p $(@D)
+	$(CC) $(KPORT_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/lib/$(LIB_SONAME): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(KPORT_CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
+		-Wl,-z,defs -o $@ $^ -pthread
+
+$(LIB_SO): $(B)/lib/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $@
+
+$(B)/libkport.pc: lib/libkport.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e '/^#/d' -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< >$@
+
+# ---- Programs: one per .c file, linked with the static libkport --------------
+tools: $(TOOLS)
+selftests: $(SELFTESTS)
+examples: $(EXAMPLES)
+
+$(B)/tools/%: tools/%.c $(LIB_A) | deps-check
+	@mkdir -p $(@D)
+	$(CC) $(KPORT_CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(LIB_A) $(LDLIBS)
+
+$(B)/examples/%: examples/%.c $(LIB_A) | deps-check
+	@mkdir -p $(@D)
+	$(CC) $(KPORT_CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(LIB_A) $(LDLIBS)
+
+$(B)/selftests/%: selftests/%.c $(SELFTEST_HDRS) $(LIB_A) | deps-check
+	@mkdir -p $(@D)
+	$(CC) $(SELFTEST_CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(LIB_A) $(LDLIBS)
+
+-include $(wildcard $(B)/*/*.d)
+
+# ---- Install ----------------------------------------------------------------
+install: all $(B)/libkport.pc
+	install -D -m 0644 kport.ko $(DESTDIR)$(MODDIR)/kport.ko
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCDIR)/linux $(DESTDIR)$(LIBEXECDIR)/kport/selftests
+	$(if $(TOOLS),install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/)
+	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(B)/lib/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libkport.so
+	install -m 0644 $(B)/libkport.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 0644 lib/kport.h $(DESTDIR)$(INCDIR)/kport.h
+	install -m 0644 uapi/linux/kport.h $(DESTDIR)$(INCDIR)/linux/kport.h
+	$(if $(SELFTESTS),install -m 0755 $(SELFTESTS) \
+		$(DESTDIR)$(LIBEXECDIR)/kport/selftests/)
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+uninstall:
+	rm -f $(DESTDIR)$(MODDIR)/kport.ko $(TOOLS:$(B)/tools/%=$(DESTDIR)$(BINDIR)/%) \
+		$(DESTDIR)$(LIBDIR)/libkport.a $(DESTDIR)$(LIBDIR)/libkport.so \
+		$(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/libkport.pc \
+		$(DESTDIR)$(INCDIR)/kport.h $(DESTDIR)$(INCDIR)/linux/kport.h
+	rm -rf $(DESTDIR)$(LIBEXECDIR)/kport
+
+# ---- Lint: checkpatch, W=1 and sparse (C=2) module builds, the uapi header
+# alone (C90, -m32, no padding, sizes pinned), shellcheck.  Any finding fails.
+LINT = KDIR=$(KDIR) KSRC=$(KSRC) CC=$(CC) bash scripts/lint.sh
+
+lint: | deps-check
+	$(LINT) all
+
+lint-checkpatch lint-w1 lint-sparse lint-uapi lint-shell: | deps-check
+	$(LINT) $(@:lint-%=%)
+
+# ---- Tests in QEMU ----------------------------------------------------------
+# The last line of `make check` is "N passed, N failed, N skipped" (make's
+# own error line follows it when something failed).
+check: all
+	$(VM) --mode check --out $(B)/vm/check --tests "$(TESTS)"
+
+# Hook for the debug-kernel run (DESIGN.md "Testing and CI"): build a kernel
+# from $(KSRC) with KASAN, UBSAN, lockdep, kmemleak..., then run the same
+# harness against it, e.g. `$(MAKE) check KDIR=<debug tree> KERNEL=<bzImage>`
+# with the module built in a copy of the tree.  .ci/run runs `check-debug`
+# as soon as this Makefile defines it.
+
+demo: all
+	$(VM) --mode demo --out $(B)/vm/demo
+
+vm: all
+	$(VM) --mode shell --out $(B)/vm/shell
+
+# ---- Clean ------------------------------------------------------------------
+clean:
+	rm -rf $(B)
+	if [ -d "$(KDIR)" ] && [ -e Kbuild ]; then \
+		$(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	rm -f kport.ko *.mod *.mod.c *.o .*.cmd Module.symvers modules.order \
+		kernel/*.o kernel/.*.cmd
+
+help:
+	@echo 'Targets:'
+	@echo '  all (default)  module, lib, tools, selftests, examples'
+	@echo '  module         kport.ko (Kbuild, against KDIR)'
+	@echo '  lib tools selftests examples   userspace, under build/'
+	@echo '  deps           install missing Debian packages (scripts/deps.sh)'
+	@echo '  install        DESTDIR= PREFIX=/usr: module, kportctl, libkport, headers, selftests'
+	@echo '  lint           checkpatch, W=1 and sparse builds, uapi header, shellcheck'
+	@echo '                 (lint-checkpatch lint-w1 lint-sparse lint-uapi lint-shell)'
+	@echo '  check          build all, run the selftests in QEMU; last line "N passed, N failed, N skipped"'
+	@echo '  demo           run examples/demo.sh in QEMU'
+	@echo '  vm             interactive shell in QEMU with the module loaded'
+	@echo '  clean'
+	@echo 'Variables:'
+	@echo '  KVER KDIR KERNEL KSRC   kernel release, headers, image to boot, kernel source'
+	@echo '  TESTS="abi capacity"    run a subset of the selftests'
+	@echo '  KPORT_TEST_ARGS         extra arguments for each selftest (-t, -f, -r ...)'
+	@echo '  KPORT_TEST_TIMEOUT      per selftest binary, seconds (180)'
+	@echo '  KPORT_INSMOD_ARGS       module parameters'
+	@echo '  VM_TIMEOUT              whole-VM watchdog, seconds (420)'
+	@echo '  VM_MEM VM_SMP VM_CPU VM_APPEND QEMU QEMU_ARGS'
+	@echo '  CC CFLAGS CPPFLAGS LDFLAGS LDLIBS'

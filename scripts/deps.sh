@@ -1,0 +1,78 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install from Debian's archive whatever the build, lint and VM tests need.
+#
+#   scripts/deps.sh           install what is missing (quiet if nothing is)
+#   scripts/deps.sh --check   only report; exit 1 if something is missing
+#   scripts/deps.sh --list    print the package list
+#
+# Idempotent.  The "is anything missing" test uses dpkg-query alone, so it
+# works on a fresh Debian 12 that has nothing but make and git; apt-get
+# update runs only when something has to be installed.
+set -euo pipefail
+
+PACKAGES=(
+	# kernel to build against and to boot in the VM
+	linux-headers-amd64 linux-image-amd64 linux-source-6.1
+	# toolchain
+	gcc make libc6-dev gcc-multilib bc flex bison libelf-dev libssl-dev
+	dwarves python3 perl
+	# lint
+	sparse shellcheck
+	# VM harness
+	qemu-system-x86 busybox-static kmod cpio xz-utils rsync
+	# benchmark plots
+	gnuplot-nox
+)
+
+# Print the packages of PACKAGES that are not installed.  One dpkg-query
+# call; packages dpkg has never heard of are simply absent from its output.
+missing_packages() {
+	local installed
+	installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' \
+		"${PACKAGES[@]}" 2>/dev/null | awk '$2 == "installed" { print $1 }') || true
+	local p
+	for p in "${PACKAGES[@]}"; do
+		grep -qxF -- "$p" <<<"$installed" || printf '%s\n' "$p"
+	done
+}
+
+case "${1:-}" in
+--list)
+	printf '%s\n' "${PACKAGES[@]}"
+	exit 0
+	;;
+--check)
+	mapfile -t missing < <(missing_packages)
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "deps: missing: ${missing[*]}" >&2
+		exit 1
+	fi
+	exit 0
+	;;
+"") ;;
+*)
+	echo "usage: $0 [--check|--list]" >&2
+	exit 2
+	;;
+esac
+
+mapfile -t missing < <(missing_packages)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+echo "deps: installing ${missing[*]}" >&2
+"${SUDO[@]}" apt-get update -q
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	--no-install-recommends "${missing[@]}"
+
+mapfile -t missing < <(missing_packages)
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: still missing after install: ${missing[*]}" >&2
+	exit 1
+fi

@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Print the kernel release (KVER) the project builds against and boots.
+#
+#   scripts/kver.sh         the release Debian's linux-headers-amd64
+#                           metapackage points at (not `uname -r`: the host
+#                           may run any kernel; the VM boots this one)
+#   scripts/kver.sh KDIR    the release of the kernel tree (or headers) KDIR
+set -euo pipefail
+
+if [ $# -ge 1 ] && [ -n "$1" ]; then
+	kdir=$1
+	if [ -r "$kdir/include/generated/utsrelease.h" ]; then
+		# Debian's kernel.release says "6.1.192" while the modules'
+		# vermagic and /boot name use UTS_RELEASE ("6.1.0-56-amd64").
+		sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
+			"$kdir/include/generated/utsrelease.h"
+	elif [ -r "$kdir/include/config/kernel.release" ]; then
+		cat "$kdir/include/config/kernel.release"
+	else
+		echo "kver: cannot tell the release of KDIR=$kdir" >&2
+		exit 1
+	fi
+	exit 0
+fi
+
+dep=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 2>/dev/null) || dep=
+kver=$(sed -n 's/^.*linux-headers-\([^ ,(]*\).*$/\1/p' <<<"$dep")
+if [ -z "$kver" ]; then
+	# Metapackage not installed (yet): take the newest installed headers.
+	kver=$(find /lib/modules -mindepth 2 -maxdepth 2 -name build \
+		-printf '%h\n' 2>/dev/null | sed 's,.*/,,' | sort -V | tail -n1)
+fi
+if [ -z "$kver" ]; then
+	echo "kver: linux-headers-amd64 is not installed (run make deps)" >&2
+	exit 1
+fi
+echo "$kver"
