@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kport selftest: module lifetime (doc/semantics.md, "Module lifetime").
+ *
+ * Every open handle and every open /dev/kport pins the module: unloading
+ * fails with EWOULDBLOCK/EAGAIN or EBUSY and everything keeps working.
+ * Kernel-owned ports without handles do not pin it, and unloading deletes
+ * them.  With nothing open the module unloads, /dev/kport disappears, and
+ * loading it again brings back a working device.
+ *
+ * Needs the path of kport.ko in KPORT_KO (the VM harness exports it) to
+ * load the module again; every test leaves the module loaded, with the
+ * parameters it had.
+ */
+#include "kport_test.h"
+
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#define MODULE_DIR	"/sys/module/kport"
+#define PARAM_DIR	MODULE_DIR "/parameters/"
+
+static const char *const params[] = {
+	"max_ports", "max_ports_per_user", "max_msg_size", "max_capacity",
+	"max_user_bytes",
+};
+
+/*
+ * SKIP() from a fixture's setup: the 6.1 harness would still run the test
+ * after a plain SKIP(return, ...), so end the test's process the way its
+ * own SKIP() does (exit status 255, the reason in shared memory).
+ */
+#define SETUP_SKIP(fmt, ...)	SKIP(_exit(255), fmt, ##__VA_ARGS__)
+
+/* delete_module(2) without waiting; 0 or -errno. */
+static int unload_module(void)
+{
+	return syscall(SYS_delete_module, "kport", O_NONBLOCK) ? -errno : 0;
+}
+
+/* finit_module(2) of @ko with @args; 0 or -errno. */
+static int load_module(const char *ko, const char *args)
+{
+	int fd, ret;
+
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, args, 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static bool module_loaded(void)
+{
+	return access(MODULE_DIR, F_OK) == 0;
+}
+
+/* The module's reference count, or -errno. */
+static long module_refcnt(void)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	fd = open(MODULE_DIR "/refcnt", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/* "name=value ..." for the current parameters, to load the module again with. */
+static int module_args(char *args, size_t size)
+{
+	size_t i, len = 0;
+
+	args[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(params); i++) {
+		char path[128], val[32];
+		ssize_t n;
+		int fd;
+
+		snprintf(path, sizeof(path), PARAM_DIR "%s", params[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		n = read(fd, val, sizeof(val) - 1);
+		close(fd);
+		if (n <= 0)
+			return -EIO;
+		val[n] = '\0';
+		val[strcspn(val, "\n")] = '\0';
+		len += snprintf(args + len, size - len, "%s%s=%s",
+				len ? " " : "", params[i], val);
+		if (len >= size)
+			return -E2BIG;
+	}
+	return 0;
+}
+
+/* The module refuses to go: EWOULDBLOCK (== EAGAIN) or EBUSY. */
+#define ASSERT_UNLOAD_REFUSED() do {					\
+	int __ret = unload_module();					\
+									\
+	ASSERT_TRUE(__ret == -EWOULDBLOCK || __ret == -EBUSY)		\
+		TH_LOG("delete_module: %d", __ret);			\
+	ASSERT_TRUE(module_loaded());					\
+} while (0)
+
+FIXTURE(unload) {
+	const char *ko;
+	char args[256];		/* the parameters it had, for loading again */
+	char name[KPORT_NAME_MAX];
+	char name2[KPORT_NAME_MAX];
+	int fd[4];
+	pid_t child;
+};
+
+FIXTURE_SETUP(unload)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(self->fd); i++)
+		self->fd[i] = -1;
+	self->child = -1;
+	self->ko = getenv("KPORT_KO");
+	if (!self->ko || !self->ko[0])
+		SETUP_SKIP("KPORT_KO (path of kport.ko) is not set: cannot load the module again");
+	if (geteuid() != 0)
+		SETUP_SKIP("needs root (CAP_SYS_MODULE) to unload and load kport");
+	ASSERT_EQ(0, access(self->ko, R_OK)) TH_LOG("KPORT_KO=%s", self->ko);
+	ASSERT_TRUE(module_loaded());
+	ASSERT_EQ(0, module_args(self->args, sizeof(self->args)));
+	/* nothing else may hold the module, or no unload can succeed */
+	ASSERT_EQ(0, module_refcnt()) TH_LOG("kport is in use by someone else");
+	kt_name(self->name, _metadata->name);
+	kt_name(self->name2, "unload-second");
+}
+
+FIXTURE_TEARDOWN(unload)
+{
+	unsigned int i;
+
+	kt_kill_reap(self->child);
+	for (i = 0; i < ARRAY_SIZE(self->fd); i++)
+		if (self->fd[i] >= 0)
+			close(self->fd[i]);
+	kt_dev_close();
+	/* whatever happened, leave the module loaded */
+	if (!module_loaded())
+		EXPECT_EQ(0, load_module(self->ko, self->args));
+	kt_unlink(self->name);
+	kt_unlink(self->name2);
+	kt_dev_close();
+}
+
+/* The port behind @fd still moves messages. */
+static void assert_port_works(struct __test_metadata *_metadata, int fd)
+{
+	char buf[16];
+
+	ASSERT_EQ(0, kt_send(fd, "alive", 5, 0, KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(5, kt_recv(fd, buf, sizeof(buf), KPORT_MSG_NONBLOCK, NULL));
+	ASSERT_EQ(0, memcmp(buf, "alive", 5));
+}
+
+/* Unload with nothing open, check it is gone, and load it again. */
+static void unload_and_reload(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(unload) *self)
+{
+	struct kport_version v;
+	struct stat st;
+	char args[256];
+
+	kt_dev_close();
+	ASSERT_EQ(0, unload_module());
+	ASSERT_FALSE(module_loaded());
+	ASSERT_EQ(-1, stat(KPORT_DEVICE, &st));
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(-1, access("/proc/kport", F_OK));
+	ASSERT_EQ(ENOENT, errno);
+
+	ASSERT_EQ(0, load_module(self->ko, self->args));
+	ASSERT_TRUE(module_loaded());
+	ASSERT_EQ(0, module_args(args, sizeof(args)));
+	ASSERT_STREQ(self->args, args);
+	ASSERT_EQ(0, stat(KPORT_DEVICE, &st));
+	ASSERT_TRUE(S_ISCHR(st.st_mode));
+	memset(&v, 0, sizeof(v));
+	ASSERT_EQ(0, kt_ioctl(kt_dev(), KPORT_IOC_VERSION, &v));
+	ASSERT_EQ((uint32_t)KPORT_API_VERSION, v.api_version);
+}
+
+TEST_F(unload, unload_is_refused_while_a_port_handle_is_open)
+{
+	self->fd[0] = kt_create(NULL, 0, 4, 16, 0600, KPORT_RIGHTS_ALL);
+	ASSERT_LE(0, self->fd[0]);
+	kt_dev_close();		/* only the port handle is open now */
+	ASSERT_UNLOAD_REFUSED();
+	assert_port_works(_metadata, self->fd[0]);
+}
+
+TEST_F(unload, unload_is_refused_while_dev_kport_is_open)
+{
+	struct kport_version v;
+
+	self->fd[0] = open(KPORT_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd[0]);
+	ASSERT_UNLOAD_REFUSED();
+	memset(&v, 0, sizeof(v));
+	ASSERT_EQ(0, kt_ioctl(self->fd[0], KPORT_IOC_VERSION, &v));
+	ASSERT_EQ((uint32_t)KPORT_API_VERSION, v.api_version);
+}
+
+TEST_F(unload, unload_is_refused_while_a_handle_of_a_deleted_port_is_open)
+{
+	struct kport_stat st;
+
+	self->fd[0] = kt_create(self->name, 0, 4, 16, 0600, KPORT_RIGHTS_ALL);
+	ASSERT_LE(0, self->fd[0]);
+	ASSERT_EQ(0, kt_delete(self->fd[0]));
+	kt_dev_close();
+	ASSERT_UNLOAD_REFUSED();
+	ASSERT_EQ(0, kt_stat(self->fd[0], &st));
+	ASSERT_EQ(KPORT_STATUS_DEAD, st.status);
+}
+
+TEST_F(unload, unload_is_refused_while_another_process_holds_a_handle)
+{
+	int p[2];
+
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	self->fd[1] = p[0];
+	self->fd[2] = p[1];
+	self->fd[0] = kt_create(NULL, 0, 4, 16, 0600, KPORT_RIGHTS_ALL);
+	ASSERT_LE(0, self->fd[0]);
+	kt_dev_close();
+	self->child = kt_fork();
+	ASSERT_LE(0, self->child);
+	if (self->child == 0) {
+		char c;
+
+		/* hold the inherited handle until the parent says so */
+		close(p[1]);
+		KT_CHILD_ASSERT(read(p[0], &c, 1) == 0);
+		_exit(0);
+	}
+	close(self->fd[0]);
+	self->fd[0] = -1;
+	ASSERT_UNLOAD_REFUSED();
+	/* the child lets go: now nothing is open */
+	close(p[1]);
+	self->fd[2] = -1;
+	ASSERT_EQ(0, kt_reap(self->child, -1));
+	self->child = -1;
+	unload_and_reload(_metadata, self);
+}
+
+TEST_F(unload, every_open_file_holds_one_module_reference)
+{
+	ASSERT_EQ(0, module_refcnt());
+	self->fd[0] = open(KPORT_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd[0]);
+	ASSERT_EQ(1, module_refcnt());
+	self->fd[1] = kt_create(NULL, 0, 4, 16, 0600, KPORT_RIGHTS_ALL);
+	ASSERT_LE(0, self->fd[1]);
+	/* /dev/kport twice (ours and kt_dev()'s) and a port handle */
+	ASSERT_EQ(3, module_refcnt());
+	self->fd[2] = dup(self->fd[1]);	/* the same file: no new reference */
+	ASSERT_LE(0, self->fd[2]);
+	ASSERT_EQ(3, module_refcnt());
+	kt_dev_close();
+	close(self->fd[0]);
+	self->fd[0] = -1;
+	ASSERT_EQ(1, module_refcnt());
+	close(self->fd[1]);
+	close(self->fd[2]);
+	self->fd[1] = self->fd[2] = -1;
+	ASSERT_EQ(0, module_refcnt());
+}
+
+TEST_F(unload, unload_succeeds_once_everything_is_closed_and_reload_works)
+{
+	self->fd[0] = kt_create(NULL, 0, 4, 16, 0600, KPORT_RIGHTS_ALL);
+	ASSERT_LE(0, self->fd[0]);
+	assert_port_works(_metadata, self->fd[0]);
+	close(self->fd[0]);
+	self->fd[0] = -1;
+	unload_and_reload(_metadata, self);
+	/* and the device is fully usable again */
+	self->fd[0] = kt_create(NULL, 0, 4, 16, 0600, KPORT_RIGHTS_ALL);
+	ASSERT_LE(0, self->fd[0]);
+	assert_port_works(_metadata, self->fd[0]);
+}
+
+TEST_F(unload, kernel_owned_ports_do_not_pin_the_module_and_go_with_it)
+{
+	static char big[4096];
+	int i;
+
+	/* a named port with queued messages, and an unbounded one too */
+	self->fd[0] = kt_create(self->name, 0, 8, 16, 0600, KPORT_RIGHTS_ALL);
+	ASSERT_LE(0, self->fd[0]);
+	self->fd[1] = kt_create(self->name2, 0, KPORT_CAPACITY_UNBOUNDED,
+				sizeof(big), 0600, KPORT_RIGHTS_ALL);
+	ASSERT_LE(0, self->fd[1]);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, kt_send(self->fd[0], "queued", 6, 0, 0, 0));
+		ASSERT_EQ(0, kt_send(self->fd[1], big, sizeof(big), 0, 0, 0));
+	}
+	close(self->fd[0]);
+	close(self->fd[1]);
+	self->fd[0] = self->fd[1] = -1;
+	kt_dev_close();
+	ASSERT_EQ(0, module_refcnt());
+
+	unload_and_reload(_metadata, self);
+	/* unloading deleted them: the names are free */
+	ASSERT_EQ(-ENOENT, kt_open(self->name, 0, 0));
+	ASSERT_EQ(-ENOENT, kt_open(self->name2, 0, 0));
+	self->fd[0] = kt_create(self->name, 0, 8, 16, 0600, KPORT_RIGHTS_ALL);
+	ASSERT_LE(0, self->fd[0]);
+}
+
+TEST_HARNESS_MAIN
