@@ -16,6 +16,10 @@
  *      from userspace or an allocation.  Nests inside kport_table_lock
  *      and outside the poll waitqueue's lock.
  *
+ *  handle->lock (spinlock, pool.c)
+ *      The slices a handle holds (received in place or borrowed).  Never
+ *      held together with another kport lock.
+ *
  *  kport_users_lock (spinlock, limits.c)
  *      The per-user accounting hash.  Innermost; nothing nests inside.
  *
@@ -27,7 +31,9 @@
 #ifndef KPORT_INTERNAL_H
 #define KPORT_INTERNAL_H
 
+#include <linux/rbtree.h>
 #include <linux/refcount.h>
+#include <linux/sizes.h>
 #include <linux/list.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -45,6 +51,8 @@ struct seq_file;
 
 /* Hard ceiling for the max_msg_size parameter. */
 #define KPORT_MSG_SIZE_CEILING	(64U << 20)
+/* Hard ceiling for the max_pool_size parameter. */
+#define KPORT_POOL_SIZE_CEILING	SZ_1G
 
 /**
  * struct kport_user - what one user (effective uid) has charged
@@ -54,6 +62,7 @@ struct seq_file;
  *            messages.
  * @nr_ports: ports this user owns; under kport_table_lock.
  * @bytes:    bytes of queued messages charged; lockless (cmpxchg).
+ * @pool_bytes: bytes of pools charged; lockless (cmpxchg).
  */
 struct kport_user {
 	struct hlist_node node;
@@ -61,25 +70,62 @@ struct kport_user {
 	refcount_t ref;
 	unsigned int nr_ports;
 	atomic_long_t bytes;
+	atomic_long_t pool_bytes;
+};
+
+/**
+ * struct kport_pool - a port's shared-memory pool
+ * @vaddr:     the memory (vmalloc, zeroed, charged to the creator's memcg).
+ * @size:      its size, a multiple of PAGE_SIZE.
+ * @threshold: messages longer than this travel through the pool.
+ * @zerocopy:  senders may map it writable and borrow slices.
+ * @slices:    the allocator: genalloc over [@vaddr, @vaddr + @size), in
+ *             pages; lockless, so usable under port->lock.
+ * @user:      charged for @size.
+ * @held:      slices held by receivers or borrowed by senders.
+ * @space_wq:  senders and borrowers waiting for a free slice.
+ *
+ * It lives as long as its port: mappings hold the handle's file, the
+ * handle holds the port, so the memory outlives every mapping.
+ */
+struct kport_pool {
+	void *vaddr;
+	size_t size;
+	u32 threshold;
+	bool zerocopy;
+	struct gen_pool *slices;
+	struct kport_user *user;
+	atomic_t held;
+	wait_queue_head_t space_wq;
 };
 
 /**
  * struct kport_kmsg - a message in the kernel
  * @node:   in a priority list of its port, or on a private list.
- * @user:   charged for @charge bytes; holds a reference.
+ * @hnode:  in its handle's tree while held (received in place or borrowed).
+ * @user:   charged for the header and any inline payload; holds a reference.
  * @sender: thread group of the sending process; holds a reference.
  * @uid:    sender's effective uid when it sent.
- * @len:    payload size.
+ * @len:    payload size (for a borrowed slice: the length borrowed).
  * @prio:   priority.
- * @data:   payload.
+ * @pool:   the pool holding the payload, or NULL when it is in @data.
+ * @offset: where in @pool.
+ * @slice:  bytes allocated there (page-rounded).
+ * @borrowed: held by a sender for a zero-copy post, not sent yet.
+ * @data:   payload, unless it is in a pool.
  */
 struct kport_kmsg {
 	struct list_head node;
+	struct rb_node hnode;
 	struct kport_user *user;
 	struct pid *sender;
 	kuid_t uid;
 	u32 len;
 	u32 prio;
+	struct kport_pool *pool;
+	u64 offset;
+	u32 slice;
+	bool borrowed;
 	u8 data[];
 };
 
@@ -98,6 +144,7 @@ enum kport_wait_state {
  * @msg:     send: the message to deliver; recv: the message handed over.
  * @from:    recv: accept only messages from this thread group (or NULL).
  * @bufsize: recv: size of the receiver's buffer.
+ * @inplace: recv: pool messages fit whatever @bufsize is.
  * @state:   enum kport_wait_state.
  *
  * Everything here is read and written under port->lock.  Whoever changes
@@ -112,6 +159,7 @@ struct kport_waiter {
 	struct kport_kmsg *msg;
 	struct pid *from;
 	u32 bufsize;
+	bool inplace;
 	enum kport_wait_state state;
 };
 
@@ -127,6 +175,7 @@ struct kport_waiter {
  * @inbox_pid:  for an inbox, the owning thread group.
  * @owner_pid:  for a process-owned port, the creating thread group.
  * @flags:      KPORT_CREATE_* less NONBLOCK.
+ * @pool:       the shared-memory pool, or NULL.
  * @mode:       permission bits.
  * @uid:        owner (creator's euid).
  * @gid:        group (creator's egid).
@@ -160,6 +209,7 @@ struct kport_port {
 	struct pid *owner_pid;
 
 	u64 flags;
+	struct kport_pool *pool;
 	umode_t mode;
 	kuid_t uid;
 	kgid_t gid;
@@ -189,12 +239,18 @@ struct kport_port {
  * @user:    the opener's user, charged for messages sent through here.
  * @rights:  KPORT_RIGHT_*.
  * @creator: releasing this handle deletes a process-owned port.
+ * @maps:    live mappings (VMAs) of the pool through this handle.
+ * @lock:    protects @slices.
+ * @slices:  pool messages this handle holds, by offset.
  */
 struct kport_handle {
 	struct kport_port *port;
 	struct kport_user *user;
 	u32 rights;
 	bool creator;
+	atomic_t maps;
+	spinlock_t lock;	/* protects @slices */
+	struct rb_root slices;
 };
 
 /* limits.c */
@@ -203,11 +259,16 @@ extern unsigned int kport_max_ports_per_user;
 extern unsigned int kport_max_msg_size;
 extern unsigned int kport_max_capacity;
 extern unsigned long kport_max_user_bytes;
+extern unsigned long kport_max_pool_size;
+extern unsigned int kport_pool_threshold;
+extern unsigned long kport_max_user_pool_bytes;
 
 struct kport_user *kport_user_get(kuid_t uid);
 void kport_user_put(struct kport_user *user);
 int kport_user_charge(struct kport_user *user, size_t bytes);
 void kport_user_uncharge(struct kport_user *user, size_t bytes);
+int kport_user_charge_pool(struct kport_user *user, size_t bytes);
+void kport_user_uncharge_pool(struct kport_user *user, size_t bytes);
 
 /* port.c */
 int kport_port_create(const struct kport_create *args);
@@ -227,13 +288,33 @@ void kport_msg_free(struct kport_kmsg *msg);
 int kport_queue_send(struct kport_port *port, struct kport_kmsg *msg,
 		     bool nonblock, const ktime_t *deadline);
 struct kport_kmsg *kport_queue_recv(struct kport_port *port, struct pid *from,
-				    u32 bufsize, bool nonblock,
+				    u32 bufsize, bool inplace, bool nonblock,
 				    const ktime_t *deadline, u32 *needed);
 void kport_queue_putback(struct kport_port *port, struct kport_kmsg *msg);
 int kport_queue_kill(struct kport_port *port);
 void kport_queue_purge(struct kport_port *port);
 __poll_t kport_queue_poll_mask(struct kport_port *port);
 void kport_queue_stat(struct kport_port *port, struct kport_stat *st);
+
+/* pool.c */
+int kport_pool_create(struct kport_port *port, size_t size, bool zerocopy,
+		      struct kport_user *user);
+void kport_pool_destroy(struct kport_pool *pool);
+int kport_pool_attach(struct kport_port *port, struct kport_kmsg *msg,
+		      u32 len, bool nonblock, const ktime_t *deadline);
+void kport_pool_detach(struct kport_kmsg *msg);
+void kport_pool_wake(struct kport_pool *pool);
+void kport_pool_stat(struct kport_pool *pool, struct kport_stat *st);
+void kport_handle_init_slices(struct kport_handle *h);
+int kport_handle_hold(struct kport_handle *h, struct kport_kmsg *msg);
+void kport_handle_unhold(struct kport_handle *h, struct kport_kmsg *msg);
+struct kport_kmsg *kport_handle_take_borrowed(struct kport_handle *h,
+					      u64 offset, u32 len);
+void kport_handle_release_all(struct kport_handle *h);
+long kport_ioctl_borrow(struct file *file, unsigned int cmd, void __user *uarg);
+long kport_ioctl_release(struct file *file, unsigned int cmd,
+			 void __user *uarg);
+int kport_port_mmap(struct file *file, struct vm_area_struct *vma);
 
 /* procfs.c */
 int kport_procfs_init(void);

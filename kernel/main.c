@@ -21,22 +21,27 @@ static_assert(sizeof(struct kport_open) == KPORT_OPEN_SIZE_VER0);
 static_assert(sizeof(struct kport_unlink) == KPORT_UNLINK_SIZE_VER0);
 static_assert(sizeof(struct kport_msg) == KPORT_MSG_SIZE_VER0);
 static_assert(sizeof(struct kport_stat) == KPORT_STAT_SIZE_VER0);
+static_assert(sizeof(struct kport_slice) == KPORT_SLICE_SIZE_VER0);
 static_assert(KPORT_PRIO_MAX <= BITS_PER_LONG);
 
 #define KPORT_FEATURES	(KPORT_FEAT_RENDEZVOUS | KPORT_FEAT_UNBOUNDED | \
 			 KPORT_FEAT_PRIORITY | KPORT_FEAT_DEADLINE |	\
 			 KPORT_FEAT_PROCESS | KPORT_FEAT_INBOX |	\
-			 KPORT_FEAT_FROM_PID | KPORT_FEAT_FIXED)
+			 KPORT_FEAT_FROM_PID | KPORT_FEAT_FIXED |	\
+			 KPORT_FEAT_POOL | KPORT_FEAT_ZEROCOPY)
 
 static long kport_ioctl_version(struct kport_version *v, void __user *uarg)
 {
-	if (v->flags || memchr_inv(v->__reserved, 0, sizeof(v->__reserved)))
+	if (v->flags || v->__reserved32 ||
+	    memchr_inv(v->__reserved, 0, sizeof(v->__reserved)))
 		return -EINVAL;
 	v->features = KPORT_FEATURES;
 	v->api_version = KPORT_API_VERSION;
 	v->name_max = KPORT_NAME_MAX;
 	v->max_msg_size = READ_ONCE(kport_max_msg_size);
 	v->max_capacity = READ_ONCE(kport_max_capacity);
+	v->max_pool_size = READ_ONCE(kport_max_pool_size);
+	v->pool_threshold = READ_ONCE(kport_pool_threshold);
 	if (copy_to_user(uarg, v, sizeof(*v)))
 		return -EFAULT;
 	return 0;

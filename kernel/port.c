@@ -22,6 +22,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hashtable.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
@@ -113,6 +114,8 @@ static struct pid *kport_get_tgid(pid_t nr)
 static void kport_port_free(struct kport_port *port)
 {
 	kport_queue_purge(port);
+	if (port->pool)
+		kport_pool_destroy(port->pool);
 	put_pid(port->inbox_pid);
 	put_pid(port->owner_pid);
 	kport_user_put(port->owner);
@@ -236,6 +239,7 @@ static struct file *kport_handle_file(struct kport_port *port, u32 rights,
 	h->port = port;
 	h->rights = rights;
 	h->creator = creator;
+	kport_handle_init_slices(h);
 
 	/* The file mode follows the rights, so read() and write() match. */
 	if (rights == KPORT_RIGHTS_ALL)
@@ -333,14 +337,23 @@ static int kport_create_check(const struct kport_create *args)
 		return -EINVAL;
 	if (memchr_inv(args->__reserved, 0, sizeof(args->__reserved)))
 		return -EINVAL;
-	if (args->pool_size)
-		return -EINVAL;
 	if (args->mode & ~0777)
 		return -EINVAL;
 	if (!args->rights || args->rights & ~KPORT_RIGHTS_ALL)
 		return -EINVAL;
-	if (!args->msg_size || args->msg_size > READ_ONCE(kport_max_msg_size))
-		return -EINVAL;
+	if (args->pool_size) {
+		/* Pool messages take no kernel memory: the pool bounds them. */
+		if (!PAGE_ALIGNED(args->pool_size) ||
+		    args->pool_size > READ_ONCE(kport_max_pool_size) ||
+		    !args->msg_size || args->msg_size > args->pool_size)
+			return -EINVAL;
+	} else {
+		if (flags & KPORT_CREATE_ZEROCOPY)
+			return -EINVAL;
+		if (!args->msg_size ||
+		    args->msg_size > READ_ONCE(kport_max_msg_size))
+			return -EINVAL;
+	}
 	if (args->capacity != KPORT_CAPACITY_UNBOUNDED &&
 	    args->capacity > READ_ONCE(kport_max_capacity))
 		return -EINVAL;
@@ -397,6 +410,15 @@ int kport_port_create(const struct kport_create *args)
 		port->owner_pid = get_pid(task_tgid(current));
 	if (args->flags & KPORT_CREATE_INBOX)
 		port->inbox_pid = get_pid(task_tgid(current));
+	if (args->pool_size) {
+		ret = kport_pool_create(port, args->pool_size,
+					args->flags & KPORT_CREATE_ZEROCOPY,
+					port->owner);
+		if (ret) {
+			kport_port_put(port);
+			return ret;
+		}
+	}
 
 	ret = kport_publish(port);
 	if (ret) {
@@ -542,23 +564,25 @@ void kport_ports_show(struct seq_file *m)
 	struct kport_stat st;
 	char cap[16];
 
-	seq_puts(m, "id\tname\tflags\tmode\tuid\tgid\tcapacity\tmsg_size\tmsgs\tbytes\tsenders\treceivers\thandles\n");
+	seq_puts(m, "id\tname\tflags\tmode\tuid\tgid\tcapacity\tmsg_size\tmsgs\tbytes\tsenders\treceivers\thandles\tpool\n");
 	mutex_lock(&kport_table_lock);
 	list_for_each_entry(port, &kport_all_ports, all_node) {
 		memset(&st, 0, sizeof(st));
 		kport_queue_stat(port, &st);
-		seq_printf(m, "%llu\t%s\t%s%s%s%s\t%04o\t%u\t%u\t%s\t%u\t%u\t%llu\t%u\t%u\t%d\n",
+		seq_printf(m, "%llu\t%s\t%s%s%s%s%s\t%04o\t%u\t%u\t%s\t%u\t%u\t%llu\t%u\t%u\t%d\t%zu\n",
 			   port->id, port->name[0] ? port->name : "-",
 			   port->flags & KPORT_CREATE_FIXED ? "F" : "-",
 			   port->flags & KPORT_CREATE_PROCESS ? "P" : "-",
 			   port->flags & KPORT_CREATE_INBOX ? "I" : "-",
+			   port->flags & KPORT_CREATE_ZEROCOPY ? "Z" : "-",
 			   st.status & KPORT_STATUS_DEAD ? "D" : "-",
 			   port->mode, from_kuid_munged(ns, port->uid),
 			   from_kgid_munged(ns, port->gid),
 			   kport_capacity_str(port->capacity, cap, sizeof(cap)),
 			   port->msg_size, st.nr_msgs, st.bytes,
 			   st.send_waiters, st.recv_waiters,
-			   atomic_read(&port->handles));
+			   atomic_read(&port->handles),
+			   port->pool ? port->pool->size : 0);
 	}
 	mutex_unlock(&kport_table_lock);
 }
@@ -579,11 +603,17 @@ static const ktime_t *kport_deadline(const struct kport_msg *m, ktime_t *kt)
 	return kt;
 }
 
+/* Where the payload is: inline, or in the port's pool. */
+static const void *kport_msg_payload(const struct kport_kmsg *msg)
+{
+	return msg->pool ? msg->pool->vaddr + msg->offset : msg->data;
+}
+
 static int kport_msg_check_common(const struct kport_msg *m, u64 allowed)
 {
 	if (m->flags & ~allowed)
 		return -EINVAL;
-	if (memchr_inv(m->__reserved, 0, sizeof(m->__reserved)))
+	if (m->__reserved32 || m->__reserved)
 		return -EINVAL;
 	if (!(m->flags & KPORT_MSG_DEADLINE) && m->deadline_ns)
 		return -EINVAL;
@@ -604,12 +634,26 @@ static int kport_do_send(struct file *file, const void __user *buf, u32 len,
 	    ((port->flags & KPORT_CREATE_FIXED) && len != port->msg_size))
 		return -EMSGSIZE;
 
-	msg = kport_msg_alloc(h->user, len, prio);
-	if (IS_ERR(msg))
-		return PTR_ERR(msg);
-	if (copy_from_user(msg->data, buf, len)) {
-		ret = -EFAULT;
-		goto err_free;
+	if (port->pool && len > port->pool->threshold) {
+		/* One copy: from the sender straight into a pool slice. */
+		msg = kport_msg_alloc(h->user, 0, prio);
+		if (IS_ERR(msg))
+			return PTR_ERR(msg);
+		ret = kport_pool_attach(port, msg, len, nonblock, deadline);
+		if (ret)
+			goto err_free;
+		if (copy_from_user(port->pool->vaddr + msg->offset, buf, len)) {
+			ret = -EFAULT;
+			goto err_free;
+		}
+	} else {
+		msg = kport_msg_alloc(h->user, len, prio);
+		if (IS_ERR(msg))
+			return PTR_ERR(msg);
+		if (copy_from_user(msg->data, buf, len)) {
+			ret = -EFAULT;
+			goto err_free;
+		}
 	}
 	ret = kport_queue_send(port, msg, nonblock, deadline);
 	if (ret)
@@ -621,6 +665,48 @@ err_free:
 	return ret;
 }
 
+/*
+ * Send a slice borrowed on a zero-copy port.  The slice leaves the handle's
+ * tree before it is sent (so nobody can release it while it travels) and
+ * goes back there if the send fails: the borrow stays as it was.
+ */
+static long kport_post(struct file *file, const struct kport_msg *m,
+		       const ktime_t *deadline)
+{
+	struct kport_handle *h = file->private_data;
+	struct kport_port *port = h->port;
+	struct kport_kmsg *msg;
+	u32 borrowed;
+	int ret;
+
+	if (!port->pool || !port->pool->zerocopy)
+		return -EOPNOTSUPP;
+	if (m->buf)
+		return -EINVAL;
+	if ((port->flags & KPORT_CREATE_FIXED) && m->len != port->msg_size)
+		return -EMSGSIZE;
+	msg = kport_handle_take_borrowed(h, m->offset, m->len);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+
+	borrowed = msg->len;
+	msg->len = m->len;
+	msg->prio = m->priority;
+	msg->borrowed = false;
+	/* The message is from whoever posts it, not whoever borrowed. */
+	put_pid(msg->sender);
+	msg->sender = get_pid(task_tgid(current));
+	msg->uid = current_euid();
+	ret = kport_queue_send(port, msg, kport_nonblock(file, m->flags),
+			       deadline);
+	if (ret) {
+		msg->len = borrowed;
+		msg->borrowed = true;
+		WARN_ON_ONCE(kport_handle_hold(h, msg));
+	}
+	return ret;
+}
+
 static long kport_ioctl_send(struct file *file, const struct kport_msg *m)
 {
 	struct kport_handle *h = file->private_data;
@@ -629,10 +715,15 @@ static long kport_ioctl_send(struct file *file, const struct kport_msg *m)
 
 	if (!(h->rights & KPORT_RIGHT_SEND))
 		return -EBADF;
-	ret = kport_msg_check_common(m, KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE);
+	ret = kport_msg_check_common(m, KPORT_MSG_NONBLOCK |
+				     KPORT_MSG_DEADLINE | KPORT_MSG_POST);
 	if (ret)
 		return ret;
-	if (m->pid || m->uid || m->priority >= KPORT_PRIO_MAX)
+	if (m->pid || m->uid || m->result || m->priority >= KPORT_PRIO_MAX)
+		return -EINVAL;
+	if (m->flags & KPORT_MSG_POST)
+		return kport_post(file, m, kport_deadline(m, &kt));
+	if (m->offset)
 		return -EINVAL;
 	return kport_do_send(file, u64_to_user_ptr(m->buf), m->len, m->priority,
 			     kport_nonblock(file, m->flags),
@@ -647,6 +738,7 @@ static long kport_ioctl_recv(struct file *file, struct kport_msg *m,
 	struct kport_kmsg *msg;
 	struct pid *from = NULL;
 	u32 needed = 0;
+	bool inplace;
 	ktime_t kt;
 	int ret;
 
@@ -663,7 +755,9 @@ static long kport_ioctl_recv(struct file *file, struct kport_msg *m,
 			return -ESRCH;
 	}
 
-	msg = kport_queue_recv(port, from, m->len, kport_nonblock(file, m->flags),
+	inplace = m->flags & KPORT_MSG_INPLACE;
+	msg = kport_queue_recv(port, from, m->len, inplace,
+			       kport_nonblock(file, m->flags),
 			       kport_deadline(m, &kt), &needed);
 	put_pid(from);
 	if (IS_ERR(msg)) {
@@ -680,13 +774,33 @@ static long kport_ioctl_recv(struct file *file, struct kport_msg *m,
 	m->priority = msg->prio;
 	m->pid = pid_vnr(msg->sender);
 	m->uid = from_kuid_munged(current_user_ns(), msg->uid);
-	if (copy_to_user(u64_to_user_ptr(m->buf), msg->data, msg->len) ||
-	    copy_to_user(uarg, m, sizeof(*m))) {
-		kport_queue_putback(port, msg);
-		return -EFAULT;
+	m->offset = 0;
+	m->result = 0;
+	if (inplace && msg->pool) {
+		/* Nothing to copy: the handle holds the slice until released. */
+		m->offset = msg->offset;
+		m->result = KPORT_RESULT_INPLACE;
+		ret = kport_handle_hold(h, msg);
+		if (ret)
+			goto err_putback;
+		if (copy_to_user(uarg, m, sizeof(*m))) {
+			kport_handle_unhold(h, msg);
+			ret = -EFAULT;
+			goto err_putback;
+		}
+		return 0;
 	}
+	ret = -EFAULT;
+	if (copy_to_user(u64_to_user_ptr(m->buf), kport_msg_payload(msg),
+			 msg->len) ||
+	    copy_to_user(uarg, m, sizeof(*m)))
+		goto err_putback;
 	kport_msg_free(msg);
 	return 0;
+
+err_putback:
+	kport_queue_putback(port, msg);
+	return ret;
 }
 
 static long kport_ioctl_stat(struct file *file, struct kport_stat *st,
@@ -711,6 +825,8 @@ static long kport_ioctl_stat(struct file *file, struct kport_stat *st,
 	st->owner_pid = port->owner_pid ? pid_vnr(port->owner_pid) : 0;
 	st->handles = atomic_read(&port->handles);
 	kport_queue_stat(port, st);
+	if (port->pool)
+		kport_pool_stat(port->pool, st);
 	if (copy_to_user(uarg, st, sizeof(*st)))
 		return -EFAULT;
 	return 0;
@@ -775,6 +891,10 @@ static long kport_port_ioctl(struct file *file, unsigned int cmd,
 				     cmd, uarg);
 		return ret ? ret : kport_ioctl_recv(file, &u.msg, uarg);
 	}
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_BORROW))
+		return kport_ioctl_borrow(file, cmd, uarg);
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_RELEASE))
+		return kport_ioctl_release(file, cmd, uarg);
 	if (KPORT_CMD_IS(cmd, KPORT_IOC_STAT)) {
 		ret = kport_copy_arg(&u.stat, sizeof(u.stat),
 				     KPORT_STAT_SIZE_VER0, cmd, uarg);
@@ -805,11 +925,11 @@ static ssize_t kport_port_read(struct file *file, char __user *buf,
 	if (!(h->rights & KPORT_RIGHT_RECV))
 		return -EBADF;
 	msg = kport_queue_recv(h->port, NULL, min_t(size_t, count, U32_MAX),
-			       file->f_flags & O_NONBLOCK, NULL, &needed);
+			       false, file->f_flags & O_NONBLOCK, NULL, &needed);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	len = msg->len;
-	if (copy_to_user(buf, msg->data, len)) {
+	if (copy_to_user(buf, kport_msg_payload(msg), len)) {
 		kport_queue_putback(h->port, msg);
 		return -EFAULT;
 	}
@@ -833,6 +953,7 @@ static int kport_handle_release(struct inode *inode, struct file *file)
 
 	if (h->creator)
 		kport_port_delete(port);
+	kport_handle_release_all(h);
 	atomic_dec(&port->handles);
 	kport_user_put(h->user);
 	kfree(h);
@@ -859,6 +980,7 @@ const struct file_operations kport_port_fops = {
 	.read		= kport_port_read,
 	.write		= kport_port_write,
 	.poll		= kport_port_poll,
+	.mmap		= kport_port_mmap,
 	.unlocked_ioctl	= kport_port_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= kport_port_show_fdinfo,

@@ -83,6 +83,10 @@ struct kport_kmsg *kport_msg_alloc(struct kport_user *user, u32 len, u32 prio)
 	msg->uid = current_euid();
 	msg->len = len;
 	msg->prio = prio;
+	msg->pool = NULL;
+	msg->offset = 0;
+	msg->slice = 0;
+	msg->borrowed = false;
 	return msg;
 }
 
@@ -96,7 +100,13 @@ void kport_msg_free(struct kport_kmsg *msg)
 {
 	struct kport_user *user = msg->user;
 
-	kport_user_uncharge(user, kport_msg_charge(msg->len));
+	/* A pool message was charged for its header only. */
+	if (msg->pool) {
+		kport_pool_detach(msg);
+		kport_user_uncharge(user, kport_msg_charge(0));
+	} else {
+		kport_user_uncharge(user, kport_msg_charge(msg->len));
+	}
 	kport_user_put(user);
 	put_pid(msg->sender);
 	kvfree(msg);
@@ -152,6 +162,12 @@ static bool kport_accepts(const struct kport_waiter *rw,
 	return !rw->from || rw->from == msg->sender;
 }
 
+/* Whether a receive with this buffer can take @msg. */
+static bool kport_fits(const struct kport_kmsg *msg, u32 bufsize, bool inplace)
+{
+	return msg->len <= bufsize || (inplace && msg->pool);
+}
+
 /*
  * Give @msg to the first waiting receiver that accepts it and whose
  * buffer is large enough.  Receivers ahead of it that accept the message
@@ -168,7 +184,7 @@ static bool kport_handoff_locked(struct kport_port *port,
 		if (!kport_accepts(rw, msg))
 			continue;
 		port->nr_receivers--;
-		if (msg->len <= rw->bufsize) {
+		if (kport_fits(msg, rw->bufsize, rw->inplace)) {
 			rw->msg = msg;
 			kport_waiter_wake_locked(port, rw, KPORT_WAIT_DONE);
 			return true;
@@ -280,6 +296,7 @@ int kport_queue_send(struct kport_port *port, struct kport_kmsg *msg,
 	w.msg = msg;
 	w.from = NULL;
 	w.bufsize = 0;
+	w.inplace = false;
 	w.state = KPORT_WAIT_WAITING;
 	list_add_tail(&w.node, &port->senders);
 	port->nr_senders++;
@@ -379,6 +396,7 @@ static void kport_take_locked(struct kport_port *port, struct kport_kmsg *msg,
  * @port:     the port.
  * @from:     accept only messages from this thread group, or NULL.
  * @bufsize:  the receiver's buffer size.
+ * @inplace:  the receiver takes pool messages in place (any size).
  * @nonblock: fail with -EAGAIN rather than wait.
  * @deadline: absolute CLOCK_MONOTONIC time to give up at, or NULL.
  * @needed:   set to the message's size on -EMSGSIZE.
@@ -392,7 +410,7 @@ static void kport_take_locked(struct kport_port *port, struct kport_kmsg *msg,
  * stays first in line), -EAGAIN, -ETIMEDOUT or -ERESTARTSYS.
  */
 struct kport_kmsg *kport_queue_recv(struct kport_port *port, struct pid *from,
-				    u32 bufsize, bool nonblock,
+				    u32 bufsize, bool inplace, bool nonblock,
 				    const ktime_t *deadline, u32 *needed)
 {
 	struct kport_waiter w, *sender;
@@ -407,7 +425,7 @@ again:
 	}
 	msg = kport_peek_locked(port, from, &sender);
 	if (msg) {
-		if (msg->len > bufsize) {
+		if (!kport_fits(msg, bufsize, inplace)) {
 			*needed = msg->len;
 			ret = -EMSGSIZE;
 			goto out_unlock;
@@ -428,6 +446,7 @@ again:
 	w.msg = NULL;
 	w.from = from;
 	w.bufsize = bufsize;
+	w.inplace = inplace;
 	w.state = KPORT_WAIT_WAITING;
 	list_add_tail(&w.node, &port->receivers);
 	port->nr_receivers++;
@@ -543,6 +562,9 @@ int kport_queue_kill(struct kport_port *port)
 	port->nr_receivers = 0;
 	spin_unlock(&port->lock);
 
+	/* Senders and borrowers waiting for pool room must see ->dead. */
+	if (port->pool)
+		kport_pool_wake(port->pool);
 	/* Every poller, exclusive or not, must learn of the hang-up. */
 	__wake_up(&port->poll_wq, TASK_NORMAL, 0,
 		  poll_to_key(EPOLLHUP | KPORT_POLL_IN | KPORT_POLL_OUT));

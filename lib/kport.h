@@ -96,6 +96,8 @@ struct kport_info {
 	uid_t uid;		/* sender's effective uid */
 	unsigned int priority;
 	size_t len;		/* message size; also set on -EMSGSIZE */
+	int in_pool;		/* kport_recv_inplace(): left in the pool */
+	uint64_t offset;	/* ... at this offset of the pool */
 };
 
 /*
@@ -134,6 +136,53 @@ ssize_t kport_recv_from(int fd, pid_t pid, void *buf, size_t len,
  * timeout.
  */
 int kport_wait(int fd, short events, int timeout_ms);
+
+/* ---- The pool (ports created with pool_size > 0) ----------------------- *
+ *
+ * kport_send() and kport_recv() use the pool by themselves: a message
+ * longer than the port's pool threshold is copied once into a slice of the
+ * pool by the kernel, and copied out again by a plain receive.  The calls
+ * below avoid copies: receive in place (one copy in all), and zero-copy
+ * borrow/post on KPORT_CREATE_ZEROCOPY ports (no copy by the kernel).
+ */
+
+#define KPORT_POOL_WRITE	1U	/* map writable: zero-copy port, send right */
+
+/*
+ * Map the pool of @fd (read-only unless KPORT_POOL_WRITE is in @flags).
+ * Sets *@addr and *@size (the pool size).  Unmap with kport_pool_unmap().
+ */
+int kport_pool_map(int fd, unsigned int flags, void **addr, size_t *size);
+int kport_pool_unmap(void *addr, size_t size);
+
+/*
+ * Receive one message without copying it if it is in the pool: then
+ * *@data points into @pool (the address kport_pool_map() gave),
+ * info->in_pool is set, and the slice stays held by @fd until
+ * kport_release(fd, info->offset, info->len).  Otherwise the message is
+ * copied into @buf (@len bytes) and *@data == @buf.  @flags: 0 or
+ * KPORT_MSG_NONBLOCK; @info is required.  Returns the message size.
+ */
+ssize_t kport_recv_inplace(int fd, const void *pool, void *buf, size_t len,
+			   const void **data, unsigned int flags,
+			   struct kport_info *info);
+
+/* Give back a slice received in place, or borrowed and not posted. */
+int kport_release(int fd, uint64_t offset, size_t len);
+
+/*
+ * Zero-copy: reserve a slice of @len bytes to fill through a writable
+ * mapping, waiting at most @timeout_ns for room (negative: forever; 0: do
+ * not wait).  Sets *@offset.
+ */
+int kport_borrow(int fd, size_t len, int64_t timeout_ns, uint64_t *offset);
+
+/*
+ * Send the first @len bytes of the slice borrowed at @offset as a message.
+ * @flags: 0 or KPORT_MSG_NONBLOCK.  On failure the slice stays borrowed.
+ */
+int kport_post(int fd, uint64_t offset, size_t len, unsigned int prio,
+	       unsigned int flags);
 
 /* CLOCK_MONOTONIC now, and now + @rel_ns, in nanoseconds. */
 uint64_t kport_now_ns(void);

@@ -53,6 +53,8 @@
 #define KPORT_FEAT_INBOX	_BITULL(5)	/* direct naming by pid */
 #define KPORT_FEAT_FROM_PID	_BITULL(6)	/* KPORT_MSG_FROM_PID */
 #define KPORT_FEAT_FIXED	_BITULL(7)	/* KPORT_CREATE_FIXED */
+#define KPORT_FEAT_POOL		_BITULL(8)	/* pool_size, mmap, in-place receive */
+#define KPORT_FEAT_ZEROCOPY	_BITULL(9)	/* KPORT_CREATE_ZEROCOPY, borrow/post */
 
 /**
  * struct kport_version - what this module supports (KPORT_IOC_VERSION)
@@ -62,6 +64,10 @@
  * @name_max:     out: KPORT_NAME_MAX.
  * @max_msg_size: out: largest msg_size a port may have now.
  * @max_capacity: out: largest bounded capacity a port may have now.
+ * @max_pool_size: out: largest pool a port may have now.
+ * @pool_threshold: out: messages longer than this travel through the pool
+ *                of a port created now (if it has one).
+ * @__reserved32: must be 0.
  * @__reserved:   must be 0.
  */
 struct kport_version {
@@ -71,7 +77,10 @@ struct kport_version {
 	__u32 name_max;
 	__u32 max_msg_size;
 	__u32 max_capacity;
-	__u64 __reserved[4];
+	__u64 max_pool_size;
+	__u32 pool_threshold;
+	__u32 __reserved32;
+	__u64 __reserved[2];
 };
 
 #define KPORT_VERSION_SIZE_VER0	64
@@ -81,8 +90,10 @@ struct kport_version {
 #define KPORT_CREATE_PROCESS	_BITULL(1) /* deleted when the returned handle is released */
 #define KPORT_CREATE_INBOX	_BITULL(2) /* the calling process's inbox (implies PROCESS) */
 #define KPORT_CREATE_NONBLOCK	_BITULL(3) /* the returned fd is O_NONBLOCK */
+#define KPORT_CREATE_ZEROCOPY	_BITULL(4) /* senders may write into the pool */
 #define KPORT_CREATE_FLAGS	(KPORT_CREATE_FIXED | KPORT_CREATE_PROCESS | \
-				 KPORT_CREATE_INBOX | KPORT_CREATE_NONBLOCK)
+				 KPORT_CREATE_INBOX | KPORT_CREATE_NONBLOCK | \
+				 KPORT_CREATE_ZEROCOPY)
 
 /**
  * struct kport_create - create a port (KPORT_IOC_CREATE on /dev/kport)
@@ -96,10 +107,17 @@ struct kport_version {
  *             grants send.
  * @capacity:  0 (rendezvous), 1..max_capacity, or KPORT_CAPACITY_UNBOUNDED.
  * @msg_size:  largest message (exact size with KPORT_CREATE_FIXED),
- *             1..max_msg_size.
+ *             1..max_msg_size, or 1..pool_size on a port with a pool.
  * @rights:    rights of the returned handle, a non-empty subset of
  *             KPORT_RIGHTS_ALL; the creator is not checked against @mode.
- * @pool_size: must be 0 (reserved for the shared-memory pool).
+ * @pool_size: 0, or the size of the port's shared-memory pool: a multiple
+ *             of the page size, at most max_pool_size, at least msg_size.
+ *             Messages longer than the pool threshold are copied once into
+ *             a slice of the pool instead of through the queue, and
+ *             receivers may read them in place through mmap().
+ *             KPORT_CREATE_ZEROCOPY (which needs a pool) also lets senders
+ *             map the pool writable, borrow a slice, fill it themselves and
+ *             post it: see KPORT_IOC_BORROW.
  * @__reserved: must be 0.
  *
  * Returns a new O_CLOEXEC file descriptor.  A named port or an inbox gets
@@ -168,13 +186,21 @@ struct kport_unlink {
 #define KPORT_MSG_NONBLOCK	_BITULL(0) /* fail with -EAGAIN instead of waiting */
 #define KPORT_MSG_DEADLINE	_BITULL(1) /* wait until @deadline_ns at most */
 #define KPORT_MSG_FROM_PID	_BITULL(2) /* receive only from @pid */
+#define KPORT_MSG_INPLACE	_BITULL(3) /* receive: leave pool payloads in place */
+#define KPORT_MSG_POST		_BITULL(4) /* send: post the borrowed slice at @offset */
 #define KPORT_MSG_FLAGS		(KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE | \
-				 KPORT_MSG_FROM_PID)
+				 KPORT_MSG_FROM_PID | KPORT_MSG_INPLACE | \
+				 KPORT_MSG_POST)
+
+/* struct kport_msg result */
+#define KPORT_RESULT_INPLACE	_BITUL(0) /* the payload is in the pool at @offset */
 
 /**
  * struct kport_msg - one message (KPORT_IOC_SEND, KPORT_IOC_RECV)
- * @flags:       KPORT_MSG_*.  KPORT_MSG_FROM_PID is for receive only.
+ * @flags:       KPORT_MSG_*.  FROM_PID and INPLACE are for receive only,
+ *               POST for send only.
  * @buf:         user pointer to the payload (send) or the buffer (receive).
+ *               0 with KPORT_MSG_POST.
  * @deadline_ns: with KPORT_MSG_DEADLINE, an absolute CLOCK_MONOTONIC time
  *               in nanoseconds after which the call fails with -ETIMEDOUT;
  *               otherwise 0.  A deadline already past still completes a
@@ -191,7 +217,18 @@ struct kport_unlink {
  *               Send: must be 0.
  * @uid:         receive: out, the sender's effective uid in the
  *               receiver's user namespace.  Send: must be 0.
+ * @offset:      send with KPORT_MSG_POST: the borrowed slice to post (@len
+ *               at most the borrowed length); otherwise 0.  Receive: out,
+ *               with KPORT_RESULT_INPLACE, where the payload starts in the
+ *               pool mapping; the handle then holds that slice until it
+ *               releases it (KPORT_IOC_RELEASE) or is closed.
+ * @result:      receive: out, KPORT_RESULT_*.  Send: must be 0.
+ * @__reserved32: must be 0.
  * @__reserved:  must be 0.
+ *
+ * A receive with KPORT_MSG_INPLACE of a message that travelled through the
+ * pool copies nothing: it reports @offset and @len and sets
+ * KPORT_RESULT_INPLACE; any other message is copied to @buf as usual.
  *
  * Fields a call only writes (receive's @priority and @uid) are ignored on
  * input.  Waits are interruptible: a signal with nothing done yet restarts
@@ -205,7 +242,10 @@ struct kport_msg {
 	__u32 priority;
 	__s32 pid;
 	__u32 uid;
-	__u64 __reserved[3];
+	__u64 offset;
+	__u32 result;
+	__u32 __reserved32;
+	__u64 __reserved;
 };
 
 #define KPORT_MSG_SIZE_VER0	64
@@ -234,8 +274,10 @@ struct kport_msg {
  * @received:     messages received since creation.
  * @handles:      open handles.
  * @status:       KPORT_STATUS_*.
- * @pool_size:    0 (reserved for the pool).
- * @pool_used:    0 (reserved for the pool).
+ * @pool_size:    size of the pool, 0 if none.
+ * @pool_used:    bytes of the pool in slices (in flight, held, borrowed).
+ * @slices_held:  slices held by receivers or borrowed by senders.
+ * @pool_threshold: messages longer than this go through the pool.
  * @__reserved:   0.
  */
 struct kport_stat {
@@ -260,10 +302,39 @@ struct kport_stat {
 	__u32 status;
 	__u64 pool_size;
 	__u64 pool_used;
-	__u64 __reserved[4];
+	__u32 slices_held;
+	__u32 pool_threshold;
+	__u64 __reserved[3];
 };
 
 #define KPORT_STAT_SIZE_VER0	208
+
+/**
+ * struct kport_slice - a slice of a port's pool (KPORT_IOC_BORROW/RELEASE)
+ * @flags:       BORROW: KPORT_MSG_NONBLOCK, KPORT_MSG_DEADLINE; RELEASE: 0.
+ * @offset:      BORROW: out; RELEASE: in, the slice's start in the pool.
+ * @len:         BORROW: in, bytes wanted (1..msg_size); RELEASE: in, the
+ *               length the kernel reported for the slice.
+ * @deadline_ns: BORROW with KPORT_MSG_DEADLINE: as in struct kport_msg.
+ * @__reserved:  must be 0.
+ *
+ * BORROW (zero-copy ports, send right) reserves a slice for the caller to
+ * fill through a writable mapping of the pool, then send with
+ * KPORT_MSG_POST; a full pool waits like a full queue.  RELEASE gives back
+ * a slice the handle holds: received in place, or borrowed and not posted.
+ * An offset or length that does not match the kernel's record of a slice
+ * this handle holds gets -EINVAL (not a slice start, past the pool, wrong
+ * length) or -ENOENT (a slice this handle does not hold).
+ */
+struct kport_slice {
+	__u64 flags;
+	__u64 offset;
+	__u64 len;
+	__u64 deadline_ns;
+	__u64 __reserved[4];
+};
+
+#define KPORT_SLICE_SIZE_VER0	64
 
 #define KPORT_IOC_MAGIC		0xB8
 
@@ -279,5 +350,22 @@ struct kport_stat {
 #define KPORT_IOC_STAT		_IOWR(KPORT_IOC_MAGIC, 0x12, struct kport_stat)
 /* Delete the port behind the handle; the argument must be 0. */
 #define KPORT_IOC_DELETE	_IO(KPORT_IOC_MAGIC, 0x13)
+#define KPORT_IOC_BORROW	_IOWR(KPORT_IOC_MAGIC, 0x14, struct kport_slice)
+#define KPORT_IOC_RELEASE	_IOW(KPORT_IOC_MAGIC, 0x15, struct kport_slice)
+
+/*
+ * The pool: mmap(NULL, pool_size, PROT_READ, MAP_SHARED, handle, 0) on a
+ * handle with receive right maps it read-only for good (mprotect cannot add
+ * write).  On a KPORT_CREATE_ZEROCOPY port a handle with send right may map
+ * it PROT_READ | PROT_WRITE.  Offset must be 0, length at most pool_size;
+ * one mapping per handle at a time (-EBUSY).  The mapping is inherited by
+ * fork() and outlives the port: after deletion it stays readable until
+ * munmap(), and the memory is freed with the last mapping.
+ *
+ * Ordering: everything a sender wrote into a slice before the POST (or
+ * that the kernel copied in) is visible to a receiver once its receive has
+ * returned the slice's offset; the ioctls are the barriers.
+ */
+#define KPORT_POOL_MMAP_OFFSET	0
 
 #endif /* _UAPI_LINUX_KPORT_H */
