@@ -671,7 +671,7 @@ err_free:
  * goes back there if the send fails: the borrow stays as it was.
  */
 static long kport_post(struct file *file, const struct kport_msg *m,
-		       const ktime_t *deadline)
+		       bool nonblock, const ktime_t *deadline)
 {
 	struct kport_handle *h = file->private_data;
 	struct kport_port *port = h->port;
@@ -697,14 +697,30 @@ static long kport_post(struct file *file, const struct kport_msg *m,
 	put_pid(msg->sender);
 	msg->sender = get_pid(task_tgid(current));
 	msg->uid = current_euid();
-	ret = kport_queue_send(port, msg, kport_nonblock(file, m->flags),
-			       deadline);
+	ret = kport_queue_send(port, msg, nonblock, deadline);
 	if (ret) {
 		msg->len = borrowed;
 		msg->borrowed = true;
 		WARN_ON_ONCE(kport_handle_hold(h, msg));
 	}
 	return ret;
+}
+
+/*
+ * One send, its flags already checked; how to wait is decided by the caller
+ * (a single send from its flags, a batch only for its first message).
+ */
+static long kport_send_one(struct file *file, const struct kport_msg *m,
+			   bool nonblock, const ktime_t *deadline)
+{
+	if (m->pid || m->uid || m->result || m->priority >= KPORT_PRIO_MAX)
+		return -EINVAL;
+	if (m->flags & KPORT_MSG_POST)
+		return kport_post(file, m, nonblock, deadline);
+	if (m->offset)
+		return -EINVAL;
+	return kport_do_send(file, u64_to_user_ptr(m->buf), m->len, m->priority,
+			     nonblock, deadline);
 }
 
 static long kport_ioctl_send(struct file *file, const struct kport_msg *m)
@@ -719,19 +735,14 @@ static long kport_ioctl_send(struct file *file, const struct kport_msg *m)
 				     KPORT_MSG_DEADLINE | KPORT_MSG_POST);
 	if (ret)
 		return ret;
-	if (m->pid || m->uid || m->result || m->priority >= KPORT_PRIO_MAX)
-		return -EINVAL;
-	if (m->flags & KPORT_MSG_POST)
-		return kport_post(file, m, kport_deadline(m, &kt));
-	if (m->offset)
-		return -EINVAL;
-	return kport_do_send(file, u64_to_user_ptr(m->buf), m->len, m->priority,
-			     kport_nonblock(file, m->flags),
-			     kport_deadline(m, &kt));
+	return kport_send_one(file, m, kport_nonblock(file, m->flags),
+			      kport_deadline(m, &kt));
 }
 
-static long kport_ioctl_recv(struct file *file, struct kport_msg *m,
-			     void __user *uarg)
+/* One receive, its flags already checked; see kport_send_one(). */
+static long kport_recv_one(struct file *file, struct kport_msg *m,
+			   void __user *uarg, bool nonblock,
+			   const ktime_t *deadline)
 {
 	struct kport_handle *h = file->private_data;
 	struct kport_port *port = h->port;
@@ -739,14 +750,8 @@ static long kport_ioctl_recv(struct file *file, struct kport_msg *m,
 	struct pid *from = NULL;
 	u32 needed = 0;
 	bool inplace;
-	ktime_t kt;
 	int ret;
 
-	if (!(h->rights & KPORT_RIGHT_RECV))
-		return -EBADF;
-	ret = kport_msg_check_common(m, KPORT_MSG_FLAGS);
-	if (ret)
-		return ret;
 	if (m->flags & KPORT_MSG_FROM_PID) {
 		if (m->pid <= 0)
 			return -EINVAL;
@@ -756,9 +761,8 @@ static long kport_ioctl_recv(struct file *file, struct kport_msg *m,
 	}
 
 	inplace = m->flags & KPORT_MSG_INPLACE;
-	msg = kport_queue_recv(port, from, m->len, inplace,
-			       kport_nonblock(file, m->flags),
-			       kport_deadline(m, &kt), &needed);
+	msg = kport_queue_recv(port, from, m->len, inplace, nonblock, deadline,
+			       &needed);
 	put_pid(from);
 	if (IS_ERR(msg)) {
 		ret = PTR_ERR(msg);
@@ -801,6 +805,80 @@ static long kport_ioctl_recv(struct file *file, struct kport_msg *m,
 err_putback:
 	kport_queue_putback(port, msg);
 	return ret;
+}
+
+static long kport_ioctl_recv(struct file *file, struct kport_msg *m,
+			     void __user *uarg)
+{
+	struct kport_handle *h = file->private_data;
+	ktime_t kt;
+	int ret;
+
+	if (!(h->rights & KPORT_RIGHT_RECV))
+		return -EBADF;
+	ret = kport_msg_check_common(m, KPORT_MSG_FLAGS & ~KPORT_MSG_POST);
+	if (ret)
+		return ret;
+	return kport_recv_one(file, m, uarg, kport_nonblock(file, m->flags),
+			      kport_deadline(m, &kt));
+}
+
+/*
+ * KPORT_IOC_SENDV / KPORT_IOC_RECVV: several messages in one call, as
+ * sendmmsg()/recvmmsg() with MSG_WAITFORONE do.  Only the first message
+ * may wait (as the batch's flags say); the others are done without
+ * waiting, and the batch stops at the first that fails.  The array's
+ * stride is the caller's sizeof(struct kport_msg), so it can grow as every
+ * struct here does.  Return: how many were done, or the first one's error.
+ */
+static long kport_ioctl_batch(struct file *file, unsigned int cmd,
+			      void __user *uarg, bool send)
+{
+	struct kport_handle *h = file->private_data;
+	const ktime_t *deadline = NULL;
+	struct kport_batch b;
+	struct kport_msg m;
+	void __user *um;
+	bool nonblock;
+	u32 i;
+	ktime_t kt;
+	long ret;
+
+	if (!(h->rights & (send ? KPORT_RIGHT_SEND : KPORT_RIGHT_RECV)))
+		return -EBADF;
+	ret = kport_copy_arg(&b, sizeof(b), KPORT_BATCH_SIZE_VER0, cmd, uarg);
+	if (ret)
+		return ret;
+	if (b.flags & ~(KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE) ||
+	    memchr_inv(b.__reserved, 0, sizeof(b.__reserved)) ||
+	    (!(b.flags & KPORT_MSG_DEADLINE) && b.deadline_ns))
+		return -EINVAL;
+	if (!b.count || b.count > KPORT_BATCH_MAX ||
+	    b.msg_size < KPORT_MSG_SIZE_VER0 || b.msg_size > PAGE_SIZE)
+		return -EINVAL;
+	if (b.flags & KPORT_MSG_DEADLINE) {
+		kt = b.deadline_ns > KTIME_MAX ? KTIME_MAX : b.deadline_ns;
+		deadline = &kt;
+	}
+	nonblock = kport_nonblock(file, b.flags);
+
+	for (i = 0; i < b.count; i++) {
+		um = u64_to_user_ptr(b.msgs + (u64)i * b.msg_size);
+		ret = copy_struct_from_user(&m, sizeof(m), um, b.msg_size);
+		if (!ret)
+			ret = kport_msg_check_common(&m, send ? KPORT_MSG_POST :
+						     KPORT_MSG_FROM_PID |
+						     KPORT_MSG_INPLACE);
+		if (!ret)
+			ret = send ? kport_send_one(file, &m, nonblock, deadline) :
+				     kport_recv_one(file, &m, um, nonblock,
+						    deadline);
+		if (ret)
+			return i ? i : ret;
+		nonblock = true;
+		deadline = NULL;
+	}
+	return b.count;
 }
 
 static long kport_ioctl_stat(struct file *file, struct kport_stat *st,
@@ -891,6 +969,10 @@ static long kport_port_ioctl(struct file *file, unsigned int cmd,
 				     cmd, uarg);
 		return ret ? ret : kport_ioctl_recv(file, &u.msg, uarg);
 	}
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_SENDV))
+		return kport_ioctl_batch(file, cmd, uarg, true);
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_RECVV))
+		return kport_ioctl_batch(file, cmd, uarg, false);
 	if (KPORT_CMD_IS(cmd, KPORT_IOC_BORROW))
 		return kport_ioctl_borrow(file, cmd, uarg);
 	if (KPORT_CMD_IS(cmd, KPORT_IOC_RELEASE))

@@ -55,6 +55,7 @@
 #define KPORT_FEAT_FIXED	_BITULL(7)	/* KPORT_CREATE_FIXED */
 #define KPORT_FEAT_POOL		_BITULL(8)	/* pool_size, mmap, in-place receive */
 #define KPORT_FEAT_ZEROCOPY	_BITULL(9)	/* KPORT_CREATE_ZEROCOPY, borrow/post */
+#define KPORT_FEAT_BATCH	_BITULL(10)	/* KPORT_IOC_SENDV, KPORT_IOC_RECVV */
 
 /**
  * struct kport_version - what this module supports (KPORT_IOC_VERSION)
@@ -250,6 +251,39 @@ struct kport_msg {
 
 #define KPORT_MSG_SIZE_VER0	64
 
+/* Most messages one KPORT_IOC_SENDV or KPORT_IOC_RECVV may carry. */
+#define KPORT_BATCH_MAX		1024
+
+/**
+ * struct kport_batch - several messages in one call (SENDV, RECVV)
+ * @flags:       KPORT_MSG_NONBLOCK, KPORT_MSG_DEADLINE: how to wait for the
+ *               first message.  The others never wait.
+ * @msgs:        user pointer to an array of @count struct kport_msg, each
+ *               as for KPORT_IOC_SEND (flags 0 or KPORT_MSG_POST) or
+ *               KPORT_IOC_RECV (flags 0, KPORT_MSG_FROM_PID,
+ *               KPORT_MSG_INPLACE), without NONBLOCK, DEADLINE or a
+ *               deadline.  Receive writes each element back.
+ * @deadline_ns: with KPORT_MSG_DEADLINE, as in struct kport_msg.
+ * @count:       1..KPORT_BATCH_MAX.
+ * @msg_size:    the caller's sizeof(struct kport_msg): the array's stride,
+ *               KPORT_MSG_SIZE_VER0 up to a page.
+ * @__reserved:  must be 0.
+ *
+ * Returns how many messages were sent or received, in order, stopping at
+ * the first that could not be (its error is returned only if it is the
+ * first: then nothing was done).
+ */
+struct kport_batch {
+	__u64 flags;
+	__u64 msgs;
+	__u64 deadline_ns;
+	__u32 count;
+	__u32 msg_size;
+	__u64 __reserved[4];
+};
+
+#define KPORT_BATCH_SIZE_VER0	64
+
 /* struct kport_stat status */
 #define KPORT_STATUS_DEAD	_BITUL(0) /* the port was deleted */
 
@@ -352,6 +386,8 @@ struct kport_slice {
 #define KPORT_IOC_DELETE	_IO(KPORT_IOC_MAGIC, 0x13)
 #define KPORT_IOC_BORROW	_IOWR(KPORT_IOC_MAGIC, 0x14, struct kport_slice)
 #define KPORT_IOC_RELEASE	_IOW(KPORT_IOC_MAGIC, 0x15, struct kport_slice)
+#define KPORT_IOC_SENDV		_IOW(KPORT_IOC_MAGIC, 0x16, struct kport_batch)
+#define KPORT_IOC_RECVV		_IOW(KPORT_IOC_MAGIC, 0x17, struct kport_batch)
 
 /*
  * The pool: mmap(NULL, pool_size, PROT_READ, MAP_SHARED, handle, 0) on a
