@@ -23,6 +23,7 @@ static_assert(sizeof(struct kport_msg) == KPORT_MSG_SIZE_VER0);
 static_assert(sizeof(struct kport_stat) == KPORT_STAT_SIZE_VER0);
 static_assert(sizeof(struct kport_slice) == KPORT_SLICE_SIZE_VER0);
 static_assert(sizeof(struct kport_batch) == KPORT_BATCH_SIZE_VER0);
+static_assert(sizeof(struct kport_sendrecv) == KPORT_SENDRECV_SIZE_VER0);
 static_assert(KPORT_PRIO_MAX <= BITS_PER_LONG);
 
 #define KPORT_FEATURES	(KPORT_FEAT_RENDEZVOUS | KPORT_FEAT_UNBOUNDED | \
@@ -30,7 +31,7 @@ static_assert(KPORT_PRIO_MAX <= BITS_PER_LONG);
 			 KPORT_FEAT_PROCESS | KPORT_FEAT_INBOX |	\
 			 KPORT_FEAT_FROM_PID | KPORT_FEAT_FIXED |	\
 			 KPORT_FEAT_POOL | KPORT_FEAT_ZEROCOPY |	\
-			 KPORT_FEAT_BATCH)
+			 KPORT_FEAT_BATCH | KPORT_FEAT_SENDRECV)
 
 static long kport_ioctl_version(struct kport_version *v, void __user *uarg)
 {

@@ -824,6 +824,71 @@ static long kport_ioctl_recv(struct file *file, struct kport_msg *m,
 }
 
 /*
+ * KPORT_IOC_SENDRECV: send on @file, then receive on recv_fd (or @file).
+ * "done" is cleared before anything happens and set once the send is
+ * done, so that a fault writing it can only fail the call while nothing
+ * has happened yet.
+ */
+static long kport_ioctl_sendrecv(struct file *file, unsigned int cmd,
+				 void __user *uarg)
+{
+	struct kport_sendrecv __user *usr = uarg;
+	struct kport_handle *h = file->private_data;
+	struct kport_sendrecv sr;
+	struct file *rfile = file;
+	struct fd f = {};
+	ktime_t skt, rkt;
+	long ret;
+
+	if (!(h->rights & KPORT_RIGHT_SEND))
+		return -EBADF;
+	ret = kport_copy_arg(&sr, sizeof(sr), KPORT_SENDRECV_SIZE_VER0, cmd,
+			     uarg);
+	if (ret)
+		return ret;
+	if (sr.flags || memchr_inv(sr.__reserved, 0, sizeof(sr.__reserved)))
+		return -EINVAL;
+	ret = kport_msg_check_common(&sr.send, KPORT_MSG_NONBLOCK |
+				     KPORT_MSG_DEADLINE | KPORT_MSG_POST);
+	if (ret)
+		return ret;
+	ret = kport_msg_check_common(&sr.recv, KPORT_MSG_FLAGS &
+				     ~KPORT_MSG_POST);
+	if (ret)
+		return ret;
+	if (sr.recv_fd != -1) {
+		f = fdget(sr.recv_fd);
+		if (!f.file)
+			return -EBADF;
+		rfile = f.file;
+		ret = -EINVAL;
+		if (rfile->f_op != &kport_port_fops)
+			goto out;
+	}
+	ret = -EBADF;
+	if (!(((struct kport_handle *)rfile->private_data)->rights &
+	      KPORT_RIGHT_RECV))
+		goto out;
+	ret = -EFAULT;
+	if (put_user(0, &usr->done))
+		goto out;
+
+	ret = kport_send_one(file, &sr.send, kport_nonblock(file, sr.send.flags),
+			     kport_deadline(&sr.send, &skt));
+	if (ret)
+		goto out;
+	ret = -EFAULT;
+	if (put_user(KPORT_SR_SENT, &usr->done))
+		goto out;
+	ret = kport_recv_one(rfile, &sr.recv, &usr->recv,
+			     kport_nonblock(rfile, sr.recv.flags),
+			     kport_deadline(&sr.recv, &rkt));
+out:
+	fdput(f);
+	return ret;
+}
+
+/*
  * KPORT_IOC_SENDV / KPORT_IOC_RECVV: several messages in one call, as
  * sendmmsg()/recvmmsg() with MSG_WAITFORONE do.  Only the first message
  * may wait (as the batch's flags say); the others are done without
@@ -969,6 +1034,8 @@ static long kport_port_ioctl(struct file *file, unsigned int cmd,
 				     cmd, uarg);
 		return ret ? ret : kport_ioctl_recv(file, &u.msg, uarg);
 	}
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_SENDRECV))
+		return kport_ioctl_sendrecv(file, cmd, uarg);
 	if (KPORT_CMD_IS(cmd, KPORT_IOC_SENDV))
 		return kport_ioctl_batch(file, cmd, uarg, true);
 	if (KPORT_CMD_IS(cmd, KPORT_IOC_RECVV))

@@ -11,9 +11,11 @@
  * still exists and still holds its one message, the name a create would
  * have used does not exist, and no descriptor leaked.
  *
- * Then the per-ioctl argument rules: names, create attributes, send and
- * receive fields, delete's argument; and what the returned descriptors
- * look like (O_CLOEXEC, O_NONBLOCK, fdinfo, /proc/kport).
+ * Then the per-ioctl argument rules: names, create attributes (the pool's
+ * among them), send and receive fields, delete's argument; and what the
+ * returned descriptors look like (O_CLOEXEC, O_NONBLOCK, fdinfo,
+ * /proc/kport).  The pool's own behaviour is tested in pool.c; BORROW and
+ * RELEASE go through the generic checks here, on a zero-copy port.
  */
 #include "kport_test.h"
 
@@ -40,11 +42,19 @@ _Static_assert(sizeof(struct kport_open) == KPORT_OPEN_SIZE_VER0, "open");
 _Static_assert(sizeof(struct kport_unlink) == KPORT_UNLINK_SIZE_VER0, "unlink");
 _Static_assert(sizeof(struct kport_msg) == KPORT_MSG_SIZE_VER0, "msg");
 _Static_assert(sizeof(struct kport_stat) == KPORT_STAT_SIZE_VER0, "stat");
+_Static_assert(sizeof(struct kport_slice) == KPORT_SLICE_SIZE_VER0, "slice");
+/* The words the pool took from __reserved[] did not move anything else. */
+_Static_assert(offsetof(struct kport_msg, offset) == 40, "msg offset");
+_Static_assert(offsetof(struct kport_msg, __reserved) == 56, "msg reserved");
+_Static_assert(offsetof(struct kport_version, max_pool_size) == 32, "version");
+_Static_assert(offsetof(struct kport_stat, slices_held) == 176, "stat");
 
 #define ALL_FEATURES	(KPORT_FEAT_RENDEZVOUS | KPORT_FEAT_UNBOUNDED |	\
 			 KPORT_FEAT_PRIORITY | KPORT_FEAT_DEADLINE |	\
 			 KPORT_FEAT_PROCESS | KPORT_FEAT_INBOX |	\
-			 KPORT_FEAT_FROM_PID | KPORT_FEAT_FIXED)
+			 KPORT_FEAT_FROM_PID | KPORT_FEAT_FIXED |	\
+			 KPORT_FEAT_POOL | KPORT_FEAT_ZEROCOPY |	\
+			 KPORT_FEAT_BATCH | KPORT_FEAT_SENDRECV)
 
 #define PARAM_DIR	"/sys/module/kport/parameters/"
 
@@ -54,6 +64,9 @@ _Static_assert(sizeof(struct kport_stat) == KPORT_STAT_SIZE_VER0, "stat");
 static const char kept_msg[] = "kept";	/* 4 bytes, sent at KEPT_PRIO */
 #define KEPT_LEN	4U
 #define KEPT_PRIO	7U
+/* BORROW and RELEASE need a zero-copy port: its pool, and what is borrowed. */
+#define PORT_POOL_SIZE	(64U << 10)
+#define BORROW_LEN	PORT_MSG_SIZE
 
 /* ---- Small helpers -------------------------------------------------------- */
 
@@ -159,7 +172,7 @@ static void valid_create(struct kport_create *c, const char *name)
 /* ---- Every struct-carrying ioctl through the same checks ----------------- */
 
 enum which { IOC_VERSION, IOC_CREATE, IOC_OPEN, IOC_UNLINK,
-	     IOC_SEND, IOC_RECV, IOC_STAT };
+	     IOC_SEND, IOC_RECV, IOC_STAT, IOC_BORROW, IOC_RELEASE };
 
 struct ioc_desc {
 	unsigned int dir;	/* _IOC_READ / _IOC_WRITE as published */
@@ -168,29 +181,44 @@ struct ioc_desc {
 	int on_port;		/* a port ioctl (else a /dev/kport one) */
 	size_t reserved_off;	/* offset of __reserved[] */
 	unsigned int nr_reserved;
+	size_t reserved32_off;	/* offset of __reserved32, 0 if none */
 	uint64_t known_flags;	/* flags valid for this ioctl */
+	int pool;		/* needs the fixture's port to be zero-copy */
 };
 
 static const struct ioc_desc descs[] = {
 	[IOC_VERSION] = { _IOC_READ | _IOC_WRITE, 0x00, KPORT_VERSION_SIZE_VER0, 0,
-			  offsetof(struct kport_version, __reserved), 4, 0 },
+			  offsetof(struct kport_version, __reserved), 2,
+			  offsetof(struct kport_version, __reserved32), 0, 0 },
 	[IOC_CREATE] = { _IOC_WRITE, 0x01, KPORT_CREATE_SIZE_VER0, 0,
-			 offsetof(struct kport_create, __reserved), 4,
-			 KPORT_CREATE_FLAGS },
+			 offsetof(struct kport_create, __reserved), 4, 0,
+			 KPORT_CREATE_FLAGS, 0 },
 	[IOC_OPEN] = { _IOC_WRITE, 0x02, KPORT_OPEN_SIZE_VER0, 0,
-		       offsetof(struct kport_open, __reserved), 3,
-		       KPORT_OPEN_FLAGS },
+		       offsetof(struct kport_open, __reserved), 3, 0,
+		       KPORT_OPEN_FLAGS, 0 },
 	[IOC_UNLINK] = { _IOC_WRITE, 0x03, KPORT_UNLINK_SIZE_VER0, 0,
-			 offsetof(struct kport_unlink, __reserved), 2, 0 },
-	/* KPORT_MSG_FROM_PID is for receive only: unknown to send. */
+			 offsetof(struct kport_unlink, __reserved), 2, 0, 0, 0 },
+	/*
+	 * KPORT_MSG_FROM_PID and KPORT_MSG_INPLACE are for receive only:
+	 * unknown to send.  KPORT_MSG_POST is for send only.  (POST is
+	 * "known" to send but needs a borrowed slice: pool.c tests it.)
+	 */
 	[IOC_SEND] = { _IOC_WRITE, 0x10, KPORT_MSG_SIZE_VER0, 1,
-		       offsetof(struct kport_msg, __reserved), 3,
-		       KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE },
+		       offsetof(struct kport_msg, __reserved), 1,
+		       offsetof(struct kport_msg, __reserved32),
+		       KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE | KPORT_MSG_POST,
+		       0 },
 	[IOC_RECV] = { _IOC_READ | _IOC_WRITE, 0x11, KPORT_MSG_SIZE_VER0, 1,
-		       offsetof(struct kport_msg, __reserved), 3,
-		       KPORT_MSG_FLAGS },
+		       offsetof(struct kport_msg, __reserved), 1,
+		       offsetof(struct kport_msg, __reserved32),
+		       KPORT_MSG_FLAGS & ~KPORT_MSG_POST, 0 },
 	[IOC_STAT] = { _IOC_READ | _IOC_WRITE, 0x12, KPORT_STAT_SIZE_VER0, 1,
-		       offsetof(struct kport_stat, __reserved), 4, 0 },
+		       offsetof(struct kport_stat, __reserved), 3, 0, 0, 0 },
+	[IOC_BORROW] = { _IOC_READ | _IOC_WRITE, 0x14, KPORT_SLICE_SIZE_VER0, 1,
+			 offsetof(struct kport_slice, __reserved), 4, 0,
+			 KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE, 1 },
+	[IOC_RELEASE] = { _IOC_WRITE, 0x15, KPORT_SLICE_SIZE_VER0, 1,
+			  offsetof(struct kport_slice, __reserved), 4, 0, 0, 1 },
 };
 
 /* The published command numbers are what _IOC() builds from the table. */
@@ -200,6 +228,10 @@ _Static_assert(KPORT_IOC_CREATE == _IOC(_IOC_WRITE, KPORT_IOC_MAGIC, 0x01,
 					KPORT_CREATE_SIZE_VER0), "CREATE");
 _Static_assert(KPORT_IOC_RECV == _IOC(_IOC_READ | _IOC_WRITE, KPORT_IOC_MAGIC, 0x11,
 				      KPORT_MSG_SIZE_VER0), "RECV");
+_Static_assert(KPORT_IOC_BORROW == _IOC(_IOC_READ | _IOC_WRITE, KPORT_IOC_MAGIC, 0x14,
+					KPORT_SLICE_SIZE_VER0), "BORROW");
+_Static_assert(KPORT_IOC_RELEASE == _IOC(_IOC_WRITE, KPORT_IOC_MAGIC, 0x15,
+					 KPORT_SLICE_SIZE_VER0), "RELEASE");
 
 static unsigned long ioc_cmd(const struct ioc_desc *d, size_t size)
 {
@@ -210,6 +242,7 @@ FIXTURE(ioc) {
 	char name[KPORT_NAME_MAX];	/* the fixture's port */
 	char new_name[KPORT_NAME_MAX];	/* what CREATE's argument names */
 	int port;			/* all rights; one message queued */
+	uint64_t borrowed;		/* RELEASE: the slice setup borrowed */
 	int fd;				/* where this variant's ioctl goes */
 	char *map;			/* pages 0-1 RW, 2 none, 3 read-only */
 	size_t page;
@@ -229,6 +262,8 @@ FIXTURE_VARIANT_ADD(ioc, unlink) { .which = IOC_UNLINK };
 FIXTURE_VARIANT_ADD(ioc, send) { .which = IOC_SEND };
 FIXTURE_VARIANT_ADD(ioc, recv) { .which = IOC_RECV };
 FIXTURE_VARIANT_ADD(ioc, stat) { .which = IOC_STAT };
+FIXTURE_VARIANT_ADD(ioc, borrow) { .which = IOC_BORROW };
+FIXTURE_VARIANT_ADD(ioc, release) { .which = IOC_RELEASE };
 
 FIXTURE_SETUP(ioc)
 {
@@ -243,10 +278,28 @@ FIXTURE_SETUP(ioc)
 	ASSERT_EQ(0, mprotect(self->map + 2 * self->page, self->page, PROT_NONE));
 
 	ASSERT_LE(0, kt_dev());
-	self->port = kt_create(self->name, 0, PORT_CAPACITY, PORT_MSG_SIZE,
-			       0600, KPORT_RIGHTS_ALL);
+	if (descs[variant->which].pool) {
+		struct kport_create c;
+
+		valid_create(&c, self->name);
+		c.flags = KPORT_CREATE_ZEROCOPY;
+		c.pool_size = PORT_POOL_SIZE;
+		self->port = kt_create_raw(&c);
+	} else {
+		self->port = kt_create(self->name, 0, PORT_CAPACITY,
+				       PORT_MSG_SIZE, 0600, KPORT_RIGHTS_ALL);
+	}
 	ASSERT_LE(0, self->port);
 	ASSERT_EQ(0, kt_send(self->port, kept_msg, KEPT_LEN, KEPT_PRIO, 0, 0));
+	if (variant->which == IOC_RELEASE) {
+		struct kport_slice sl;
+
+		memset(&sl, 0, sizeof(sl));
+		sl.flags = KPORT_MSG_NONBLOCK;
+		sl.len = BORROW_LEN;
+		ASSERT_EQ(0, kt_ioctl(self->port, KPORT_IOC_BORROW, &sl));
+		self->borrowed = sl.offset;
+	}
 	ASSERT_EQ(0, kt_stat(self->port, &self->before));
 	ASSERT_EQ(1U, self->before.nr_msgs);
 	self->fd = descs[variant->which].on_port ? self->port : kt_dev();
@@ -305,6 +358,19 @@ static void valid_arg(FIXTURE_DATA(ioc) *self, enum which which, void *arg,
 		m->len = sizeof(self->rbuf);
 		break;
 	}
+	case IOC_BORROW: {
+		struct kport_slice *sl = arg;
+
+		sl->len = BORROW_LEN;
+		break;
+	}
+	case IOC_RELEASE: {
+		struct kport_slice *sl = arg;
+
+		sl->offset = self->borrowed;
+		sl->len = BORROW_LEN;
+		break;
+	}
 	}
 }
 
@@ -322,6 +388,8 @@ static void assert_unchanged(struct __test_metadata *_metadata,
 	ASSERT_EQ(self->before.sent, st.sent);
 	ASSERT_EQ(self->before.received, st.received);
 	ASSERT_EQ(self->before.handles, st.handles);
+	ASSERT_EQ(self->before.pool_used, st.pool_used);
+	ASSERT_EQ(self->before.slices_held, st.slices_held);
 	ASSERT_EQ(self->free_fd, lowest_free_fd());
 	/* still reachable by name; no port created under the new name */
 	fd = kt_open(self->name, 0, 0);
@@ -384,6 +452,27 @@ static void assert_done(struct __test_metadata *_metadata,
 		ASSERT_EQ(1U, s->nr_msgs);
 		break;
 	}
+	case IOC_BORROW: {
+		const struct kport_slice *sl = arg;
+		struct kport_slice rel;
+
+		ASSERT_EQ(0U, sl->offset % (uint64_t)self->page);
+		ASSERT_GT((uint64_t)PORT_POOL_SIZE, sl->offset);
+		ASSERT_EQ(0, kt_stat(self->port, &st));
+		ASSERT_EQ(self->before.slices_held + 1, st.slices_held);
+		ASSERT_EQ(self->before.pool_used + self->page, st.pool_used);
+		memset(&rel, 0, sizeof(rel));
+		rel.offset = sl->offset;
+		rel.len = BORROW_LEN;
+		ASSERT_EQ(0, kt_ioctl(self->port, KPORT_IOC_RELEASE, &rel));
+		break;
+	}
+	case IOC_RELEASE:
+		ASSERT_EQ(0, kt_stat(self->port, &st));
+		ASSERT_EQ(self->before.slices_held - 1, st.slices_held);
+		ASSERT_EQ(self->before.pool_used - self->page, st.pool_used);
+		ASSERT_EQ(1U, st.nr_msgs);
+		break;
 	}
 }
 
@@ -538,8 +627,17 @@ TEST_F(ioc, each_nonzero_reserved_word_is_einval)
 {
 	const struct ioc_desc *d = &descs[variant->which];
 	const uint64_t values[] = { 1, 1ULL << 63 };
+	const uint32_t values32[] = { 1, 1U << 31 };
 	unsigned int i, v;
 
+	for (v = 0; d->reserved32_off && v < ARRAY_SIZE(values32); v++) {
+		valid_arg(self, variant->which, self->map, d->ver0);
+		memcpy(self->map + d->reserved32_off, &values32[v], 4);
+		ASSERT_EQ(-EINVAL, kt_ioctl(self->fd, ioc_cmd(d, d->ver0),
+					    self->map))
+			TH_LOG("__reserved32 = %#x", values32[v]);
+		assert_unchanged(_metadata, self);
+	}
 	for (i = 0; i < d->nr_reserved; i++) {
 		for (v = 0; v < ARRAY_SIZE(values); v++) {
 			valid_arg(self, variant->which, self->map, d->ver0);
@@ -657,7 +755,8 @@ static void assert_port_intact(struct __test_metadata *_metadata, int port)
 
 TEST_F(cmds, unknown_command_numbers_are_enotty_on_both_descriptors)
 {
-	const unsigned int nrs[] = { 0x04, 0x05, 0x0f, 0x14, 0x15, 0x1f,
+	/* 0x10..0x18 are the port commands (batch.c, sendrecv.c, pool.c). */
+	const unsigned int nrs[] = { 0x04, 0x05, 0x0f, 0x19, 0x1a, 0x1f,
 				     0x20, 0x40, 0x80, 0xff };
 	const unsigned int dirs[] = { _IOC_NONE, _IOC_READ, _IOC_WRITE,
 				      _IOC_READ | _IOC_WRITE };
@@ -767,6 +866,7 @@ TEST(version_reports_api_version_1_and_name_max_64)
 	ASSERT_EQ(1U, v.api_version);
 	ASSERT_EQ(64U, v.name_max);
 	ASSERT_EQ(0U, v.flags);
+	ASSERT_EQ(0U, v.__reserved32);
 	for (i = 0; i < ARRAY_SIZE(v.__reserved); i++) {
 		ASSERT_EQ(0U, v.__reserved[i]);
 	}
@@ -789,6 +889,16 @@ TEST(version_reports_the_current_message_size_and_capacity_limits)
 	ASSERT_LE(v.max_msg_size, 64U << 20);
 }
 
+TEST(version_reports_the_current_pool_size_limit_and_threshold)
+{
+	struct kport_version v = query_version(_metadata);
+
+	ASSERT_EQ(read_param("max_pool_size"), (long long)v.max_pool_size);
+	ASSERT_EQ(read_param("pool_threshold"), (long long)v.pool_threshold);
+	ASSERT_LT(0U, v.max_pool_size);
+	ASSERT_LE(v.max_pool_size, 1ULL << 30);
+}
+
 TEST(version_overwrites_garbage_in_its_output_fields)
 {
 	struct kport_version v;
@@ -799,11 +909,16 @@ TEST(version_overwrites_garbage_in_its_output_fields)
 	v.name_max = 0xbeef;
 	v.max_msg_size = 0;
 	v.max_capacity = 0;
+	v.max_pool_size = ~0ULL;
+	v.pool_threshold = 0xdeadbeef;
 	ASSERT_EQ(0, kt_ioctl(kt_dev(), KPORT_IOC_VERSION, &v));
 	ASSERT_EQ(ALL_FEATURES, v.features);
 	ASSERT_EQ(1U, v.api_version);
 	ASSERT_EQ(64U, v.name_max);
 	ASSERT_EQ(read_param("max_msg_size"), (long long)v.max_msg_size);
+	ASSERT_EQ(read_param("max_capacity"), (long long)v.max_capacity);
+	ASSERT_EQ(read_param("max_pool_size"), (long long)v.max_pool_size);
+	ASSERT_EQ(read_param("pool_threshold"), (long long)v.pool_threshold);
 }
 
 /* ---- KPORT_IOC_CREATE: names and attributes -------------------------------- */
@@ -856,6 +971,10 @@ static int assert_create_accepted(struct __test_metadata *_metadata,
 	ASSERT_EQ(c->capacity, st.capacity);
 	ASSERT_EQ(c->msg_size, st.msg_size);
 	ASSERT_EQ(c->rights, st.rights);
+	ASSERT_EQ(c->pool_size, st.pool_size);
+	ASSERT_EQ(c->flags & ~KPORT_CREATE_NONBLOCK, st.port_flags);
+	ASSERT_EQ(0U, st.pool_used);
+	ASSERT_EQ(0U, st.slices_held);
 	return fd;
 }
 
@@ -1103,15 +1222,109 @@ TEST_F(create, creator_gets_exactly_the_rights_it_asked_for)
 	}
 }
 
-TEST_F(create, nonzero_pool_size_is_einval)
+/* ---- KPORT_IOC_CREATE: the pool ------------------------------------------ */
+
+TEST_F(create, pool_size_not_a_multiple_of_the_page_size_is_einval)
 {
-	const uint64_t sizes[] = { 1, 4096, 1ULL << 20, ~0ULL };
+	const uint64_t sizes[] = { 1, PORT_MSG_SIZE, 4095, 4097, 8191,
+				   (1ULL << 20) + 1, (1ULL << 20) - 512 };
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		self->c.pool_size = sizes[i];
 		assert_create_refused(_metadata, &self->c, EINVAL);
 	}
+}
+
+TEST_F(create, pool_size_above_max_pool_size_is_einval)
+{
+	struct kport_version v = query_version(_metadata);
+	const uint64_t sizes[] = { v.max_pool_size + 4096, 2ULL << 30,
+				   1ULL << 40, ~0ULL & ~4095ULL };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		self->c.pool_size = sizes[i];
+		assert_create_refused(_metadata, &self->c, EINVAL);
+	}
+}
+
+TEST_F(create, pool_size_below_msg_size_is_einval)
+{
+	self->c.msg_size = 8192 + 1;
+	self->c.pool_size = 8192;
+	assert_create_refused(_metadata, &self->c, EINVAL);
+	self->c.flags = KPORT_CREATE_FIXED;
+	assert_create_refused(_metadata, &self->c, EINVAL);
+	self->c.flags = KPORT_CREATE_ZEROCOPY;
+	assert_create_refused(_metadata, &self->c, EINVAL);
+}
+
+TEST_F(create, zerocopy_without_a_pool_is_einval)
+{
+	self->c.flags = KPORT_CREATE_ZEROCOPY;
+	assert_create_refused(_metadata, &self->c, EINVAL);
+	self->c.flags = KPORT_CREATE_ZEROCOPY | KPORT_CREATE_FIXED;
+	assert_create_refused(_metadata, &self->c, EINVAL);
+}
+
+TEST_F(create, pool_of_one_page_and_of_msg_size_are_accepted)
+{
+	struct kport_stat st;
+
+	self->c.pool_size = 4096;
+	self->fd = assert_create_accepted(_metadata, &self->c);
+	ASSERT_EQ(0, kt_stat(self->fd, &st));
+	ASSERT_EQ((uint32_t)read_param("pool_threshold"), st.pool_threshold);
+	close(self->fd);
+	ASSERT_EQ(0, kt_unlink(self->name));
+	/* msg_size == pool_size, fixed */
+	self->c.flags = KPORT_CREATE_FIXED;
+	self->c.msg_size = 3 * 4096;
+	self->c.pool_size = 3 * 4096;
+	self->fd = assert_create_accepted(_metadata, &self->c);
+}
+
+TEST_F(create, zerocopy_with_a_pool_is_accepted_and_reported)
+{
+	self->c.flags = KPORT_CREATE_ZEROCOPY;
+	self->c.pool_size = 16 * 4096;
+	self->fd = assert_create_accepted(_metadata, &self->c);
+	close(self->fd);
+	ASSERT_EQ(0, kt_unlink(self->name));
+	/* any kind of port may have one */
+	self->c.flags = KPORT_CREATE_ZEROCOPY | KPORT_CREATE_PROCESS |
+			KPORT_CREATE_NONBLOCK;
+	self->c.capacity = 0;
+	self->fd = assert_create_accepted(_metadata, &self->c);
+}
+
+TEST_F(create, msg_size_above_max_msg_size_is_accepted_up_to_the_pool_size)
+{
+	struct kport_version v = query_version(_metadata);
+	uint64_t pool = ((uint64_t)v.max_msg_size + 4096) & ~4095ULL;
+
+	ASSERT_LE(pool, v.max_pool_size) TH_LOG("max_pool_size too small");
+	self->c.msg_size = v.max_msg_size + 1;
+	assert_create_refused(_metadata, &self->c, EINVAL);
+	self->c.pool_size = pool;
+	self->fd = assert_create_accepted(_metadata, &self->c);
+	close(self->fd);
+	ASSERT_EQ(0, kt_unlink(self->name));
+	/* but not beyond the pool */
+	self->c.msg_size = (uint32_t)pool + 1;
+	assert_create_refused(_metadata, &self->c, EINVAL);
+}
+
+TEST_F(create, stat_of_a_port_without_a_pool_reports_none)
+{
+	struct kport_stat st;
+
+	self->fd = assert_create_accepted(_metadata, &self->c);
+	ASSERT_EQ(0, kt_stat(self->fd, &st));
+	ASSERT_EQ(0U, st.pool_size);
+	ASSERT_EQ(0U, st.pool_used);
+	ASSERT_EQ(0U, st.slices_held);
 }
 
 TEST_F(create, inbox_with_a_name_is_einval)
@@ -1317,6 +1530,76 @@ TEST_F(msg, send_with_from_pid_is_einval)
 	self->m.flags = KPORT_MSG_FROM_PID | KPORT_MSG_NONBLOCK;
 	assert_send_refused(_metadata, self, EINVAL);
 	assert_kept_message_receivable(_metadata, self);
+}
+
+TEST_F(msg, send_with_a_nonzero_offset_without_post_is_einval)
+{
+	const uint64_t offsets[] = { 1, 4096, 1ULL << 63 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(offsets); i++) {
+		self->m.offset = offsets[i];
+		assert_send_refused(_metadata, self, EINVAL);
+	}
+	assert_kept_message_receivable(_metadata, self);
+}
+
+TEST_F(msg, send_with_a_nonzero_result_is_einval)
+{
+	const uint32_t results[] = { KPORT_RESULT_INPLACE, 2, 0x80000000 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(results); i++) {
+		self->m.result = results[i];
+		assert_send_refused(_metadata, self, EINVAL);
+	}
+	assert_kept_message_receivable(_metadata, self);
+}
+
+TEST_F(msg, send_with_inplace_is_einval)
+{
+	self->m.flags = KPORT_MSG_INPLACE;
+	assert_send_refused(_metadata, self, EINVAL);
+	self->m.flags = KPORT_MSG_INPLACE | KPORT_MSG_NONBLOCK;
+	assert_send_refused(_metadata, self, EINVAL);
+	assert_kept_message_receivable(_metadata, self);
+}
+
+TEST_F(msg, recv_with_post_is_einval_and_keeps_the_message)
+{
+	struct kport_stat st;
+
+	self->m.flags = KPORT_MSG_POST | KPORT_MSG_NONBLOCK;
+	self->m.len = sizeof(self->buf);
+	ASSERT_EQ(-EINVAL, kt_ioctl(self->port, KPORT_IOC_RECV, &self->m));
+	ASSERT_EQ(0, kt_stat(self->port, &st));
+	ASSERT_EQ(1U, st.nr_msgs);
+	ASSERT_EQ(0U, st.received);
+	assert_kept_message_receivable(_metadata, self);
+}
+
+TEST_F(msg, recv_ignores_offset_and_result_on_input)
+{
+	self->m.flags = KPORT_MSG_NONBLOCK;
+	self->m.len = sizeof(self->buf);
+	self->m.offset = 0x123456789000ULL;
+	self->m.result = 0xffffffff;
+	ASSERT_EQ(0, kt_ioctl(self->port, KPORT_IOC_RECV, &self->m));
+	ASSERT_EQ(KEPT_LEN, self->m.len);
+	ASSERT_EQ(0U, self->m.result);
+	ASSERT_EQ(0, memcmp(self->buf, kept_msg, KEPT_LEN));
+}
+
+TEST_F(msg, recv_inplace_on_a_port_without_a_pool_copies_and_reports_result_0)
+{
+	self->m.flags = KPORT_MSG_INPLACE | KPORT_MSG_NONBLOCK;
+	self->m.len = sizeof(self->buf);
+	self->m.result = 0xffffffff;
+	ASSERT_EQ(0, kt_ioctl(self->port, KPORT_IOC_RECV, &self->m));
+	ASSERT_EQ(KEPT_LEN, self->m.len);
+	ASSERT_EQ(KEPT_PRIO, self->m.priority);
+	ASSERT_EQ(0U, self->m.result);
+	ASSERT_EQ(0, memcmp(self->buf, kept_msg, KEPT_LEN));
 }
 
 TEST_F(msg, send_with_a_deadline_but_no_deadline_flag_is_einval)
@@ -1543,8 +1826,10 @@ TEST_F(handle, stat_reports_the_rights_of_each_handle)
 		ASSERT_STREQ(self->name, st.name);
 		ASSERT_EQ(0U, st.pool_size);
 		ASSERT_EQ(0U, st.pool_used);
+		ASSERT_EQ(0U, st.slices_held);
 		ASSERT_EQ(0U, st.__reserved[0]);
-		ASSERT_EQ(0U, st.__reserved[3]);
+		ASSERT_EQ(0U, st.__reserved[1]);
+		ASSERT_EQ(0U, st.__reserved[2]);
 		close(fd);
 	}
 }

@@ -4,9 +4,12 @@
  *
  * The module parameters under /sys/module/kport/parameters/ bound what
  * users can make the kernel hold: ports (max_ports, max_ports_per_user),
- * port attributes (max_msg_size, max_capacity) and queued bytes per user
- * (max_user_bytes, each message costing len + an overhead of at most 256
- * bytes, charged to the user that opened the sending handle).  Each test
+ * port attributes (max_msg_size, max_capacity, max_pool_size), queued
+ * bytes per user (max_user_bytes, each message costing len + an overhead
+ * of at most 256 bytes, charged to the user that opened the sending
+ * handle; a message in a pool costs only its header) and pools per user
+ * (max_user_pool_bytes, charged to the creator).  pool_threshold is taken
+ * by each port when it is created.  Each test
  * lowers one and checks the exact error at the boundary, that the refused
  * call changed nothing, and that making room makes the call succeed
  * again.
@@ -24,7 +27,8 @@
 
 static const char *const params[] = {
 	"max_ports", "max_ports_per_user", "max_msg_size", "max_capacity",
-	"max_user_bytes",
+	"max_user_bytes", "max_pool_size", "pool_threshold",
+	"max_user_pool_bytes",
 };
 #define NR_PARAMS	ARRAY_SIZE(params)
 
@@ -746,6 +750,282 @@ TEST_F(limits, lowered_max_user_bytes_applies_to_new_sends_only)
 		ASSERT_EQ(0, recv_chunk(fd, i)) TH_LOG("message %u", i);
 	}
 	ASSERT_EQ(0, kt_send(fd, "x", 1, 0, KPORT_MSG_NONBLOCK, 0));
+}
+
+/* ---- The pool: max_pool_size, pool_threshold, max_user_pool_bytes ----------------- */
+
+#define PAGE		4096U
+#define POOL_QUOTA	(1U << 20)
+#define POOL_PART	(256U << 10)
+
+/* A port with a pool of @pool bytes, messages up to @msg_size. */
+static int pool_port(const char *name, uint32_t msg_size, uint64_t pool)
+{
+	struct kport_create c;
+
+	memset(&c, 0, sizeof(c));
+	kt_copy_name(c.name, name);
+	c.mode = 0600;
+	c.capacity = 16;
+	c.msg_size = msg_size;
+	c.rights = KPORT_RIGHTS_ALL;
+	c.pool_size = pool;
+	return kt_create_raw(&c);
+}
+
+static int release_slice(int fd, uint64_t offset, uint64_t len)
+{
+	struct kport_slice sl;
+
+	memset(&sl, 0, sizeof(sl));
+	sl.offset = offset;
+	sl.len = len;
+	return kt_ioctl(fd, KPORT_IOC_RELEASE, &sl);
+}
+
+TEST_F(limits, max_pool_size_refuses_larger_pools_and_accepts_the_limit)
+{
+	struct kport_version v;
+
+	ASSERT_EQ(0, param_set("max_pool_size", 64 * PAGE));
+	v = query_version(_metadata);
+	ASSERT_EQ(64ULL * PAGE, v.max_pool_size);
+	ASSERT_EQ(-EINVAL, pool_port(NULL, PAGE, 65 * PAGE));
+	ASSERT_EQ(-EINVAL, pool_port(NULL, PAGE, 1ULL << 30));
+	ASSERT_EQ(-ENOENT, kt_open(self->names[0], 0, 0));
+	ASSERT_EQ(-EINVAL, pool_port(self->names[0], PAGE, 65 * PAGE));
+	ASSERT_EQ(-ENOENT, kt_open(self->names[0], 0, 0));
+	ASSERT_LE(0, keep(self, pool_port(self->names[0], PAGE, 64 * PAGE)));
+	ASSERT_LE(0, keep(self, pool_port(NULL, 64 * PAGE, 64 * PAGE)));
+}
+
+TEST_F(limits, max_pool_size_stops_at_the_1_gib_ceiling)
+{
+	struct kport_version v;
+	int ret;
+
+	ASSERT_EQ(0, param_set("max_pool_size", 1ULL << 30));
+	v = query_version(_metadata);
+	ASSERT_EQ(1ULL << 30, v.max_pool_size);
+	/* above the ceiling: refused, or clamped, never honoured */
+	ret = param_set("max_pool_size", (1ULL << 30) + PAGE);
+	ASSERT_TRUE(ret == -EINVAL || ret == 0) TH_LOG("write: %d", ret);
+	ASSERT_GE(1LL << 30, param_get("max_pool_size"));
+	v = query_version(_metadata);
+	ASSERT_GE(1ULL << 30, v.max_pool_size);
+	ASSERT_EQ(-EINVAL, pool_port(NULL, PAGE, (1ULL << 30) + PAGE));
+	ASSERT_EQ(-EINVAL, pool_port(NULL, PAGE, 2ULL << 30));
+}
+
+TEST_F(limits, lowered_max_pool_size_leaves_existing_pools_alone)
+{
+	static char buf[48 << 10];
+	struct kport_stat st;
+	int fd;
+
+	ASSERT_EQ(0, param_set("pool_threshold", 16384));
+	fd = keep(self, pool_port(NULL, sizeof(buf), 32 * PAGE));
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, param_set("max_pool_size", 16 * PAGE));
+	ASSERT_EQ(-EINVAL, pool_port(NULL, PAGE, 32 * PAGE));
+	kt_fill(buf, sizeof(buf), 3);
+	ASSERT_EQ(0, kt_send(fd, buf, sizeof(buf), 0, KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	ASSERT_EQ(32ULL * PAGE, st.pool_size);
+	ASSERT_EQ((uint64_t)sizeof(buf), st.pool_used);
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ((int)sizeof(buf), kt_recv(fd, buf, sizeof(buf),
+					    KPORT_MSG_NONBLOCK, NULL));
+	ASSERT_EQ(0U, kt_check_fill(buf, sizeof(buf), 3));
+}
+
+TEST_F(limits, max_msg_size_bounds_only_ports_without_a_pool)
+{
+	static char buf[64 << 10];
+	int fd;
+
+	ASSERT_EQ(0, param_set("max_msg_size", PAGE));
+	ASSERT_EQ(-EINVAL, kt_create(NULL, 0, 1, sizeof(buf), 0600,
+				     KPORT_RIGHTS_ALL));
+	fd = keep(self, pool_port(NULL, sizeof(buf), sizeof(buf)));
+	ASSERT_LE(0, fd);
+	/* and messages of that size go through */
+	kt_fill(buf, sizeof(buf), 4);
+	ASSERT_EQ(0, kt_send(fd, buf, sizeof(buf), 0, KPORT_MSG_NONBLOCK, 0));
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ((int)sizeof(buf), kt_recv(fd, buf, sizeof(buf),
+					    KPORT_MSG_NONBLOCK, NULL));
+	ASSERT_EQ(0U, kt_check_fill(buf, sizeof(buf), 4));
+}
+
+TEST_F(limits, pool_threshold_is_taken_when_a_port_is_created)
+{
+	static char buf[6000];
+	struct kport_version v;
+	struct kport_stat st;
+	struct kport_msg m;
+	int a, b;
+
+	ASSERT_EQ(0, param_set("pool_threshold", 4096));
+	a = keep(self, pool_port(NULL, 4 * PAGE, 16 * PAGE));
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, param_set("pool_threshold", 8192));
+	b = keep(self, pool_port(NULL, 4 * PAGE, 16 * PAGE));
+	ASSERT_LE(0, b);
+	v = query_version(_metadata);
+	ASSERT_EQ(8192U, v.pool_threshold);
+	ASSERT_EQ(0, kt_stat(a, &st));
+	ASSERT_EQ(4096U, st.pool_threshold);
+	ASSERT_EQ(0, kt_stat(b, &st));
+	ASSERT_EQ(8192U, st.pool_threshold);
+
+	/* 6000 bytes: through a's pool, through b's queue */
+	kt_fill(buf, sizeof(buf), 5);
+	ASSERT_EQ(0, kt_send(a, buf, sizeof(buf), 0, KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(0, kt_send(b, buf, sizeof(buf), 0, KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(0, kt_stat(a, &st));
+	ASSERT_EQ(2ULL * PAGE, st.pool_used);
+	ASSERT_EQ(0, kt_stat(b, &st));
+	ASSERT_EQ(0U, st.pool_used);
+
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ((int)sizeof(buf), kt_recv(a, buf, sizeof(buf),
+					    KPORT_MSG_NONBLOCK | KPORT_MSG_INPLACE,
+					    &m));
+	ASSERT_EQ((uint32_t)KPORT_RESULT_INPLACE, m.result);
+	ASSERT_EQ(0, release_slice(a, m.offset, sizeof(buf)));
+	ASSERT_EQ((int)sizeof(buf), kt_recv(b, buf, sizeof(buf),
+					    KPORT_MSG_NONBLOCK | KPORT_MSG_INPLACE,
+					    &m));
+	ASSERT_EQ(0U, m.result);
+	ASSERT_EQ(0U, kt_check_fill(buf, sizeof(buf), 5));
+	/* a port keeps its threshold whatever the parameter becomes */
+	ASSERT_EQ(0, param_set("pool_threshold", 65536));
+	ASSERT_EQ(0, kt_stat(a, &st));
+	ASSERT_EQ(4096U, st.pool_threshold);
+}
+
+TEST_F(limits, max_user_pool_bytes_refuses_pools_past_the_quota_with_enobufs)
+{
+	unsigned int i;
+	int fd;
+
+	ASSERT_EQ(0, param_set("max_user_pool_bytes", POOL_QUOTA));
+	for (i = 0; i < POOL_QUOTA / POOL_PART; i++) {
+		ASSERT_LE(0, keep(self, pool_port(NULL, PAGE, POOL_PART)))
+			TH_LOG("pool %u", i);
+	}
+	/* the quota is full: not one more page, and nothing is made */
+	ASSERT_EQ(-ENOBUFS, pool_port(self->names[0], PAGE, PAGE));
+	ASSERT_EQ(-ENOENT, kt_open(self->names[0], 0, 0));
+	ASSERT_EQ(-ENOBUFS, pool_port(NULL, PAGE, PAGE));
+	/* ports without a pool are not concerned */
+	ASSERT_LE(0, keep(self, anon_port()));
+	/* a pool goes: its bytes, and no more, can be had again */
+	drop(self, 0);
+	ASSERT_EQ(-ENOBUFS, pool_port(NULL, PAGE, POOL_PART + PAGE));
+	fd = pool_port(NULL, PAGE, POOL_PART);
+	ASSERT_LE(0, fd);
+	self->fds[0] = fd;
+	ASSERT_EQ(-ENOBUFS, pool_port(NULL, PAGE, PAGE));
+	/* raised: room again */
+	ASSERT_EQ(0, param_set("max_user_pool_bytes", POOL_QUOTA + PAGE));
+	ASSERT_LE(0, keep(self, pool_port(NULL, PAGE, PAGE)));
+	ASSERT_EQ(-ENOBUFS, pool_port(NULL, PAGE, PAGE));
+}
+
+TEST_F(limits, max_user_pool_bytes_is_counted_per_creating_user)
+{
+	unsigned int i;
+
+	ASSERT_EQ(0, param_set("max_user_pool_bytes", POOL_QUOTA));
+	/* user A fills its quota with kernel-owned ports, which outlive it */
+	self->child = kt_fork();
+	ASSERT_LE(0, self->child);
+	if (self->child == 0) {
+		int fd;
+
+		child_become(USER_A);
+		for (i = 0; i < POOL_QUOTA / POOL_PART; i++) {
+			fd = pool_port(self->names[i], PAGE, POOL_PART);
+			KT_CHILD_ASSERT(fd >= 0);
+			close(fd);
+		}
+		KT_CHILD_ASSERT(pool_port(NULL, PAGE, PAGE) == -ENOBUFS);
+		_exit(0);
+	}
+	ASSERT_EQ(0, kt_reap(self->child, -1));
+	self->child = -1;
+	/* root's quota is its own */
+	for (i = 0; i < POOL_QUOTA / POOL_PART; i++) {
+		ASSERT_LE(0, keep(self, pool_port(NULL, PAGE, POOL_PART)));
+	}
+	ASSERT_EQ(-ENOBUFS, pool_port(NULL, PAGE, PAGE));
+	/* A's ports deleted: A has its quota back */
+	for (i = 0; i < POOL_QUOTA / POOL_PART; i++) {
+		ASSERT_EQ(0, kt_unlink(self->names[i]));
+	}
+	self->child = kt_fork();
+	ASSERT_LE(0, self->child);
+	if (self->child == 0) {
+		int fd;
+
+		child_become(USER_A);
+		fd = pool_port(NULL, PAGE, POOL_QUOTA);
+		KT_CHILD_ASSERT(fd >= 0);
+		_exit(0);
+	}
+	ASSERT_EQ(0, kt_reap(self->child, -1));
+	self->child = -1;
+}
+
+TEST_F(limits, a_pool_message_charges_only_its_header_to_max_user_bytes)
+{
+	static char buf[100 << 10];
+	unsigned int i;
+	int pool, plain;
+
+	ASSERT_EQ(0, param_set("pool_threshold", 16384));
+	ASSERT_EQ(0, param_set("max_user_bytes", 32 << 10));
+	pool = keep(self, pool_port(NULL, sizeof(buf), 1U << 20));
+	ASSERT_LE(0, pool);
+	plain = keep(self, kt_create(NULL, 0, 16, sizeof(buf), 0600,
+				     KPORT_RIGHTS_ALL));
+	ASSERT_LE(0, plain);
+	kt_fill(buf, sizeof(buf), 6);
+	/* one of these through the queue is over the quota */
+	ASSERT_EQ(-ENOBUFS, kt_send(plain, buf, sizeof(buf), 0,
+				    KPORT_MSG_NONBLOCK, 0));
+	/* through the pool, eight of them cost eight headers */
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, kt_send(pool, buf, sizeof(buf), 0,
+				     KPORT_MSG_NONBLOCK, 0))
+			TH_LOG("message %u", i);
+	}
+	/* the quota still takes what fits through the queue */
+	ASSERT_EQ(0, kt_send(plain, buf, 16 << 10, 0, KPORT_MSG_NONBLOCK, 0));
+	for (i = 0; i < 8; i++) {
+		memset(buf, 0, sizeof(buf));
+		ASSERT_EQ((int)sizeof(buf), kt_recv(pool, buf, sizeof(buf),
+						    KPORT_MSG_NONBLOCK, NULL));
+		ASSERT_EQ(0U, kt_check_fill(buf, sizeof(buf), 6));
+	}
+}
+
+TEST_F(limits, version_reports_the_pool_limits_as_they_change)
+{
+	struct kport_version v;
+
+	ASSERT_EQ(0, param_set("max_pool_size", 40 * PAGE));
+	ASSERT_EQ(0, param_set("pool_threshold", 12345));
+	v = query_version(_metadata);
+	ASSERT_EQ(40ULL * PAGE, v.max_pool_size);
+	ASSERT_EQ(12345U, v.pool_threshold);
+	ASSERT_EQ(0, param_set("max_pool_size", 80 * PAGE));
+	ASSERT_EQ(0, param_set("pool_threshold", 54321));
+	v = query_version(_metadata);
+	ASSERT_EQ(80ULL * PAGE, v.max_pool_size);
+	ASSERT_EQ(54321U, v.pool_threshold);
 }
 
 TEST_HARNESS_MAIN

@@ -56,6 +56,7 @@
 #define KPORT_FEAT_POOL		_BITULL(8)	/* pool_size, mmap, in-place receive */
 #define KPORT_FEAT_ZEROCOPY	_BITULL(9)	/* KPORT_CREATE_ZEROCOPY, borrow/post */
 #define KPORT_FEAT_BATCH	_BITULL(10)	/* KPORT_IOC_SENDV, KPORT_IOC_RECVV */
+#define KPORT_FEAT_SENDRECV	_BITULL(11)	/* KPORT_IOC_SENDRECV */
 
 /**
  * struct kport_version - what this module supports (KPORT_IOC_VERSION)
@@ -284,6 +285,38 @@ struct kport_batch {
 
 #define KPORT_BATCH_SIZE_VER0	64
 
+/* struct kport_sendrecv done */
+#define KPORT_SR_SENT		_BITUL(0) /* the send part was done */
+
+/**
+ * struct kport_sendrecv - send, then receive, in one call (SENDRECV)
+ * @flags:       must be 0.
+ * @recv_fd:     the handle to receive on, or -1 for the one the call is
+ *               made on (which sends).
+ * @done:        out: KPORT_SR_SENT once the message is sent, so a failed
+ *               receive can be told from a failed send.
+ * @send:        as for KPORT_IOC_SEND.
+ * @recv:        as for KPORT_IOC_RECV; written back.
+ * @__reserved:  must be 0.
+ *
+ * The request-reply fast path: a client sends a request and waits for the
+ * reply, a server sends a reply and waits for the next request, one system
+ * call each instead of two.  The send is done exactly as KPORT_IOC_SEND
+ * would, then the receive as KPORT_IOC_RECV would; if the send fails
+ * nothing is received.  -EBADF if @recv_fd is not open or lacks the
+ * receive right, -EINVAL if it is not a kport handle.
+ */
+struct kport_sendrecv {
+	__u64 flags;
+	__s32 recv_fd;
+	__u32 done;
+	struct kport_msg send;
+	struct kport_msg recv;
+	__u64 __reserved[2];
+};
+
+#define KPORT_SENDRECV_SIZE_VER0	160
+
 /* struct kport_stat status */
 #define KPORT_STATUS_DEAD	_BITUL(0) /* the port was deleted */
 
@@ -388,6 +421,7 @@ struct kport_slice {
 #define KPORT_IOC_RELEASE	_IOW(KPORT_IOC_MAGIC, 0x15, struct kport_slice)
 #define KPORT_IOC_SENDV		_IOW(KPORT_IOC_MAGIC, 0x16, struct kport_batch)
 #define KPORT_IOC_RECVV		_IOW(KPORT_IOC_MAGIC, 0x17, struct kport_batch)
+#define KPORT_IOC_SENDRECV	_IOWR(KPORT_IOC_MAGIC, 0x18, struct kport_sendrecv)
 
 /*
  * The pool: mmap(NULL, pool_size, PROT_READ, MAP_SHARED, handle, 0) on a
