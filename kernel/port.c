@@ -241,8 +241,14 @@ static struct file *kport_handle_file(struct kport_port *port, u32 rights,
 	h->creator = creator;
 	kport_handle_init_slices(h);
 
-	/* The file mode follows the rights, so read() and write() match. */
-	if (rights == KPORT_RIGHTS_ALL)
+	/*
+	 * The file mode follows the rights, so read() and write() match;
+	 * except that a sender on a zero-copy port must be able to mmap()
+	 * the pool writable, which needs both modes (read() still checks
+	 * the receive right and fails with -EBADF without it).
+	 */
+	if (rights == KPORT_RIGHTS_ALL ||
+	    ((rights & KPORT_RIGHT_SEND) && port->pool && port->pool->zerocopy))
 		flags = O_RDWR;
 	else if (rights == KPORT_RIGHT_SEND)
 		flags = O_WRONLY;
