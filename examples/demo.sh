@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # demo.sh: a guided tour of kport, run as root with kport.ko loaded and
-# kportctl, prodcons, rendezvous and inbox in PATH (or in $KPORT_BIN).
+# kportctl, prodcons, rendezvous, inbox and bigmsg in PATH (or in
+# $KPORT_BIN).
 # Written for busybox sh.  Each scene explains itself, runs, and checks
 # that the kernel behaved as described: the script exits non-zero at the
 # first scene that does not, so it doubles as a smoke test.  The last
@@ -13,7 +14,7 @@ set -eu
 [ -n "${KPORT_BIN:-}" ] && PATH=$KPORT_BIN:$PATH
 
 T=${TMPDIR:-/tmp}/kport-demo.$$
-PORTS="demo.jobs demo.rendezvous demo.mailbox demo.owned"
+PORTS="demo.jobs demo.rendezvous demo.mailbox demo.owned demo.big"
 owner=
 peer=
 scene=setup
@@ -76,6 +77,12 @@ port_exists() {
 	kportctl stat "$1" >/dev/null 2>&1
 }
 
+# pool_stat PORT: the queue and pool lines of "kportctl stat PORT".
+pool_stat() {
+	printf '$ kportctl stat %s | grep -E %s\n' "$1" "'^(queued|pool|slices)'"
+	kportctl stat "$1" | grep -E '^(queued|pool|slices)'
+}
+
 # wait_for WHAT CMD...: retry CMD for up to 10 s.
 wait_for() {
 	what=$1
@@ -114,7 +121,7 @@ on_exit() {
 	exit "$rc"
 }
 
-for cmd in kportctl prodcons rendezvous inbox; do
+for cmd in kportctl prodcons rendezvous inbox bigmsg; do
 	command -v "$cmd" >/dev/null || fail "$cmd is not in PATH"
 done
 [ -c /dev/kport ] || fail "/dev/kport is missing: load kport.ko first"
@@ -130,7 +137,9 @@ heading "kport: mailboxes in the kernel"
 say "A port is a kernel object that holds messages.  A process creates or"
 say "opens one through /dev/kport and gets a file descriptor for it (a handle)"
 say "with which it sends and receives whole messages.  kportctl does this"
-say "from the shell; the other programs here use libkport."
+say "from the shell; the other programs here use libkport.  Small messages"
+say "are copied through the kernel; large ones can travel through a port's"
+say "shared-memory pool, read in place by the receiver (scene 7)."
 run kportctl version
 
 # ---------------------------------------------------------------------------
@@ -220,7 +229,53 @@ say "one sender."
 run inbox
 
 # ---------------------------------------------------------------------------
-heading "7. Looking at ports"
+heading "7. Large payloads: the pool"
+say "A port may have a pool, shared memory that receivers map read-only."
+say "A message longer than the port's threshold is copied once by the"
+say "kernel into a slice of the pool instead of through the queue; the"
+say "receiver reads it where it lies and then releases the slice."
+say "demo.big has an 8 MiB pool and takes messages of up to 4 MiB:"
+run kportctl create demo.big --pool 8M --msg-size 4M --zero-copy
+pool_stat demo.big
+field_is demo.big "pool size" "8388608 bytes" || fail "demo.big: pool size is not 8 MiB"
+say "Sending 4 MiB takes nothing special: the kernel sees that it is above"
+say "the threshold and puts it in the pool."
+show dd if=/dev/urandom of="$T/big" bs=1M count=4
+dd if=/dev/urandom of="$T/big" bs=1M count=4 2>/dev/null
+run kportctl send demo.big --file "$T/big"
+pool_stat demo.big
+field_is demo.big "queued messages" 1 || fail "demo.big: not 1 message queued"
+field_is demo.big "pool used" "4194304 bytes" || fail "demo.big: pool used is not 4 MiB"
+say "A second one fills the pool; a third finds no room and, told not to"
+say "wait, fails (it would wait for room as for a full queue):"
+run kportctl send demo.big --file "$T/big"
+expect_fail EAGAIN kportctl send demo.big --file "$T/big" --nonblock
+field_is demo.big "pool used" "8388608 bytes" || fail "demo.big: pool used is not 8 MiB"
+say "kportctl recv maps the pool and writes each payload to the file"
+say "straight from there (the kernel's copy is the only one), then releases"
+say "the slice:"
+for i in 1 2; do
+	show kportctl recv demo.big --file "$T/big.$i" -v
+	kportctl recv demo.big --file "$T/big.$i" -v 2>"$T/err"
+	cat "$T/err"
+	grep -q 'in place' "$T/err" || fail "the payload was not received in place"
+	run cmp "$T/big" "$T/big.$i"
+done
+pool_stat demo.big
+field_is demo.big "pool used" "0 bytes" || fail "demo.big: the pool is not free again"
+field_is demo.big "slices held" 0 || fail "demo.big: slices still held"
+say "bigmsg does it from C, in two processes, checking the counters at each"
+say "step: first as above, then the zero-copy way (the port was created"
+say "with --zero-copy): the sender borrows a slice, writes the payload into"
+say "it through a writable mapping and posts it; no copy at all."
+run bigmsg demo.big
+pool_stat demo.big
+field_is demo.big "pool used" "0 bytes" || fail "demo.big: the pool is not free again"
+field_is demo.big sent 6 || fail "demo.big: sent is not 6"
+field_is demo.big received 6 || fail "demo.big: received is not 6"
+
+# ---------------------------------------------------------------------------
+heading "8. Looking at ports"
 say "kportctl stat shows a port's attributes and counters; one message is"
 say "left waiting in demo.mailbox:"
 run kportctl send demo.mailbox "for later"
@@ -233,7 +288,7 @@ field_is demo.rendezvous capacity "0 (rendezvous)" || fail "demo.rendezvous: wro
 say "and /proc/kport lists every port:"
 run kportctl list
 say "Deleting a port drops what it still holds:"
-for p in demo.jobs demo.rendezvous demo.mailbox; do
+for p in demo.jobs demo.rendezvous demo.mailbox demo.big; do
 	run kportctl delete "$p"
 done
 run kportctl list

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -290,9 +291,13 @@ int kport_send_timeout(int fd, const void *buf, size_t len, unsigned int prio,
 	return ret < 0 ? ret : 0;
 }
 
-static ssize_t kport_do_recv(int fd, void *buf, size_t len, uint64_t flags,
-			     pid_t pid, uint64_t deadline,
-			     struct kport_info *info)
+/*
+ * Every receive goes through here; the message comes back in @out (if not
+ * NULL) so that kport_recv_inplace() can read its @offset and @result.
+ */
+static ssize_t kport_do_recvmsg(int fd, void *buf, size_t len, uint64_t flags,
+				pid_t pid, uint64_t deadline,
+				struct kport_info *info, struct kport_msg *out)
 {
 	struct kport_msg m;
 	int ret;
@@ -324,8 +329,20 @@ static ssize_t kport_do_recv(int fd, void *buf, size_t len, uint64_t flags,
 		info->uid = m.uid;
 		info->priority = m.priority;
 		info->len = m.len;
+		/* Set by kport_recv_inplace() when the payload stayed put. */
+		info->in_pool = 0;
+		info->offset = 0;
 	}
+	if (out)
+		*out = m;
 	return (ssize_t)m.len;
+}
+
+static ssize_t kport_do_recv(int fd, void *buf, size_t len, uint64_t flags,
+			     pid_t pid, uint64_t deadline,
+			     struct kport_info *info)
+{
+	return kport_do_recvmsg(fd, buf, len, flags, pid, deadline, info, NULL);
 }
 
 ssize_t kport_recv(int fd, void *buf, size_t len, unsigned int flags,
@@ -371,4 +388,129 @@ int kport_wait(int fd, short events, int timeout_ms)
 	if (ret == 0)
 		return 0;
 	return (unsigned short)pfd.revents;
+}
+
+/* ---- The pool ------------------------------------------------------------ */
+
+int kport_pool_map(int fd, unsigned int flags, void **addr, size_t *size)
+{
+	struct kport_stat st;
+	int prot = PROT_READ;
+	void *p;
+	int ret;
+
+	if (flags & ~KPORT_POOL_WRITE)
+		return -EINVAL;
+	if (flags & KPORT_POOL_WRITE)
+		prot |= PROT_WRITE;
+	ret = kport_stat(fd, &st);
+	if (ret < 0)
+		return ret;
+	/* What mmap() itself answers for a port without a pool. */
+	if (!st.pool_size)
+		return -ENODEV;
+#if SIZE_MAX < UINT64_MAX
+	/* A pool this process cannot even address (32-bit). */
+	if (st.pool_size > SIZE_MAX)
+		return -ENOMEM;
+#endif
+	/*
+	 * Always shared: the kernel refuses a private writable mapping, and
+	 * slices are written after the mapping is made, by the kernel or by
+	 * other senders, so a private copy would be pointless.
+	 */
+	p = mmap(NULL, (size_t)st.pool_size, prot, MAP_SHARED, fd,
+		 KPORT_POOL_MMAP_OFFSET);
+	if (p == MAP_FAILED)
+		return -errno;
+	*addr = p;
+	*size = (size_t)st.pool_size;
+	return 0;
+}
+
+int kport_pool_unmap(void *addr, size_t size)
+{
+	return munmap(addr, size) < 0 ? -errno : 0;
+}
+
+ssize_t kport_recv_inplace(int fd, const void *pool, void *buf, size_t len,
+			   const void **data, unsigned int flags,
+			   struct kport_info *info)
+{
+	struct kport_msg m;
+	ssize_t ret;
+
+	if (flags & ~(unsigned int)KPORT_MSG_NONBLOCK)
+		return -EINVAL;
+	/*
+	 * Without @pool a payload left in place could not be read, and
+	 * without @info its slice could not be released: refuse up front
+	 * rather than hold a slice nobody can use.
+	 */
+	if (!pool || !data || !info)
+		return -EINVAL;
+	ret = kport_do_recvmsg(fd, buf, len, flags | KPORT_MSG_INPLACE, 0, 0,
+			       info, &m);
+	if (ret < 0)
+		return ret;
+	if (m.result & KPORT_RESULT_INPLACE) {
+		*data = (const char *)pool + m.offset;
+		info->in_pool = 1;
+		info->offset = m.offset;
+	} else {
+		*data = buf;
+	}
+	return ret;
+}
+
+int kport_release(int fd, uint64_t offset, size_t len)
+{
+	struct kport_slice s;
+
+	memset(&s, 0, sizeof(s));
+	s.offset = offset;
+	s.len = len;
+	return kport_ioctl(fd, KPORT_IOC_RELEASE, &s);
+}
+
+int kport_borrow(int fd, size_t len, int64_t timeout_ns, uint64_t *offset)
+{
+	struct kport_slice s;
+	int ret;
+
+	memset(&s, 0, sizeof(s));
+	s.len = len;
+	/* As kport_recv_from(): negative waits, 0 does not, else a deadline. */
+	if (timeout_ns == 0) {
+		s.flags = KPORT_MSG_NONBLOCK;
+	} else if (timeout_ns > 0) {
+		s.flags = KPORT_MSG_DEADLINE;
+		s.deadline_ns = kport_deadline_after(timeout_ns);
+	}
+	ret = kport_ioctl(fd, KPORT_IOC_BORROW, &s);
+	if (ret < 0)
+		return ret;
+	*offset = s.offset;
+	return 0;
+}
+
+int kport_post(int fd, uint64_t offset, size_t len, unsigned int prio,
+	       unsigned int flags)
+{
+	struct kport_msg m;
+	int ret;
+
+	if (flags & ~(unsigned int)KPORT_MSG_NONBLOCK)
+		return -EINVAL;
+	/* No slice is longer than a message can be: it was not borrowed. */
+	if (len > UINT32_MAX)
+		return -EINVAL;
+	memset(&m, 0, sizeof(m));
+	m.flags = flags | KPORT_MSG_POST;
+	m.buf = 0;
+	m.offset = offset;
+	m.len = (uint32_t)len;
+	m.priority = prio;
+	ret = kport_sendmsg(fd, &m);
+	return ret < 0 ? ret : 0;
 }

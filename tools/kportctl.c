@@ -34,10 +34,15 @@ static const char usage_text[] =
 "A PORT is a port NAME, or --inbox PID for the inbox of process PID.\n"
 "\n"
 "  create NAME [--capacity N|unbounded] [--msg-size N] [--fixed]\n"
-"              [--mode MODE] [--process] [--hold SECONDS]\n"
+"              [--pool SIZE [--zero-copy]] [--mode MODE] [--process]\n"
+"              [--hold SECONDS]\n"
 "        Create a port (defaults: capacity 16, msg size 8192, mode 0600).\n"
 "        Sizes take K, M or G suffixes.  Capacity 0 makes a rendezvous port.\n"
 "        --fixed: every message is exactly msg-size bytes.\n"
+"        --pool: give the port a shared-memory pool of SIZE bytes (a\n"
+"        multiple of the page size) for large messages; msg-size may then\n"
+"        be up to SIZE and defaults to it.  --zero-copy: senders may also\n"
+"        fill slices of the pool themselves (borrow/post).\n"
 "        --hold: keep the creating handle open for SECONDS, then exit.\n"
 "        --process: the port is deleted when that handle goes away (so it\n"
 "        needs --hold).\n"
@@ -46,10 +51,14 @@ static const char usage_text[] =
 "        fail with EIDRM.\n"
 "  send PORT [TEXT | --file F] [--nonblock] [--timeout MS] [--priority P]\n"
 "        Send TEXT, the contents of F, or standard input as one message.\n"
+"        A message longer than the port's pool threshold goes through\n"
+"        its pool.\n"
 "  recv PORT [--file F] [--nonblock] [--timeout MS] [--from PID] [-v]\n"
 "        Receive one message and write it to standard output (adding a\n"
 "        newline if it lacks one) or to F.  --from: accept only a message\n"
 "        sent by PID.  -v: print the sender, priority and size to stderr.\n"
+"        On a port with a pool, a pool message is written out straight\n"
+"        from the pool (received in place, then released).\n"
 "  stat PORT      Show a port's attributes and counters.\n"
 "  list           List every port (/proc/kport).\n"
 "  version        Show the module's API version, features and limits.\n"
@@ -259,7 +268,7 @@ static int open_port(const struct port_ref *ref, unsigned int rights)
 enum {
 	OPT_CAPACITY = 256, OPT_MSG_SIZE, OPT_FIXED, OPT_MODE, OPT_PROCESS,
 	OPT_HOLD, OPT_FILE, OPT_NONBLOCK, OPT_TIMEOUT, OPT_PRIORITY, OPT_FROM,
-	OPT_INBOX, OPT_HELP,
+	OPT_INBOX, OPT_POOL, OPT_ZEROCOPY, OPT_HELP,
 };
 
 #define OPTION(name, arg, id)	{ name, arg, NULL, id }
@@ -353,12 +362,72 @@ static int write_all(int fd, const char *buf, size_t len)
 
 /* ---- Commands ------------------------------------------------------------- */
 
+/*
+ * Why a create got EINVAL, as far as can be told from here: the module's
+ * limits are queried only now that something is wrong.
+ */
+static const char *create_einval_reason(const char *name,
+					const struct kport_attr *attr)
+{
+	static char why[160];
+	long page = sysconf(_SC_PAGESIZE);
+	struct kport_version v;
+	const char *p;
+
+	for (p = name; *p; p++)
+		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e ||
+		    *p == '/')
+			return "names are printable ASCII without spaces or '/'";
+	if (kport_query_version(&v) < 0)
+		return friendly(EINVAL);
+	if (attr->pool_size && !(v.features & KPORT_FEAT_POOL))
+		return "this kport module has no pools";
+	if ((attr->flags & KPORT_CREATE_ZEROCOPY) &&
+	    !(v.features & KPORT_FEAT_ZEROCOPY))
+		return "this kport module has no zero-copy ports";
+	if (!attr->msg_size)
+		return "the message size must be at least 1 byte";
+	if (attr->pool_size) {
+		if (page > 0 && attr->pool_size % (uint64_t)page)
+			snprintf(why, sizeof(why),
+				 "the pool size (%" PRIu64 ") is not a multiple of the page size (%ld)",
+				 attr->pool_size, page);
+		else if (attr->pool_size > v.max_pool_size)
+			snprintf(why, sizeof(why),
+				 "the pool size (%" PRIu64 ") exceeds the module's limit of %" PRIu64 " bytes",
+				 attr->pool_size, (uint64_t)v.max_pool_size);
+		else if (attr->msg_size > attr->pool_size)
+			snprintf(why, sizeof(why),
+				 "the message size (%u) exceeds the pool size (%" PRIu64 ")",
+				 attr->msg_size, attr->pool_size);
+		else
+			return friendly(EINVAL);
+		return why;
+	}
+	if (attr->msg_size > v.max_msg_size) {
+		snprintf(why, sizeof(why),
+			 "the message size (%u) exceeds the module's limit of %u bytes (a port with --pool may take more)",
+			 attr->msg_size, v.max_msg_size);
+		return why;
+	}
+	if (attr->capacity != KPORT_CAPACITY_UNBOUNDED &&
+	    attr->capacity > v.max_capacity) {
+		snprintf(why, sizeof(why),
+			 "the capacity (%u) exceeds the module's limit of %u",
+			 attr->capacity, v.max_capacity);
+		return why;
+	}
+	return friendly(EINVAL);
+}
+
 static int cmd_create(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		OPTION("capacity", required_argument, OPT_CAPACITY),
 		OPTION("msg-size", required_argument, OPT_MSG_SIZE),
 		OPTION("fixed", no_argument, OPT_FIXED),
+		OPTION("pool", required_argument, OPT_POOL),
+		OPTION("zero-copy", no_argument, OPT_ZEROCOPY),
 		OPTION("mode", required_argument, OPT_MODE),
 		OPTION("process", no_argument, OPT_PROCESS),
 		OPTION("hold", required_argument, OPT_HOLD),
@@ -367,7 +436,7 @@ static int cmd_create(int argc, char **argv)
 	};
 	struct kport_attr attr = KPORT_ATTR_DEFAULT;
 	struct port_ref ref = { 0 };
-	bool hold = false;
+	bool hold = false, msg_size_given = false;
 	uint64_t hold_secs = 0;
 	char *end;
 	int c, fd;
@@ -384,6 +453,13 @@ static int cmd_create(int argc, char **argv)
 		case OPT_MSG_SIZE:
 			attr.msg_size = (uint32_t)opt_number("--msg-size", optarg,
 							     UINT32_MAX);
+			msg_size_given = true;
+			break;
+		case OPT_POOL:
+			attr.pool_size = opt_number("--pool", optarg, UINT64_MAX);
+			break;
+		case OPT_ZEROCOPY:
+			attr.flags |= KPORT_CREATE_ZEROCOPY;
 			break;
 		case OPT_FIXED:
 			attr.flags |= KPORT_CREATE_FIXED;
@@ -411,9 +487,25 @@ static int cmd_create(int argc, char **argv)
 		usage_error("no port name given");
 	if ((attr.flags & KPORT_CREATE_PROCESS) && !hold)
 		usage_error("--process needs --hold: the port dies with kportctl");
+	if ((attr.flags & KPORT_CREATE_ZEROCOPY) && !attr.pool_size)
+		usage_error("--zero-copy needs --pool");
+	/*
+	 * A pool is for messages too large for the queue: let one message
+	 * fill it unless told otherwise (msg_size may not exceed pool_size,
+	 * so the queue's default could even be too large for a tiny pool).
+	 */
+	if (attr.pool_size && !msg_size_given)
+		attr.msg_size = attr.pool_size > UINT32_MAX ? UINT32_MAX :
+				(uint32_t)attr.pool_size;
 
 	need_device();
 	fd = kport_create(ref.name, &attr);
+	if (fd == -EINVAL)
+		fail(EINVAL, "%s", create_einval_reason(ref.name, &attr));
+	if (fd == -ENOBUFS && attr.pool_size)
+		fail(ENOBUFS, "this user's quota of pool memory is used up");
+	if (fd == -ENOMEM && attr.pool_size)
+		fail(ENOMEM, "no memory for a %" PRIu64 "-byte pool", attr.pool_size);
 	if (fd < 0)
 		fail(-fd, NULL);
 	if (hold)
@@ -536,15 +628,19 @@ static int cmd_send(int argc, char **argv)
 		ret = kport_send_timeout(fd, data, len, prio,
 					 timeout_ms < 0 ? -1 :
 					 timeout_ms * NSEC_PER_MSEC);
+	/* A pool port may be out of pool space while its queue has room. */
 	switch (ret) {
 	case 0:
 		return 0;
 	case -EAGAIN:
 		fail(EAGAIN, st.capacity == 0 ? "no receiver is waiting" :
+		     st.pool_size ? "the port or its pool is full" :
 		     "the port is full");
 	case -ETIMEDOUT:
 		fail(ETIMEDOUT, "timed out after %" PRId64 " ms: %s", timeout_ms,
-		     st.capacity == 0 ? "no receiver came" : "the port stayed full");
+		     st.capacity == 0 ? "no receiver came" :
+		     st.pool_size ? "the port or its pool stayed full" :
+		     "the port stayed full");
 	case -EMSGSIZE:
 		if (st.port_flags & KPORT_CREATE_FIXED)
 			fail(EMSGSIZE, "the port takes messages of exactly %u bytes, not %s%zu",
@@ -556,6 +652,55 @@ static int cmd_send(int argc, char **argv)
 	default:
 		fail(-ret, NULL);
 	}
+}
+
+/*
+ * One receive as the options ask.  With @pool (the port's pool, mapped),
+ * a message that travelled through the pool is left there: *@data points
+ * into the mapping, info->in_pool is set, and the caller releases the
+ * slice once it has written the payload out.  Anything else is copied to
+ * @buf and *@data == @buf.
+ */
+static ssize_t receive(int fd, const void *pool, char *buf, size_t len,
+		       pid_t from, bool nonblock, int64_t timeout_ms,
+		       const void **data, struct kport_info *info)
+{
+	struct kport_msg m;
+	int ret;
+
+	memset(&m, 0, sizeof(m));
+	m.buf = (uintptr_t)buf;
+	m.len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+	if (pool)
+		m.flags |= KPORT_MSG_INPLACE;
+	if (from) {
+		m.flags |= KPORT_MSG_FROM_PID;
+		m.pid = from;
+	}
+	if (nonblock) {
+		m.flags |= KPORT_MSG_NONBLOCK;
+	} else if (timeout_ms >= 0) {
+		m.flags |= KPORT_MSG_DEADLINE;
+		m.deadline_ns = kport_deadline_after(timeout_ms * NSEC_PER_MSEC);
+	}
+
+	memset(info, 0, sizeof(*info));
+	ret = kport_recvmsg(fd, &m);
+	/* On EMSGSIZE, the size of the message that did not fit. */
+	info->len = m.len;
+	if (ret < 0)
+		return ret;
+	info->pid = m.pid;
+	info->uid = m.uid;
+	info->priority = m.priority;
+	if (pool && (m.result & KPORT_RESULT_INPLACE)) {
+		info->in_pool = 1;
+		info->offset = m.offset;
+		*data = (const char *)pool + m.offset;
+	} else {
+		*data = buf;
+	}
+	return (ssize_t)m.len;
 }
 
 static int cmd_recv(int argc, char **argv)
@@ -576,8 +721,12 @@ static int cmd_recv(int argc, char **argv)
 	bool nonblock = false, verbose = false;
 	struct kport_info info;
 	struct kport_stat st;
+	void *pool = NULL;
+	size_t pool_len = 0, buf_len;
+	const void *data;
+	const char *bytes;
 	pid_t from = 0;
-	int c, fd, out = STDOUT_FILENO;
+	int c, fd, ret, out = STDOUT_FILENO;
 	ssize_t n;
 	char *buf;
 
@@ -613,10 +762,19 @@ static int cmd_recv(int argc, char **argv)
 		usage_error("give --nonblock or --timeout, not both");
 
 	fd = open_port(&ref, KPORT_RIGHT_RECV);
-	n = kport_stat(fd, &st);
-	if (n < 0)
-		fail((int)-n, NULL);
-	buf = malloc(st.msg_size ? st.msg_size : 1);
+	ret = kport_stat(fd, &st);
+	if (ret < 0)
+		fail(-ret, NULL);
+	buf_len = st.msg_size;
+	/*
+	 * With the pool mapped, messages above the threshold are read where
+	 * they lie, so the buffer only needs to hold the small ones.  If the
+	 * mapping fails, a plain receive still works: it copies them out.
+	 */
+	if (st.pool_size && kport_pool_map(fd, 0, &pool, &pool_len) == 0 &&
+	    st.pool_threshold < buf_len)
+		buf_len = st.pool_threshold;
+	buf = malloc(buf_len ? buf_len : 1);
 	if (!buf)
 		fail(ENOMEM, NULL);
 	/*
@@ -629,26 +787,22 @@ static int cmd_recv(int argc, char **argv)
 			fail(errno, "%s: %s", file, strerror(errno));
 	}
 
-	if (from) {
-		int64_t ns = timeout_ms * NSEC_PER_MSEC;
-
+	for (;;) {
+		n = receive(fd, pool, buf, buf_len, from, nonblock, timeout_ms,
+			    &data, &info);
 		/*
-		 * kport_recv_from() takes 0 as "do not wait"; keep --timeout 0
-		 * a deadline (ETIMEDOUT) as it is without --from.
+		 * Only with a pool can a message outgrow the buffer (one not
+		 * in the pool after all): it stays first in line, so make
+		 * room and take it again.
 		 */
-		if (nonblock)
-			ns = 0;
-		else if (timeout_ms < 0)
-			ns = -1;
-		else if (timeout_ms == 0)
-			ns = 1;
-		n = kport_recv_from(fd, from, buf, st.msg_size, ns, &info);
-	} else if (nonblock) {
-		n = kport_recv(fd, buf, st.msg_size, KPORT_MSG_NONBLOCK, &info);
-	} else {
-		n = kport_recv_timeout(fd, buf, st.msg_size,
-				       timeout_ms < 0 ? -1 : timeout_ms * NSEC_PER_MSEC,
-				       &info);
+		if (n != -EMSGSIZE || !pool || info.len <= buf_len ||
+		    info.len > st.msg_size)
+			break;
+		free(buf);
+		buf_len = info.len;
+		buf = malloc(buf_len);
+		if (!buf)
+			fail(ENOMEM, NULL);
 	}
 	if (n < 0) {
 		switch (n) {
@@ -662,25 +816,45 @@ static int cmd_recv(int argc, char **argv)
 		case -ESRCH:
 			fail(ESRCH, "no process %d", (int)from);
 		case -EMSGSIZE:
-			fail(EMSGSIZE, "a %zu-byte message does not fit the %u-byte buffer",
-			     info.len, st.msg_size);
+			fail(EMSGSIZE, "a %zu-byte message does not fit the %zu-byte buffer",
+			     info.len, buf_len);
 		default:
 			fail((int)-n, NULL);
 		}
 	}
 
-	if (verbose)
-		fprintf(stderr, "from pid %d uid %u prio %u len %zu\n",
+	if (verbose) {
+		fprintf(stderr, "from pid %d uid %u prio %u len %zu",
 			(int)info.pid, (unsigned int)info.uid, info.priority,
 			info.len);
+		if (info.in_pool)
+			fprintf(stderr, " (in place, pool offset %" PRIu64 ")",
+				info.offset);
+		fputc('\n', stderr);
+	}
+	/* The kernel vouches for the slice; check it against our mapping. */
+	if (info.in_pool && (info.offset > pool_len ||
+			     info.len > pool_len - info.offset))
+		fail(EFAULT, "the kernel reported a slice (offset %" PRIu64 ", %zu bytes) outside the %zu-byte pool",
+		     info.offset, info.len, pool_len);
+	bytes = data;
 	if (file && ftruncate(out, 0) < 0)
 		fail(errno, "%s: %s", file, strerror(errno));
-	if (write_all(out, buf, (size_t)n) < 0 ||
-	    (!file && (n == 0 || buf[n - 1] != '\n') && write_all(out, "\n", 1) < 0))
+	if (write_all(out, bytes, (size_t)n) < 0 ||
+	    (!file && (n == 0 || bytes[n - 1] != '\n') && write_all(out, "\n", 1) < 0))
 		fail(errno, "writing %s: %s", file ? file : "standard output",
 		     strerror(errno));
 	if (file && close(out) < 0)
 		fail(errno, "writing %s: %s", file, strerror(errno));
+	/* Only now is the payload safe elsewhere: give the slice back. */
+	if (info.in_pool) {
+		ret = kport_release(fd, info.offset, info.len);
+		if (ret < 0)
+			fail(-ret, "releasing the pool slice at offset %" PRIu64 ": %s",
+			     info.offset, strerror(-ret));
+	}
+	if (pool)
+		kport_pool_unmap(pool, pool_len);
 	return 0;
 }
 
@@ -691,6 +865,7 @@ static void print_flags(uint64_t flags)
 		{ KPORT_CREATE_PROCESS, "process-owned" },
 		{ KPORT_CREATE_INBOX, "inbox" },
 		{ KPORT_CREATE_NONBLOCK, "nonblock" },
+		{ KPORT_CREATE_ZEROCOPY, "zero-copy" },
 	};
 	const char *sep = "";
 	size_t i;
@@ -756,6 +931,17 @@ static int cmd_stat(int argc, char **argv)
 		printf("capacity:          %u\n", st.capacity);
 	printf("msg size:          %u bytes %s\n", st.msg_size,
 	       st.port_flags & KPORT_CREATE_FIXED ? "exactly" : "at most");
+	if (st.pool_size) {
+		printf("pool size:         %" PRIu64 " bytes\n",
+		       (uint64_t)st.pool_size);
+		printf("pool used:         %" PRIu64 " bytes\n",
+		       (uint64_t)st.pool_used);
+		printf("slices held:       %u\n", st.slices_held);
+		printf("pool threshold:    %u bytes (longer messages use the pool)\n",
+		       st.pool_threshold);
+	} else {
+		printf("pool size:         none\n");
+	}
 	printf("queued messages:   %u\n", st.nr_msgs);
 	printf("queued bytes:      %" PRIu64 "\n", (uint64_t)st.bytes);
 	printf("senders waiting:   %u\n", st.send_waiters);
@@ -864,6 +1050,12 @@ static int cmd_version(int argc, char **argv)
 		{ KPORT_FEAT_INBOX, "inboxes" },
 		{ KPORT_FEAT_FROM_PID, "receive-from-pid" },
 		{ KPORT_FEAT_FIXED, "fixed-size" },
+		{ KPORT_FEAT_POOL, "pool" },
+		{ KPORT_FEAT_ZEROCOPY, "zero-copy" },
+		{ KPORT_FEAT_BATCH, "batch" },
+#ifdef KPORT_FEAT_SENDRECV
+		{ KPORT_FEAT_SENDRECV, "sendrecv" },
+#endif
 	};
 	struct kport_version v;
 	uint64_t rest;
@@ -894,6 +1086,9 @@ static int cmd_version(int argc, char **argv)
 	printf("\n");
 	printf("limits: names up to %u characters, messages up to %u bytes, capacity up to %u\n",
 	       v.name_max ? v.name_max - 1 : 0, v.max_msg_size, v.max_capacity);
+	if (v.features & KPORT_FEAT_POOL)
+		printf("pools:  up to %" PRIu64 " bytes (messages up to the pool size); messages longer than %u bytes use the pool\n",
+		       (uint64_t)v.max_pool_size, v.pool_threshold);
 	return 0;
 }
 
@@ -911,7 +1106,8 @@ static const struct {
 	const char *synopsis;
 } commands[] = {
 	{ "create", cmd_create, "NAME [--capacity N|unbounded] [--msg-size N] "
-	  "[--fixed] [--mode MODE] [--process] [--hold SECONDS]" },
+	  "[--fixed] [--pool SIZE [--zero-copy]] [--mode MODE] [--process] "
+	  "[--hold SECONDS]" },
 	{ "delete", cmd_delete, "NAME | --inbox PID" },
 	{ "send", cmd_send, "NAME|--inbox PID [TEXT | --file F] [--nonblock] "
 	  "[--timeout MS] [--priority P]" },
