@@ -514,3 +514,72 @@ int kport_post(int fd, uint64_t offset, size_t len, unsigned int prio,
 	ret = kport_sendmsg(fd, &m);
 	return ret < 0 ? ret : 0;
 }
+
+/* ---- Several messages per call, and request-reply ------------------------ */
+
+static int kport_batch_call(int fd, unsigned long cmd,
+			    const struct kport_msg *msgs, unsigned int count,
+			    unsigned int flags)
+{
+	struct kport_batch b;
+
+	if (flags & ~(unsigned int)KPORT_MSG_NONBLOCK)
+		return -EINVAL;
+	memset(&b, 0, sizeof(b));
+	b.flags = flags;
+	b.msgs = (uintptr_t)msgs;
+	b.count = count;
+	b.msg_size = sizeof(*msgs);
+	return kport_ioctl(fd, cmd, &b);
+}
+
+int kport_sendv(int fd, const struct kport_msg *msgs, unsigned int count,
+		unsigned int flags)
+{
+	return kport_batch_call(fd, KPORT_IOC_SENDV, msgs, count, flags);
+}
+
+int kport_recvv(int fd, struct kport_msg *msgs, unsigned int count,
+		unsigned int flags)
+{
+	return kport_batch_call(fd, KPORT_IOC_RECVV, msgs, count, flags);
+}
+
+int kport_sendrecv(int fd, struct kport_sendrecv *sr)
+{
+	return kport_ioctl(fd, KPORT_IOC_SENDRECV, sr);
+}
+
+ssize_t kport_call(int fd, int reply_fd, const void *req, size_t req_len,
+		   void *reply, size_t reply_len, int64_t timeout_ns,
+		   struct kport_info *info, int *sent)
+{
+	struct kport_sendrecv sr;
+	int ret;
+
+	if (req_len > UINT32_MAX)
+		return -EMSGSIZE;
+	memset(&sr, 0, sizeof(sr));
+	sr.recv_fd = reply_fd;
+	sr.send.buf = (uintptr_t)req;
+	sr.send.len = (uint32_t)req_len;
+	sr.recv.buf = (uintptr_t)reply;
+	sr.recv.len = reply_len > UINT32_MAX ? UINT32_MAX : (uint32_t)reply_len;
+	if (timeout_ns >= 0) {
+		sr.recv.flags = KPORT_MSG_DEADLINE;
+		sr.recv.deadline_ns = kport_deadline_after(timeout_ns);
+	}
+	ret = kport_sendrecv(fd, &sr);
+	if (sent)
+		*sent = !!(sr.done & KPORT_SR_SENT);
+	if (info) {
+		memset(info, 0, sizeof(*info));
+		info->len = sr.recv.len;
+		if (ret == 0) {
+			info->pid = sr.recv.pid;
+			info->uid = sr.recv.uid;
+			info->priority = sr.recv.priority;
+		}
+	}
+	return ret < 0 ? ret : (ssize_t)sr.recv.len;
+}

@@ -137,6 +137,32 @@ ssize_t kport_recv_from(int fd, pid_t pid, void *buf, size_t len,
  */
 int kport_wait(int fd, short events, int timeout_ms);
 
+/* ---- Several messages per call, and request-reply ---------------------- */
+
+/*
+ * KPORT_IOC_SENDV / KPORT_IOC_RECVV over @count (1..KPORT_BATCH_MAX)
+ * messages built as for kport_sendmsg()/kport_recvmsg() (element flags 0,
+ * or POST / FROM_PID / INPLACE).  Only the first may wait; @flags: 0 or
+ * KPORT_MSG_NONBLOCK.  Returns how many were done, or -errno when none was.
+ */
+int kport_sendv(int fd, const struct kport_msg *msgs, unsigned int count,
+		unsigned int flags);
+int kport_recvv(int fd, struct kport_msg *msgs, unsigned int count,
+		unsigned int flags);
+
+/* KPORT_IOC_SENDRECV as it is: see uapi/linux/kport.h. */
+int kport_sendrecv(int fd, struct kport_sendrecv *sr);
+
+/*
+ * Send @req on @fd, then wait at most @timeout_ns (negative: forever) for
+ * one message on @reply_fd (-1: on @fd) into @reply: one system call.
+ * Returns the reply's size; -errno, with info->len set on -EMSGSIZE.  If
+ * the send succeeded but the receive failed, *@sent is set (may be NULL).
+ */
+ssize_t kport_call(int fd, int reply_fd, const void *req, size_t req_len,
+		   void *reply, size_t reply_len, int64_t timeout_ns,
+		   struct kport_info *info, int *sent);
+
 /* ---- The pool (ports created with pool_size > 0) ----------------------- *
  *
  * kport_send() and kport_recv() use the pool by themselves: a message

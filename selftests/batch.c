@@ -7,6 +7,7 @@
  * be done, reporting how many were.
  */
 #include "kport_test.h"
+#include "kport.h"
 
 #define BATCH_MSG 32
 
@@ -359,6 +360,19 @@ TEST_F(batch, a_full_batch_of_KPORT_BATCH_MAX_moves_every_message)
 	}
 	close(fd);
 	kt_unlink(name);
+}
+
+TEST_F(batch, library_sendv_and_recvv_move_a_batch)
+{
+	batch_fill_send(self->bb, 4, 100);
+	ASSERT_EQ(4, kport_sendv(self->fd, self->bb->m, 4, 0));
+	batch_fill_recv(self->bb, 6);
+	ASSERT_EQ(4, kport_recvv(self->fd, self->bb->m, 6, KPORT_MSG_NONBLOCK));
+	ASSERT_STREQ("msg 103", self->bb->data[3]);
+	ASSERT_EQ(-EAGAIN, kport_recvv(self->fd, self->bb->m, 6,
+				       KPORT_MSG_NONBLOCK));
+	ASSERT_EQ(-EINVAL, kport_recvv(self->fd, self->bb->m, 6,
+				       KPORT_MSG_DEADLINE));
 }
 
 TEST_HARNESS_MAIN

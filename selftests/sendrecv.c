@@ -4,6 +4,7 @@
  * request-reply fast path.
  */
 #include "kport_test.h"
+#include "kport.h"
 
 struct sr_port {
 	char name[KPORT_NAME_MAX];
@@ -254,6 +255,31 @@ TEST_F(sr, bad_arguments_fail_with_EINVAL_and_send_nothing)
 	ASSERT_EQ(-EFAULT, kt_ioctl(self->req.fd, KPORT_IOC_SENDRECV, NULL));
 	ASSERT_EQ(-EAGAIN, kt_recv(self->req.fd, in, sizeof(in),
 				   KPORT_MSG_NONBLOCK, NULL));
+}
+
+TEST_F(sr, library_call_returns_the_reply_and_reports_a_failed_receive)
+{
+	struct kport_info info;
+	char reply[64];
+	int sent = -1;
+
+	ASSERT_EQ(0, kt_send(self->rep.fd, "pong", 5, 3, 0, 0));
+	ASSERT_EQ(5, kport_call(self->req.fd, self->rep.fd, "ping", 5, reply,
+				sizeof(reply), 1000000000LL, &info, &sent));
+	ASSERT_STREQ("pong", reply);
+	ASSERT_EQ(1, sent);
+	ASSERT_EQ(getpid(), info.pid);
+	ASSERT_EQ(3U, info.priority);
+	/* The request went out; no reply comes: sent, then -ETIMEDOUT. */
+	sent = -1;
+	ASSERT_EQ(-ETIMEDOUT, kport_call(self->req.fd, self->rep.fd, "again", 6,
+					 reply, sizeof(reply), 50000000LL,
+					 &info, &sent));
+	ASSERT_EQ(1, sent);
+	ASSERT_EQ(5, kt_recv(self->req.fd, reply, sizeof(reply),
+			     KPORT_MSG_NONBLOCK, NULL));
+	ASSERT_EQ(6, kt_recv(self->req.fd, reply, sizeof(reply),
+			     KPORT_MSG_NONBLOCK, NULL));
 }
 
 TEST_HARNESS_MAIN
