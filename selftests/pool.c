@@ -1,0 +1,2646 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kport selftest: the pool (doc/semantics.md, "The pool (large payloads)").
+ *
+ * A port created with pool_size > 0 carries messages longer than its
+ * threshold in page-granular slices of a shared-memory pool: the kernel
+ * copies the payload in once, a plain receive copies it out and frees the
+ * slice, an in-place receive (KPORT_MSG_INPLACE) reports where it lies and
+ * leaves the handle holding the slice until KPORT_IOC_RELEASE or until the
+ * handle goes.  Receivers map the pool read-only; on a zero-copy port
+ * senders map it writable, borrow a slice, fill it and post it.
+ *
+ * The tests, by area:
+ *  - pool.*:      what VERSION and stat report; which receives need a
+ *                 buffer;
+ *  - payload.*:   every size that matters, across processes, through a
+ *                 plain and an in-place receive, content checked byte for
+ *                 byte, the pool's stat rising and falling back to 0;
+ *  - receivers.*: several processes taking messages in place at once;
+ *  - release.*:   every way RELEASE refuses, and that a refusal changes
+ *                 nothing;
+ *  - mapping.*:   the mmap rules (rights, size, offset, one mapping per
+ *                 handle, read-only for good, munmap/mremap/fork);
+ *  - full_pool.*: waiting for room: EAGAIN, ETIMEDOUT, wake-up, signals,
+ *                 EIDRM;
+ *  - reclaim.*:   slices come back when their holder dies or closes;
+ *  - lifetime.*:  the mapping outlives the port, and pins the module;
+ *  - zerocopy.*:  BORROW and POST (also in batches);
+ *  - libkport.*:  the library's pool calls.
+ *
+ * The fixtures' setup pins the pool parameters the tests count on
+ * (pool_threshold 16384, room for a 72 MiB pool) and the teardown puts
+ * back what it found; the values found when the program started are
+ * restored once more at exit, in case a test died before its teardown.
+ */
+#include "kport_test.h"
+
+#include <stdbool.h>
+#include <sys/syscall.h>
+
+#include "kport.h"
+
+#define PAGE		4096UL
+#define PAGE_UP(x)	(((uint64_t)(x) + PAGE - 1) & ~(uint64_t)(PAGE - 1))
+#define MIB		(1UL << 20)
+#define THRESHOLD	16384U		/* set by the fixtures' setup */
+#define LONG_WAIT()	kt_deadline_ms(KT_TIMEOUT_MS)
+
+#define PARAM_DIR	"/sys/module/kport/parameters/"
+
+/* See limits.c: end a test from its fixture's setup as SKIP() would. */
+#define SETUP_SKIP(fmt, ...)	SKIP(_exit(255), fmt, ##__VA_ARGS__)
+
+/* ---- Module parameters -------------------------------------------------- */
+
+static const char *const params[] = {
+	"pool_threshold", "max_pool_size", "max_user_pool_bytes",
+};
+#define NR_PARAMS	ARRAY_SIZE(params)
+
+/* What the tests need: the threshold they count with, room for 72 MiB. */
+static const char *const param_values[NR_PARAMS] = {
+	"16384", "268435456", "1073741824",
+};
+
+static int param_read(const char *name, char *buf, size_t size)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static int param_write(const char *name, const char *value)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, strlen(value));
+	close(fd);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)strlen(value) ? 0 : -EIO;
+}
+
+static char params_at_start[NR_PARAMS][32];
+static pid_t main_pid;
+
+static void restore_params_at_exit(void)
+{
+	size_t i;
+
+	if (getpid() != main_pid)
+		return;
+	for (i = 0; i < NR_PARAMS; i++)
+		if (params_at_start[i][0])
+			param_write(params[i], params_at_start[i]);
+}
+
+static void __attribute__((constructor)) save_params_at_start(void)
+{
+	size_t i;
+
+	main_pid = getpid();
+	for (i = 0; i < NR_PARAMS; i++)
+		if (param_read(params[i], params_at_start[i],
+			       sizeof(params_at_start[i])))
+			params_at_start[i][0] = '\0';
+	atexit(restore_params_at_exit);
+}
+
+/* ---- Payload patterns ---------------------------------------------------- */
+
+/*
+ * Word @i of pattern @seed (splitmix64): a payload of many megabytes is
+ * filled and checked eight bytes at a time, fast enough under TCG, and
+ * every 8-byte word of every payload differs from its neighbours.
+ */
+static inline uint64_t pat_word(uint32_t seed, uint64_t i)
+{
+	uint64_t z = ((uint64_t)seed << 40) + i * 0x9e3779b97f4a7c15ULL + seed;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void pat_fill(void *buf, size_t len, uint32_t seed)
+{
+	unsigned char *p = buf;
+	size_t i, n = len / 8;
+	uint64_t w;
+
+	for (i = 0; i < n; i++) {
+		w = pat_word(seed, i);
+		memcpy(p + 8 * i, &w, 8);
+	}
+	if (len % 8) {
+		w = pat_word(seed, n);
+		memcpy(p + 8 * n, &w, len % 8);
+	}
+}
+
+/*
+ * Check bytes [@from, @to) of a payload of pattern @seed that starts at
+ * @payload (@from a multiple of 8).  Returns 0, or 1 + the offset of the
+ * first wrong byte.
+ */
+static size_t pat_check_range(const void *payload, size_t from, size_t to,
+			      uint32_t seed)
+{
+	const unsigned char *p = payload;
+	size_t i, j;
+
+	for (i = from; i < to; i += 8) {
+		size_t chunk = to - i < 8 ? to - i : 8;
+		uint64_t w = pat_word(seed, i / 8);
+		const unsigned char *wb = (const unsigned char *)&w;
+
+		if (!memcmp(p + i, wb, chunk))
+			continue;
+		for (j = 0; j < chunk; j++)
+			if (p[i + j] != wb[j])
+				return i + j + 1;
+	}
+	return 0;
+}
+
+static size_t pat_check(const void *payload, size_t len, uint32_t seed)
+{
+	return pat_check_range(payload, 0, len, seed);
+}
+
+/* ---- Raw calls ------------------------------------------------------------- */
+
+/* Send, waiting at most KT_TIMEOUT_MS unless @flags says how to wait. */
+static int send_msg(int fd, const void *buf, uint32_t len, uint64_t flags)
+{
+	uint64_t deadline = 0;
+
+	if (!(flags & (KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE))) {
+		flags |= KPORT_MSG_DEADLINE;
+		deadline = LONG_WAIT();
+	}
+	return kt_send(fd, buf, len, 0, flags, deadline);
+}
+
+/* Receive into @buf (@len bytes), bounded the same way; see kt_recv_ex(). */
+static int recv_msg(int fd, void *buf, uint32_t len, uint64_t flags,
+		    struct kport_msg *out)
+{
+	uint64_t deadline = 0;
+
+	if (!(flags & (KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE))) {
+		flags |= KPORT_MSG_DEADLINE;
+		deadline = LONG_WAIT();
+	}
+	return kt_recv_ex(fd, buf, len, flags, 0, deadline, out);
+}
+
+/* Receive in place without any buffer: only a pool message can come. */
+static int recv_inplace(int fd, uint64_t flags, struct kport_msg *out)
+{
+	return recv_msg(fd, NULL, 0, flags | KPORT_MSG_INPLACE, out);
+}
+
+static int slice_ioctl(int fd, unsigned long cmd, struct kport_slice *s)
+{
+	return kt_ioctl(fd, cmd, s);
+}
+
+static int slice_release(int fd, uint64_t offset, uint64_t len)
+{
+	struct kport_slice s;
+
+	memset(&s, 0, sizeof(s));
+	s.offset = offset;
+	s.len = len;
+	return slice_ioctl(fd, KPORT_IOC_RELEASE, &s);
+}
+
+/*
+ * Borrow @len bytes; @flags KPORT_MSG_NONBLOCK, KPORT_MSG_DEADLINE (with
+ * @deadline), or 0 for a wait bounded by KT_TIMEOUT_MS.  Sets *@offset.
+ */
+static int slice_borrow(int fd, uint64_t len, uint64_t flags,
+			uint64_t deadline, uint64_t *offset)
+{
+	struct kport_slice s;
+	int ret;
+
+	memset(&s, 0, sizeof(s));
+	if (!(flags & (KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE))) {
+		flags |= KPORT_MSG_DEADLINE;
+		deadline = LONG_WAIT();
+	}
+	s.flags = flags;
+	s.len = len;
+	if (flags & KPORT_MSG_DEADLINE)
+		s.deadline_ns = deadline;
+	ret = slice_ioctl(fd, KPORT_IOC_BORROW, &s);
+	if (!ret && offset)
+		*offset = s.offset;
+	return ret;
+}
+
+/* POST the borrowed slice at @offset as a message of @len bytes. */
+static int slice_post_buf(int fd, uint64_t offset, uint32_t len,
+			  uint64_t flags, uint64_t buf)
+{
+	struct kport_msg m;
+	int ret;
+
+	memset(&m, 0, sizeof(m));
+	if (!(flags & (KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE))) {
+		flags |= KPORT_MSG_DEADLINE;
+		m.deadline_ns = LONG_WAIT();
+	}
+	m.flags = flags | KPORT_MSG_POST;
+	m.buf = buf;
+	m.offset = offset;
+	m.len = len;
+	ret = kt_ioctl(fd, KPORT_IOC_SEND, &m);
+	return ret < 0 ? ret : 0;
+}
+
+static int slice_post(int fd, uint64_t offset, uint32_t len, uint64_t flags)
+{
+	return slice_post_buf(fd, offset, len, flags, 0);
+}
+
+/* mmap()'s -errno, or 0 if the mapping could be made (it is undone). */
+static int try_map(int fd, size_t len, int prot, int flags, off_t off)
+{
+	void *p = mmap(NULL, len, prot, flags, fd, off);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	munmap(p, len);
+	return 0;
+}
+
+static struct kport_version version(struct __test_metadata *_metadata)
+{
+	struct kport_version v;
+
+	memset(&v, 0, sizeof(v));
+	ASSERT_EQ(0, kt_ioctl(kt_dev(), KPORT_IOC_VERSION, &v));
+	return v;
+}
+
+/* The pool's counters, and how many messages are queued. */
+#define ASSERT_POOL(fd, used, held) do {				\
+	struct kport_stat __st;						\
+									\
+	ASSERT_EQ(0, kt_stat((fd), &__st));				\
+	ASSERT_EQ((uint64_t)(used), (uint64_t)__st.pool_used)		\
+		TH_LOG("pool_used");					\
+	ASSERT_EQ((uint64_t)(held), (uint64_t)__st.slices_held)	\
+		TH_LOG("slices_held");					\
+} while (0)
+
+#define ASSERT_QUEUED(fd, n) do {					\
+	struct kport_stat __st;						\
+									\
+	ASSERT_EQ(0, kt_stat((fd), &__st));				\
+	ASSERT_EQ((uint64_t)(n), (uint64_t)__st.nr_msgs)		\
+		TH_LOG("nr_msgs");					\
+} while (0)
+
+/* ---- The environment every fixture shares ----------------------------- */
+
+#define NR_NAMES	3
+#define MAX_FDS		16
+#define MAX_MAPS	8
+#define MAX_KIDS	8
+#define MAX_BUFS	4
+
+struct env {
+	char names[NR_NAMES][KPORT_NAME_MAX];
+	int fds[MAX_FDS];
+	struct {
+		void *addr;
+		size_t len;
+	} maps[MAX_MAPS];
+	pid_t kids[MAX_KIDS];
+	void *bufs[MAX_BUFS];
+	int to_kid[2];		/* tokens parent -> children */
+	int to_parent[2];	/* tokens children -> parent */
+	char saved[NR_PARAMS][32];
+	bool saved_ok;
+};
+
+static void env_setup(struct __test_metadata *_metadata, struct env *e)
+{
+	struct kport_version v;
+	unsigned int i;
+
+	for (i = 0; i < MAX_FDS; i++)
+		e->fds[i] = -1;
+	for (i = 0; i < MAX_KIDS; i++)
+		e->kids[i] = -1;
+	e->to_kid[0] = e->to_kid[1] = e->to_parent[0] = e->to_parent[1] = -1;
+	ASSERT_LE(0, kt_dev());
+	memset(&v, 0, sizeof(v));
+	ASSERT_EQ(0, kt_ioctl(kt_dev(), KPORT_IOC_VERSION, &v));
+	if (!(v.features & KPORT_FEAT_POOL))
+		SETUP_SKIP("the module has no pool (KPORT_FEAT_POOL missing)");
+	for (i = 0; i < NR_NAMES; i++) {
+		char tag[KPORT_NAME_MAX];
+
+		snprintf(tag, sizeof(tag), "%u%s", i, _metadata->name);
+		kt_name(e->names[i], tag);
+	}
+	ASSERT_EQ(0, pipe2(e->to_kid, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(e->to_parent, O_CLOEXEC));
+	if (geteuid() == 0) {
+		for (i = 0; i < NR_PARAMS; i++) {
+			ASSERT_EQ(0, param_read(params[i], e->saved[i],
+						sizeof(e->saved[i])))
+				TH_LOG("parameter %s", params[i]);
+		}
+		e->saved_ok = true;
+		for (i = 0; i < NR_PARAMS; i++) {
+			ASSERT_EQ(0, param_write(params[i], param_values[i]))
+				TH_LOG("setting %s", params[i]);
+		}
+	}
+	v = version(_metadata);
+	ASSERT_EQ(THRESHOLD, v.pool_threshold)
+		TH_LOG("run as root, or with pool_threshold=%u", THRESHOLD);
+}
+
+static void env_teardown(struct __test_metadata *_metadata, struct env *e)
+{
+	unsigned int i;
+
+	for (i = 0; i < MAX_KIDS; i++)
+		kt_kill_reap(e->kids[i]);
+	for (i = 0; i < MAX_MAPS; i++)
+		if (e->maps[i].addr)
+			munmap(e->maps[i].addr, e->maps[i].len);
+	for (i = 0; i < MAX_FDS; i++)
+		if (e->fds[i] >= 0)
+			close(e->fds[i]);
+	for (i = 0; i < MAX_BUFS; i++)
+		free(e->bufs[i]);
+	for (i = 0; i < 2; i++) {
+		if (e->to_kid[i] >= 0)
+			close(e->to_kid[i]);
+		if (e->to_parent[i] >= 0)
+			close(e->to_parent[i]);
+	}
+	for (i = 0; i < NR_NAMES; i++)
+		if (e->names[i][0])
+			kt_unlink(e->names[i]);
+	if (!e->saved_ok)
+		return;
+	for (i = 0; i < NR_PARAMS; i++) {
+		int ret = param_write(params[i], e->saved[i]);
+
+		/* not EXPECT_*(): after a failed ASSERT it would log anyway */
+		if (ret) {
+			TH_LOG("restoring %s: %d", params[i], ret);
+			_metadata->passed = 0;
+		}
+	}
+}
+
+/* Keep @fd for the teardown to close; returns it (or the -errno given). */
+static int keep_fd(struct env *e, int fd)
+{
+	unsigned int i;
+
+	if (fd < 0)
+		return fd;
+	for (i = 0; i < MAX_FDS; i++) {
+		if (e->fds[i] < 0) {
+			e->fds[i] = fd;
+			return fd;
+		}
+	}
+	close(fd);
+	return -EMFILE;
+}
+
+/* Close a kept fd now. */
+static void close_fd(struct env *e, int fd)
+{
+	unsigned int i;
+
+	for (i = 0; i < MAX_FDS; i++)
+		if (e->fds[i] == fd)
+			e->fds[i] = -1;
+	close(fd);
+}
+
+/* malloc() that the teardown frees. */
+static void *keep_buf(struct env *e, size_t size)
+{
+	unsigned int i;
+
+	for (i = 0; i < MAX_BUFS; i++) {
+		if (!e->bufs[i]) {
+			e->bufs[i] = malloc(size ? size : 1);
+			return e->bufs[i];
+		}
+	}
+	return NULL;
+}
+
+/* Map @len bytes of @fd's pool; MAP_FAILED (errno set) or the address. */
+static void *map_pool(struct env *e, int fd, size_t len, int prot, int flags)
+{
+	unsigned int i;
+	void *p;
+
+	p = mmap(NULL, len, prot, flags, fd, 0);
+	if (p == MAP_FAILED)
+		return p;
+	for (i = 0; i < MAX_MAPS; i++) {
+		if (!e->maps[i].addr) {
+			e->maps[i].addr = p;
+			e->maps[i].len = len;
+			return p;
+		}
+	}
+	munmap(p, len);
+	errno = ENOMEM;
+	return MAP_FAILED;
+}
+
+/* The teardown need not unmap [@addr, +@len) any more. */
+static void forget_map(struct env *e, void *addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < MAX_MAPS; i++)
+		if (e->maps[i].addr == addr)
+			e->maps[i].addr = NULL;
+}
+
+/* Track a mapping made another way (mremap). */
+static void track_map(struct env *e, void *addr, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < MAX_MAPS; i++) {
+		if (!e->maps[i].addr) {
+			e->maps[i].addr = addr;
+			e->maps[i].len = len;
+			return;
+		}
+	}
+}
+
+static int unmap_pool(struct env *e, void *addr, size_t len)
+{
+	forget_map(e, addr);
+	return munmap(addr, len) ? -errno : 0;
+}
+
+/* Record child @pid in slot @slot for the teardown to kill (if > 0). */
+static pid_t keep_kid(struct env *e, unsigned int slot, pid_t pid)
+{
+	/* in the child itself, 0: what the caller tests */
+	e->kids[slot] = pid;
+	return pid;
+}
+
+/* Reap the child in @slot: its exit code, 128 + signal, or -errno. */
+static int reap_kid(struct env *e, unsigned int slot)
+{
+	int ret = kt_reap(e->kids[slot], -1);
+
+	e->kids[slot] = -1;
+	return ret;
+}
+
+/*
+ * Create the port named names[@idx] (anonymous if @idx < 0), mode 0600,
+ * all rights, with a pool of @pool bytes (0: none).  The fd is kept.
+ */
+static int make_port(struct env *e, int idx, uint64_t flags, uint32_t cap,
+		     uint32_t msg_size, uint64_t pool)
+{
+	struct kport_create c;
+
+	memset(&c, 0, sizeof(c));
+	c.flags = flags;
+	if (idx >= 0)
+		kt_copy_name(c.name, e->names[idx]);
+	c.mode = 0600;
+	c.capacity = cap;
+	c.msg_size = msg_size;
+	c.rights = KPORT_RIGHTS_ALL;
+	c.pool_size = pool;
+	return keep_fd(e, kt_create_raw(&c));
+}
+
+/* Open names[@idx] with @rights; the fd is kept. */
+static int open_port(struct env *e, int idx, uint32_t rights, uint64_t flags)
+{
+	return keep_fd(e, kt_open(e->names[idx], rights, flags));
+}
+
+/* Send @len bytes of pattern @seed, without waiting. */
+static int send_pattern(int fd, uint32_t len, uint32_t seed)
+{
+	void *buf = malloc(len ? len : 1);
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	pat_fill(buf, len, seed);
+	ret = kt_send(fd, buf, len, 0, KPORT_MSG_NONBLOCK, 0);
+	free(buf);
+	return ret;
+}
+
+/*
+ * Fork a child that sends @len bytes of pattern @seed on @fd (waiting at
+ * most KT_TIMEOUT_MS) and exits 0 if the send returned @expect.
+ */
+static pid_t fork_pattern_sender(int fd, uint32_t len, uint32_t seed,
+				 int expect)
+{
+	pid_t pid = kt_fork();
+
+	if (pid == 0) {
+		char *buf = malloc(len ? len : 1);
+		int ret;
+
+		KT_CHILD_ASSERT(buf);
+		pat_fill(buf, len, seed);
+		ret = send_msg(fd, buf, len, 0);
+		if (ret != expect)
+			fprintf(stderr, "# sender %d: %d, expected %d\n",
+				(int)getpid(), ret, expect);
+		_exit(ret == expect ? 0 : 1);
+	}
+	return pid;
+}
+
+/* Is process @pid still running (not exited, not a zombie)? */
+static bool running(pid_t pid)
+{
+	return waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+/* ==== The pool's attributes ============================================== */
+
+FIXTURE(pool) {
+	struct env e;
+};
+
+FIXTURE_SETUP(pool)
+{
+	env_setup(_metadata, &self->e);
+}
+
+FIXTURE_TEARDOWN(pool)
+{
+	env_teardown(_metadata, &self->e);
+}
+
+TEST_F(pool, version_reports_the_pool_features_and_the_threshold)
+{
+	struct kport_version v = version(_metadata);
+
+	ASSERT_TRUE(v.features & KPORT_FEAT_POOL);
+	ASSERT_TRUE(v.features & KPORT_FEAT_ZEROCOPY);
+	ASSERT_EQ(THRESHOLD, v.pool_threshold);
+	ASSERT_LE(72ULL * MIB, v.max_pool_size);
+}
+
+TEST_F(pool, stat_reports_the_pool_size_and_threshold_of_an_empty_pool)
+{
+	struct kport_stat st;
+	int fd, plain;
+
+	fd = make_port(&self->e, 0, KPORT_CREATE_ZEROCOPY, 4, 8 * PAGE,
+		       16 * PAGE);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	ASSERT_EQ(16 * PAGE, st.pool_size);
+	ASSERT_EQ(THRESHOLD, st.pool_threshold);
+	ASSERT_EQ(0ULL, st.pool_used);
+	ASSERT_EQ(0U, st.slices_held);
+	ASSERT_EQ((uint64_t)KPORT_CREATE_ZEROCOPY, st.port_flags);
+	plain = make_port(&self->e, -1, 0, 4, 64, 0);
+	ASSERT_LE(0, plain);
+	ASSERT_EQ(0, kt_stat(plain, &st));
+	ASSERT_EQ(0ULL, st.pool_size);
+	ASSERT_EQ(0ULL, st.pool_used);
+	ASSERT_EQ(0U, st.slices_held);
+}
+
+TEST_F(pool, an_in_place_receive_needs_a_buffer_only_for_messages_outside_the_pool)
+{
+	unsigned char buf[100];
+	struct kport_msg m;
+	int fd;
+
+	fd = make_port(&self->e, 0, 0, 4, 16 * PAGE, 16 * PAGE);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_pattern(fd, 100, 80));
+	ASSERT_EQ(0, send_pattern(fd, 20000, 81));
+	/* within the threshold: the buffer must hold it, the message stays */
+	ASSERT_EQ(-EMSGSIZE, recv_msg(fd, buf, 99,
+				      KPORT_MSG_NONBLOCK | KPORT_MSG_INPLACE,
+				      &m));
+	ASSERT_EQ(100U, m.len);
+	ASSERT_EQ(-EMSGSIZE, recv_inplace(fd, KPORT_MSG_NONBLOCK, &m));
+	ASSERT_EQ(100U, m.len);
+	ASSERT_QUEUED(fd, 2);
+	ASSERT_EQ(100, recv_msg(fd, buf, 100,
+				KPORT_MSG_NONBLOCK | KPORT_MSG_INPLACE, &m));
+	ASSERT_EQ(0U, m.result);
+	ASSERT_EQ(0U, pat_check(buf, 100, 80));
+	/* in the pool: a plain receive needs room, an in-place one none */
+	ASSERT_EQ(-EMSGSIZE, recv_msg(fd, buf, sizeof(buf), KPORT_MSG_NONBLOCK,
+				      &m));
+	ASSERT_EQ(20000U, m.len);
+	ASSERT_QUEUED(fd, 1);
+	ASSERT_POOL(fd, PAGE_UP(20000), 0);
+	ASSERT_EQ(20000, recv_inplace(fd, KPORT_MSG_NONBLOCK, &m));
+	ASSERT_EQ((uint32_t)KPORT_RESULT_INPLACE, m.result);
+	ASSERT_POOL(fd, PAGE_UP(20000), 1);
+	ASSERT_EQ(0, slice_release(fd, m.offset, 20000));
+	ASSERT_POOL(fd, 0, 0);
+}
+
+/* ==== Payloads of every size that matters ================================== */
+
+FIXTURE(payload) {
+	struct env e;
+	int fd;			/* the creator's handle: all rights */
+	int rfd;		/* a receive-only handle */
+	uint32_t len;
+	uint64_t pool;
+};
+
+FIXTURE_VARIANT(payload) {
+	bool from_threshold;	/* len is the threshold + delta */
+	bool whole_pool;	/* len is the pool size itself */
+	int64_t len;		/* bytes, or the delta */
+	uint64_t pool;
+};
+
+FIXTURE_VARIANT_ADD(payload, zero_bytes) {
+	.len = 0, .pool = 2 * MIB,
+};
+
+FIXTURE_VARIANT_ADD(payload, one_byte) {
+	.len = 1, .pool = 2 * MIB,
+};
+
+FIXTURE_VARIANT_ADD(payload, threshold_minus_1) {
+	.from_threshold = true, .len = -1, .pool = 2 * MIB,
+};
+
+FIXTURE_VARIANT_ADD(payload, threshold) {
+	.from_threshold = true, .len = 0, .pool = 2 * MIB,
+};
+
+FIXTURE_VARIANT_ADD(payload, threshold_plus_1) {
+	.from_threshold = true, .len = 1, .pool = 2 * MIB,
+};
+
+FIXTURE_VARIANT_ADD(payload, one_mib) {
+	.len = MIB, .pool = 2 * MIB,
+};
+
+FIXTURE_VARIANT_ADD(payload, sixty_four_mib) {
+	.len = 64 * MIB, .pool = 72 * MIB,
+};
+
+/* An odd number of pages, all of it one message. */
+FIXTURE_VARIANT_ADD(payload, the_whole_pool) {
+	.whole_pool = true, .pool = 8 * MIB + 3 * PAGE,
+};
+
+FIXTURE_SETUP(payload)
+{
+	struct kport_stat st;
+
+	env_setup(_metadata, &self->e);
+	self->pool = variant->pool;
+	self->fd = make_port(&self->e, 0, 0, 4, (uint32_t)variant->pool,
+			     variant->pool);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, kt_stat(self->fd, &st));
+	ASSERT_EQ(THRESHOLD, st.pool_threshold);
+	if (variant->whole_pool)
+		self->len = (uint32_t)variant->pool;
+	else if (variant->from_threshold)
+		self->len = (uint32_t)(st.pool_threshold + variant->len);
+	else
+		self->len = (uint32_t)variant->len;
+	self->rfd = open_port(&self->e, 0, KPORT_RIGHT_RECV, 0);
+	ASSERT_LE(0, self->rfd);
+}
+
+FIXTURE_TEARDOWN(payload)
+{
+	env_teardown(_metadata, &self->e);
+}
+
+/* A child sends the payload (pattern 7); the parent waits for it. */
+static void payload_send(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(payload) *self, pid_t *sender)
+{
+	bool in_pool = self->len > THRESHOLD;
+
+	*sender = keep_kid(&self->e, 0,
+			   fork_pattern_sender(self->fd, self->len, 7, 0));
+	ASSERT_LT(0, *sender);
+	ASSERT_EQ(0, reap_kid(&self->e, 0));
+	ASSERT_QUEUED(self->fd, 1);
+	/* only a message longer than the threshold takes a slice */
+	ASSERT_POOL(self->fd, in_pool ? PAGE_UP(self->len) : 0, 0);
+}
+
+TEST_F(payload, a_plain_receive_copies_it_out_intact_and_frees_its_slice)
+{
+	struct kport_msg m;
+	unsigned char *buf;
+	pid_t sender;
+	unsigned int i;
+
+	payload_send(_metadata, self, &sender);
+	buf = keep_buf(&self->e, (size_t)self->len + 64);
+	ASSERT_NE(NULL, buf);
+	memset(buf, 0xa5, (size_t)self->len + 64);
+	ASSERT_EQ((int)self->len, recv_msg(self->rfd, buf, self->len + 64,
+					   KPORT_MSG_NONBLOCK, &m));
+	ASSERT_EQ(0U, m.result);
+	ASSERT_EQ(0ULL, m.offset);
+	ASSERT_EQ(sender, m.pid);
+	ASSERT_EQ(0U, pat_check(buf, self->len, 7));
+	for (i = 0; i < 64; i++) {
+		ASSERT_EQ(0xa5, buf[self->len + i]) TH_LOG("byte %u after", i);
+	}
+	ASSERT_QUEUED(self->fd, 0);
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+TEST_F(payload, an_in_place_receive_leaves_it_in_the_pool_iff_above_the_threshold)
+{
+	unsigned char small[64];
+	const unsigned char *map;
+	struct kport_msg m;
+	pid_t sender;
+	unsigned int i;
+
+	map = map_pool(&self->e, self->rfd, self->pool, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, map);
+	payload_send(_metadata, self, &sender);
+
+	if (self->len > THRESHOLD) {
+		/* no buffer needed, and none written */
+		memset(small, 0xa5, sizeof(small));
+		ASSERT_EQ((int)self->len,
+			  recv_msg(self->rfd, small, sizeof(small),
+				   KPORT_MSG_NONBLOCK | KPORT_MSG_INPLACE, &m));
+		ASSERT_EQ((uint32_t)KPORT_RESULT_INPLACE, m.result);
+		ASSERT_EQ(sender, m.pid);
+		ASSERT_EQ(0ULL, m.offset % PAGE);
+		ASSERT_GE(self->pool, m.offset + self->len);
+		for (i = 0; i < sizeof(small); i++) {
+			ASSERT_EQ(0xa5, small[i]);
+		}
+		/* held by the receiving handle, counted by every handle */
+		ASSERT_POOL(self->rfd, PAGE_UP(self->len), 1);
+		ASSERT_POOL(self->fd, PAGE_UP(self->len), 1);
+		ASSERT_QUEUED(self->fd, 0);
+		ASSERT_EQ(0U, pat_check(map + m.offset, self->len, 7));
+		ASSERT_EQ(0, slice_release(self->rfd, m.offset, self->len));
+	} else {
+		unsigned char *buf = keep_buf(&self->e, (size_t)self->len + 64);
+
+		ASSERT_NE(NULL, buf);
+		memset(buf, 0xa5, (size_t)self->len + 64);
+		ASSERT_EQ((int)self->len,
+			  recv_msg(self->rfd, buf, self->len + 64,
+				   KPORT_MSG_NONBLOCK | KPORT_MSG_INPLACE, &m));
+		/* not in the pool: copied as usual, result 0 */
+		ASSERT_EQ(0U, m.result);
+		ASSERT_EQ(0ULL, m.offset);
+		ASSERT_EQ(sender, m.pid);
+		ASSERT_EQ(0U, pat_check(buf, self->len, 7));
+		ASSERT_EQ(0xa5, buf[self->len]);
+	}
+	ASSERT_POOL(self->fd, 0, 0);
+	ASSERT_QUEUED(self->fd, 0);
+}
+
+/* ==== Several receivers at once ============================================ */
+
+#define NR_RECEIVERS	4
+#define NR_MANY		160
+#define MANY_POOL	(128 * PAGE)
+#define MANY_SEED	1000U
+
+/* Message @id: 8 bytes of id, then pattern MANY_SEED + id; 16 KiB + 1 .. 64 KiB. */
+static uint32_t many_len(uint32_t id)
+{
+	return THRESHOLD + 1 + (id * 7919U) % (48U << 10);
+}
+
+struct tally {
+	uint32_t seen[NR_MANY];
+	uint32_t got[NR_RECEIVERS];
+	uint32_t holding;
+	uint32_t max_holding;
+};
+
+static void many_receiver(struct env *e, struct tally *t, unsigned int me,
+			  pid_t parent)
+{
+	const unsigned char *map;
+	int fd;
+
+	close(e->to_kid[1]);
+	close(e->to_parent[0]);
+	fd = kt_open(e->names[0], KPORT_RIGHT_RECV, 0);
+	KT_CHILD_ASSERT(fd >= 0);
+	map = mmap(NULL, MANY_POOL, PROT_READ, MAP_SHARED, fd, 0);
+	KT_CHILD_ASSERT(map != MAP_FAILED);
+	KT_CHILD_ASSERT(kt_token_put(e->to_parent[1], 'r') == 0);
+	for (;;) {
+		char small[8];
+		struct kport_msg m;
+		uint32_t h, max;
+		uint64_t id;
+		int ret;
+
+		ret = recv_msg(fd, small, sizeof(small), KPORT_MSG_INPLACE, &m);
+		KT_CHILD_ASSERT(ret >= 0);
+		if (!(m.result & KPORT_RESULT_INPLACE)) {
+			KT_CHILD_ASSERT(ret == 4 && !memcmp(small, "stop", 4));
+			break;
+		}
+		KT_CHILD_ASSERT(m.pid == parent);
+		KT_CHILD_ASSERT(m.offset % PAGE == 0);
+		KT_CHILD_ASSERT(m.offset + m.len <= MANY_POOL);
+		h = __atomic_add_fetch(&t->holding, 1, __ATOMIC_SEQ_CST);
+		max = __atomic_load_n(&t->max_holding, __ATOMIC_SEQ_CST);
+		while (h > max &&
+		       !__atomic_compare_exchange_n(&t->max_holding, &max, h,
+						    false, __ATOMIC_SEQ_CST,
+						    __ATOMIC_SEQ_CST))
+			;
+		memcpy(&id, map + m.offset, sizeof(id));
+		KT_CHILD_ASSERT(id < NR_MANY);
+		KT_CHILD_ASSERT(m.len == many_len((uint32_t)id));
+		KT_CHILD_ASSERT(pat_check(map + m.offset + 8, m.len - 8,
+					  MANY_SEED + (uint32_t)id) == 0);
+		__atomic_fetch_add(&t->seen[id], 1, __ATOMIC_SEQ_CST);
+		t->got[me]++;
+		__atomic_sub_fetch(&t->holding, 1, __ATOMIC_SEQ_CST);
+		KT_CHILD_ASSERT(slice_release(fd, m.offset, m.len) == 0);
+	}
+	/* done: stay until the parent has looked at the pool */
+	KT_CHILD_ASSERT(kt_token_put(e->to_parent[1], 'd') == 0);
+	KT_CHILD_ASSERT(kt_token_get(e->to_kid[0], -1) == 'x');
+	_exit(0);
+}
+
+FIXTURE(receivers) {
+	struct env e;
+	int fd;
+	struct tally *t;
+};
+
+FIXTURE_SETUP(receivers)
+{
+	env_setup(_metadata, &self->e);
+	self->fd = make_port(&self->e, 0, 0, 8, 64 << 10, MANY_POOL);
+	ASSERT_LE(0, self->fd);
+	self->t = kt_shared_alloc(sizeof(*self->t));
+	ASSERT_NE(NULL, self->t);
+}
+
+FIXTURE_TEARDOWN(receivers)
+{
+	env_teardown(_metadata, &self->e);
+	if (self->t)
+		munmap(self->t, sizeof(*self->t));
+}
+
+TEST_F(receivers, four_processes_in_place_get_each_message_exactly_once)
+{
+	unsigned char *buf;
+	unsigned int i, total = 0;
+	pid_t pid;
+
+	for (i = 0; i < NR_RECEIVERS; i++) {
+		pid = keep_kid(&self->e, i, kt_fork());
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			many_receiver(&self->e, self->t, i, getppid());
+	}
+	for (i = 0; i < NR_RECEIVERS; i++) {
+		ASSERT_EQ('r', kt_token_get(self->e.to_parent[0], -1));
+	}
+	buf = keep_buf(&self->e, 64 << 10);
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < NR_MANY; i++) {
+		uint64_t id = i;
+		uint32_t len = many_len(i);
+
+		memcpy(buf, &id, sizeof(id));
+		pat_fill(buf + 8, len - 8, MANY_SEED + i);
+		/* the pool (128 pages) fills up: senders wait for releases */
+		ASSERT_EQ(0, send_msg(self->fd, buf, len, 0)) TH_LOG("msg %u", i);
+	}
+	/* FIFO: every data message is taken before the first stop */
+	for (i = 0; i < NR_RECEIVERS; i++) {
+		ASSERT_EQ(0, send_msg(self->fd, "stop", 4, 0));
+	}
+	for (i = 0; i < NR_RECEIVERS; i++) {
+		ASSERT_EQ('d', kt_token_get(self->e.to_parent[0], -1));
+	}
+	/* every slice was released by its receiver, which still lives */
+	ASSERT_POOL(self->fd, 0, 0);
+	ASSERT_QUEUED(self->fd, 0);
+	for (i = 0; i < NR_RECEIVERS; i++) {
+		ASSERT_EQ(0, kt_token_put(self->e.to_kid[1], 'x'));
+	}
+	for (i = 0; i < NR_RECEIVERS; i++) {
+		ASSERT_EQ(0, reap_kid(&self->e, i)) TH_LOG("receiver %u", i);
+	}
+	for (i = 0; i < NR_MANY; i++) {
+		ASSERT_EQ(1U, self->t->seen[i]) TH_LOG("message %u", i);
+	}
+	for (i = 0; i < NR_RECEIVERS; i++)
+		total += self->t->got[i];
+	ASSERT_EQ((unsigned int)NR_MANY, total);
+	ksft_print_msg("kport-figure: in-place receivers %u/%u/%u/%u messages, up to %u slices read at once\n",
+		       self->t->got[0], self->t->got[1], self->t->got[2],
+		       self->t->got[3], self->t->max_holding);
+	fflush(stdout);
+}
+
+/* ==== RELEASE and its refusals ================================================ */
+
+#define REL_POOL	(16 * PAGE)
+#define REL_LEN		20000U		/* 5 pages, not a page multiple */
+#define REL_SLICE	(5 * PAGE)
+
+FIXTURE(release) {
+	struct env e;
+	int fd;
+	const unsigned char *map;
+	uint64_t off;		/* the slice fd holds, pattern 1 */
+};
+
+FIXTURE_SETUP(release)
+{
+	struct kport_msg m;
+
+	env_setup(_metadata, &self->e);
+	self->fd = make_port(&self->e, 0, 0, 4, REL_POOL, REL_POOL);
+	ASSERT_LE(0, self->fd);
+	self->map = map_pool(&self->e, self->fd, REL_POOL, PROT_READ,
+			     MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, self->map);
+	ASSERT_EQ(0, send_pattern(self->fd, REL_LEN, 1));
+	ASSERT_EQ((int)REL_LEN, recv_inplace(self->fd, KPORT_MSG_NONBLOCK, &m));
+	ASSERT_EQ((uint32_t)KPORT_RESULT_INPLACE, m.result);
+	self->off = m.offset;
+	ASSERT_POOL(self->fd, REL_SLICE, 1);
+}
+
+FIXTURE_TEARDOWN(release)
+{
+	env_teardown(_metadata, &self->e);
+}
+
+/*
+ * After a refusal: the slice is still held, its content intact, the stat
+ * as before; it can be released with the right arguments, and the pool
+ * then carries a new message as well as ever.
+ */
+static void release_still_intact(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(release) *self)
+{
+	struct kport_msg m;
+
+	ASSERT_POOL(self->fd, REL_SLICE, 1);
+	ASSERT_EQ(0U, pat_check(self->map + self->off, REL_LEN, 1));
+	ASSERT_EQ(0, slice_release(self->fd, self->off, REL_LEN));
+	ASSERT_POOL(self->fd, 0, 0);
+	ASSERT_EQ(0, send_pattern(self->fd, REL_POOL, 2));
+	ASSERT_EQ((int)REL_POOL, recv_inplace(self->fd, KPORT_MSG_NONBLOCK, &m));
+	ASSERT_EQ(0ULL, m.offset);
+	ASSERT_EQ(0U, pat_check(self->map, REL_POOL, 2));
+	ASSERT_EQ(0, slice_release(self->fd, 0, REL_POOL));
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+TEST_F(release, of_a_held_slice_frees_it_and_a_second_time_fails_with_ENOENT)
+{
+	ASSERT_EQ(0, slice_release(self->fd, self->off, REL_LEN));
+	ASSERT_POOL(self->fd, 0, 0);
+	ASSERT_EQ(-ENOENT, slice_release(self->fd, self->off, REL_LEN));
+	ASSERT_POOL(self->fd, 0, 0);
+	/* the slice is free again: a whole-pool message fits */
+	ASSERT_EQ(0, send_pattern(self->fd, REL_POOL, 3));
+	ASSERT_EQ(-ENOENT, slice_release(self->fd, 0, REL_POOL));
+	ASSERT_POOL(self->fd, REL_POOL, 0);
+}
+
+TEST_F(release, of_a_slice_never_held_fails_with_ENOENT)
+{
+	struct kport_msg m;
+	unsigned char *buf;
+	uint64_t off;
+
+	/* another message in flight: its slice is queued, held by no one */
+	ASSERT_EQ(0, send_pattern(self->fd, REL_LEN, 4));
+	ASSERT_POOL(self->fd, 2 * REL_SLICE, 1);
+	for (off = 0; off < REL_POOL; off += PAGE) {
+		if (off == self->off)
+			continue;
+		ASSERT_EQ(-ENOENT, slice_release(self->fd, off, PAGE))
+			TH_LOG("offset %llu", (unsigned long long)off);
+		if (off + REL_LEN <= REL_POOL) {
+			ASSERT_EQ(-ENOENT, slice_release(self->fd, off, REL_LEN))
+				TH_LOG("offset %llu", (unsigned long long)off);
+		}
+	}
+	/* the message in flight was not touched */
+	buf = keep_buf(&self->e, REL_LEN);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ((int)REL_LEN, recv_msg(self->fd, buf, REL_LEN,
+					 KPORT_MSG_NONBLOCK, &m));
+	ASSERT_EQ(0U, pat_check(buf, REL_LEN, 4));
+	release_still_intact(_metadata, self);
+}
+
+TEST_F(release, of_a_slice_held_by_another_handle_fails_with_ENOENT)
+{
+	struct kport_msg m;
+	uint64_t other;
+	int h2, h0;
+
+	h2 = open_port(&self->e, 0, KPORT_RIGHT_RECV, 0);
+	ASSERT_LE(0, h2);
+	h0 = open_port(&self->e, 0, 0, 0);
+	ASSERT_LE(0, h0);
+	ASSERT_EQ(0, send_pattern(self->fd, REL_LEN, 5));
+	ASSERT_EQ((int)REL_LEN, recv_inplace(h2, KPORT_MSG_NONBLOCK, &m));
+	other = m.offset;
+	ASSERT_NE(self->off, other);
+	ASSERT_POOL(self->fd, 2 * REL_SLICE, 2);
+	/* neither may release the other's, nor may a third handle */
+	ASSERT_EQ(-ENOENT, slice_release(self->fd, other, REL_LEN));
+	ASSERT_EQ(-ENOENT, slice_release(h2, self->off, REL_LEN));
+	ASSERT_EQ(-ENOENT, slice_release(h0, self->off, REL_LEN));
+	ASSERT_EQ(-ENOENT, slice_release(h0, other, REL_LEN));
+	/* nor a child through a handle of its own */
+	keep_kid(&self->e, 0, kt_fork());
+	ASSERT_LE(0, self->e.kids[0]);
+	if (self->e.kids[0] == 0) {
+		int fd = kt_open(self->e.names[0], KPORT_RIGHT_RECV, 0);
+
+		KT_CHILD_ASSERT(fd >= 0);
+		KT_CHILD_ASSERT(slice_release(fd, self->off, REL_LEN) == -ENOENT);
+		KT_CHILD_ASSERT(slice_release(fd, other, REL_LEN) == -ENOENT);
+		_exit(0);
+	}
+	ASSERT_EQ(0, reap_kid(&self->e, 0));
+	ASSERT_POOL(self->fd, 2 * REL_SLICE, 2);
+	ASSERT_EQ(0U, pat_check(self->map + other, REL_LEN, 5));
+	ASSERT_EQ(0, slice_release(h2, other, REL_LEN));
+	release_still_intact(_metadata, self);
+}
+
+TEST_F(release, at_a_misaligned_offset_fails_with_EINVAL)
+{
+	static const uint64_t delta[] = { 1, 8, 2048, PAGE - 1 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(delta); i++) {
+		ASSERT_EQ(-EINVAL, slice_release(self->fd, self->off + delta[i],
+						 REL_LEN))
+			TH_LOG("offset + %llu", (unsigned long long)delta[i]);
+		ASSERT_POOL(self->fd, REL_SLICE, 1);
+	}
+	release_still_intact(_metadata, self);
+}
+
+TEST_F(release, at_an_offset_past_the_pool_fails_with_EINVAL)
+{
+	static const uint64_t offs[] = {
+		REL_POOL, REL_POOL + PAGE, 1ULL << 32, 1ULL << 63,
+		~(uint64_t)(PAGE - 1),
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(offs); i++) {
+		ASSERT_EQ(-EINVAL, slice_release(self->fd, offs[i], REL_LEN))
+			TH_LOG("offset %#llx", (unsigned long long)offs[i]);
+		ASSERT_EQ(-EINVAL, slice_release(self->fd, offs[i], PAGE));
+	}
+	release_still_intact(_metadata, self);
+}
+
+TEST_F(release, with_a_length_other_than_the_one_received_fails_with_EINVAL)
+{
+	const uint64_t lens[] = {
+		0, 1, REL_LEN - 1, REL_LEN + 1, REL_SLICE, PAGE,
+		REL_POOL - self->off + 1,		/* past the pool */
+		UINT64_MAX, 1ULL << 32 | REL_LEN,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		ASSERT_EQ(-EINVAL, slice_release(self->fd, self->off, lens[i]))
+			TH_LOG("len %llu", (unsigned long long)lens[i]);
+		ASSERT_POOL(self->fd, REL_SLICE, 1);
+	}
+	/* a length past the pool at an offset held by no one either */
+	ASSERT_EQ(-EINVAL, slice_release(self->fd, REL_POOL - PAGE, 2 * PAGE));
+	release_still_intact(_metadata, self);
+}
+
+TEST_F(release, with_flags_a_deadline_or_reserved_bits_fails_with_EINVAL)
+{
+	struct kport_slice s;
+	unsigned int i;
+
+	memset(&s, 0, sizeof(s));
+	s.offset = self->off;
+	s.len = REL_LEN;
+	s.flags = KPORT_MSG_NONBLOCK;
+	ASSERT_EQ(-EINVAL, slice_ioctl(self->fd, KPORT_IOC_RELEASE, &s));
+	s.flags = KPORT_MSG_DEADLINE;
+	s.deadline_ns = LONG_WAIT();
+	ASSERT_EQ(-EINVAL, slice_ioctl(self->fd, KPORT_IOC_RELEASE, &s));
+	s.flags = 1ULL << 63;
+	s.deadline_ns = 0;
+	ASSERT_EQ(-EINVAL, slice_ioctl(self->fd, KPORT_IOC_RELEASE, &s));
+	s.flags = 0;
+	s.deadline_ns = 1;
+	ASSERT_EQ(-EINVAL, slice_ioctl(self->fd, KPORT_IOC_RELEASE, &s));
+	s.deadline_ns = 0;
+	for (i = 0; i < ARRAY_SIZE(s.__reserved); i++) {
+		s.__reserved[i] = 1;
+		ASSERT_EQ(-EINVAL, slice_ioctl(self->fd, KPORT_IOC_RELEASE, &s))
+			TH_LOG("__reserved[%u]", i);
+		s.__reserved[i] = 0;
+	}
+	ASSERT_POOL(self->fd, REL_SLICE, 1);
+	release_still_intact(_metadata, self);
+}
+
+TEST_F(release, on_a_port_without_a_pool_fails_with_EOPNOTSUPP)
+{
+	int plain;
+
+	plain = make_port(&self->e, 1, 0, 4, 64, 0);
+	ASSERT_LE(0, plain);
+	ASSERT_EQ(-EOPNOTSUPP, slice_release(plain, self->off, REL_LEN));
+	ASSERT_EQ(-EOPNOTSUPP, slice_release(plain, 0, PAGE));
+	ASSERT_EQ(0, kt_send(plain, "x", 1, 0, KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(-EOPNOTSUPP, slice_release(plain, 0, 1));
+	release_still_intact(_metadata, self);
+}
+
+/* ==== mmap ================================================================== */
+
+#define MAP_POOL	(16 * PAGE)
+
+FIXTURE(mapping) {
+	struct env e;
+	int fd;		/* all rights, names[0]: pool, not zero-copy */
+	int rfd;	/* receive only */
+};
+
+FIXTURE_SETUP(mapping)
+{
+	env_setup(_metadata, &self->e);
+	self->fd = make_port(&self->e, 0, 0, 4, MAP_POOL, MAP_POOL);
+	ASSERT_LE(0, self->fd);
+	self->rfd = open_port(&self->e, 0, KPORT_RIGHT_RECV, 0);
+	ASSERT_LE(0, self->rfd);
+}
+
+FIXTURE_TEARDOWN(mapping)
+{
+	env_teardown(_metadata, &self->e);
+}
+
+TEST_F(mapping, a_read_only_mapping_of_a_receive_handle_shows_the_payloads)
+{
+	static const uint32_t lens[] = { THRESHOLD + 1, 5 * PAGE, 20000 };
+	const unsigned char *map;
+	struct kport_msg m[3];
+	unsigned int i;
+	pid_t pid;
+
+	map = map_pool(&self->e, self->rfd, MAP_POOL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, map);
+	for (i = 0; i < 3; i++) {
+		pid = keep_kid(&self->e, 0,
+			       fork_pattern_sender(self->fd, lens[i], 10 + i, 0));
+		ASSERT_LT(0, pid);
+		ASSERT_EQ(0, reap_kid(&self->e, 0));
+		ASSERT_EQ((int)lens[i], recv_inplace(self->rfd, 0, &m[i]));
+		ASSERT_EQ((uint32_t)KPORT_RESULT_INPLACE, m[i].result);
+		ASSERT_EQ(pid, m[i].pid);
+	}
+	ASSERT_POOL(self->fd, PAGE_UP(lens[0]) + PAGE_UP(lens[1]) +
+		    PAGE_UP(lens[2]), 3);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0U, pat_check(map + m[i].offset, lens[i], 10 + i))
+			TH_LOG("message %u", i);
+	}
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, slice_release(self->rfd, m[i].offset, lens[i]));
+	}
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+TEST_F(mapping, a_second_mmap_of_a_handle_fails_with_EBUSY_until_it_is_unmapped)
+{
+	void *a, *b;
+
+	a = map_pool(&self->e, self->rfd, MAP_POOL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, a);
+	ASSERT_EQ(-EBUSY, try_map(self->rfd, MAP_POOL, PROT_READ, MAP_SHARED, 0));
+	ASSERT_EQ(-EBUSY, try_map(self->rfd, PAGE, PROT_READ, MAP_PRIVATE, 0));
+	/* one mapping per handle, not per port */
+	b = map_pool(&self->e, self->fd, MAP_POOL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, b);
+	ASSERT_EQ(-EBUSY, try_map(self->fd, MAP_POOL, PROT_READ, MAP_SHARED, 0));
+	ASSERT_EQ(0, unmap_pool(&self->e, a, MAP_POOL));
+	a = map_pool(&self->e, self->rfd, PAGE, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, a);
+	ASSERT_EQ(-EBUSY, try_map(self->rfd, PAGE, PROT_READ, MAP_SHARED, 0));
+}
+
+TEST_F(mapping, a_mapping_longer_than_the_pool_fails_with_EINVAL)
+{
+	ASSERT_EQ(-EINVAL, try_map(self->rfd, MAP_POOL + PAGE, PROT_READ,
+				   MAP_SHARED, 0));
+	ASSERT_EQ(-EINVAL, try_map(self->rfd, MAP_POOL + 1, PROT_READ,
+				   MAP_SHARED, 0));
+	ASSERT_EQ(-EINVAL, try_map(self->rfd, 2 * MAP_POOL, PROT_READ,
+				   MAP_PRIVATE, 0));
+	/* the refusals left no mapping behind: the whole pool maps */
+	ASSERT_EQ(0, try_map(self->rfd, MAP_POOL, PROT_READ, MAP_SHARED, 0));
+	ASSERT_EQ(0, try_map(self->rfd, PAGE, PROT_READ, MAP_SHARED, 0));
+}
+
+TEST_F(mapping, a_mapping_at_a_nonzero_offset_fails_with_EINVAL)
+{
+	ASSERT_EQ(-EINVAL, try_map(self->rfd, PAGE, PROT_READ, MAP_SHARED,
+				   PAGE));
+	ASSERT_EQ(-EINVAL, try_map(self->rfd, PAGE, PROT_READ, MAP_SHARED,
+				   MAP_POOL - PAGE));
+	ASSERT_EQ(-EINVAL, try_map(self->rfd, PAGE, PROT_READ, MAP_SHARED,
+				   MAP_POOL));
+	ASSERT_EQ(0, try_map(self->rfd, MAP_POOL, PROT_READ, MAP_SHARED, 0));
+}
+
+TEST_F(mapping, a_writable_shared_mapping_of_a_port_not_zero_copy_fails_with_EACCES)
+{
+	ASSERT_EQ(-EACCES, try_map(self->fd, MAP_POOL, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, 0));
+	ASSERT_EQ(-EACCES, try_map(self->fd, MAP_POOL, PROT_WRITE, MAP_SHARED,
+				   0));
+	ASSERT_EQ(-EACCES, try_map(self->rfd, MAP_POOL, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, 0));
+	ASSERT_EQ(0, try_map(self->fd, MAP_POOL, PROT_READ, MAP_SHARED, 0));
+}
+
+TEST_F(mapping, a_private_writable_mapping_of_a_zero_copy_port_fails_with_EINVAL)
+{
+	int zc;
+
+	zc = make_port(&self->e, 1, KPORT_CREATE_ZEROCOPY, 4, MAP_POOL,
+		       MAP_POOL);
+	ASSERT_LE(0, zc);
+	ASSERT_EQ(-EINVAL, try_map(zc, MAP_POOL, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE, 0));
+	ASSERT_EQ(-EINVAL, try_map(zc, PAGE, PROT_WRITE, MAP_PRIVATE, 0));
+	ASSERT_EQ(0, try_map(zc, MAP_POOL, PROT_READ | PROT_WRITE, MAP_SHARED,
+			     0));
+}
+
+TEST_F(mapping, mmap_of_a_port_without_a_pool_fails_with_ENODEV)
+{
+	int plain;
+
+	plain = make_port(&self->e, 1, 0, 4, 64, 0);
+	ASSERT_LE(0, plain);
+	ASSERT_EQ(-ENODEV, try_map(plain, PAGE, PROT_READ, MAP_SHARED, 0));
+	ASSERT_EQ(-ENODEV, try_map(plain, PAGE, PROT_READ, MAP_PRIVATE, 0));
+	ASSERT_EQ(-ENODEV, try_map(plain, PAGE, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, 0));
+}
+
+TEST_F(mapping, mmap_of_a_handle_without_rights_fails_with_EACCES)
+{
+	int h0, zc, zc0;
+
+	h0 = open_port(&self->e, 0, 0, 0);
+	ASSERT_LE(0, h0);
+	ASSERT_EQ(-EACCES, try_map(h0, MAP_POOL, PROT_READ, MAP_SHARED, 0));
+	ASSERT_EQ(-EACCES, try_map(h0, PAGE, PROT_READ, MAP_PRIVATE, 0));
+	zc = make_port(&self->e, 1, KPORT_CREATE_ZEROCOPY, 4, MAP_POOL,
+		       MAP_POOL);
+	ASSERT_LE(0, zc);
+	zc0 = open_port(&self->e, 1, 0, 0);
+	ASSERT_LE(0, zc0);
+	ASSERT_EQ(-EACCES, try_map(zc0, MAP_POOL, PROT_READ, MAP_SHARED, 0));
+	/* the refusals left no mapping behind */
+	ASSERT_EQ(0, try_map(self->rfd, MAP_POOL, PROT_READ, MAP_SHARED, 0));
+}
+
+TEST_F(mapping, mprotect_cannot_add_write_to_a_read_only_mapping)
+{
+	void *p;
+	int zc;
+
+	p = map_pool(&self->e, self->rfd, MAP_POOL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(-1, mprotect(p, MAP_POOL, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(EACCES, errno);
+	ASSERT_EQ(-1, mprotect(p, PAGE, PROT_WRITE));
+	ASSERT_EQ(EACCES, errno);
+	ASSERT_EQ(0, unmap_pool(&self->e, p, MAP_POOL));
+	/* private read-only: no copy-on-write pages either */
+	p = map_pool(&self->e, self->rfd, MAP_POOL, PROT_READ, MAP_PRIVATE);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(-1, mprotect(p, MAP_POOL, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(EACCES, errno);
+	/* a zero-copy sender that mapped read-only stays read-only */
+	zc = make_port(&self->e, 1, KPORT_CREATE_ZEROCOPY, 4, MAP_POOL,
+		       MAP_POOL);
+	ASSERT_LE(0, zc);
+	p = map_pool(&self->e, zc, MAP_POOL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(-1, mprotect(p, MAP_POOL, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(EACCES, errno);
+	/* dropping to PROT_NONE and back to read is fine */
+	ASSERT_EQ(0, mprotect(p, MAP_POOL, PROT_NONE));
+	ASSERT_EQ(0, mprotect(p, MAP_POOL, PROT_READ));
+}
+
+TEST_F(mapping, a_write_through_a_read_only_mapping_raises_SIGSEGV)
+{
+	unsigned char *map;
+	struct kport_msg m;
+
+	map = map_pool(&self->e, self->rfd, MAP_POOL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, send_pattern(self->fd, REL_LEN, 20));
+	ASSERT_EQ((int)REL_LEN, recv_inplace(self->rfd, KPORT_MSG_NONBLOCK, &m));
+	keep_kid(&self->e, 0, kt_fork());
+	ASSERT_LE(0, self->e.kids[0]);
+	if (self->e.kids[0] == 0) {
+		volatile unsigned char *p = map + m.offset;
+
+		p[0] = (unsigned char)~p[0];
+		_exit(0);	/* not reached */
+	}
+	ASSERT_EQ(128 + SIGSEGV, reap_kid(&self->e, 0));
+	/* also a page never faulted in before */
+	keep_kid(&self->e, 0, kt_fork());
+	ASSERT_LE(0, self->e.kids[0]);
+	if (self->e.kids[0] == 0) {
+		volatile unsigned char *p = map + MAP_POOL - 1;
+
+		*p = 1;
+		_exit(0);
+	}
+	ASSERT_EQ(128 + SIGSEGV, reap_kid(&self->e, 0));
+	ASSERT_EQ(0U, pat_check(map + m.offset, REL_LEN, 20));
+	ASSERT_EQ(0, slice_release(self->rfd, m.offset, REL_LEN));
+}
+
+TEST_F(mapping, a_partial_munmap_leaves_the_rest_readable_and_the_handle_busy)
+{
+	const uint32_t len = 12 * PAGE - 100;
+	unsigned char *map, *slice;
+	struct kport_msg m;
+
+	map = map_pool(&self->e, self->rfd, MAP_POOL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, send_pattern(self->fd, len, 21));
+	ASSERT_EQ((int)len, recv_inplace(self->rfd, KPORT_MSG_NONBLOCK, &m));
+	slice = map + m.offset;
+	/* a hole in the middle of the slice: two pieces remain */
+	ASSERT_EQ(0, munmap(slice + 4 * PAGE, PAGE));
+	ASSERT_EQ(0U, pat_check_range(slice, 0, 4 * PAGE, 21));
+	ASSERT_EQ(0U, pat_check_range(slice, 5 * PAGE, len, 21));
+	ASSERT_EQ(-EBUSY, try_map(self->rfd, MAP_POOL, PROT_READ, MAP_SHARED, 0));
+	/* the piece before the hole goes: the one after still reads */
+	forget_map(&self->e, map);
+	ASSERT_EQ(0, munmap(map, m.offset + 4 * PAGE));
+	track_map(&self->e, slice + 5 * PAGE,
+		  MAP_POOL - m.offset - 5 * PAGE);
+	ASSERT_EQ(0U, pat_check_range(slice, 5 * PAGE, len, 21));
+	ASSERT_EQ(-EBUSY, try_map(self->rfd, PAGE, PROT_READ, MAP_SHARED, 0));
+	/* all gone: the handle may map again, and sees the same slice */
+	ASSERT_EQ(0, unmap_pool(&self->e, slice + 5 * PAGE,
+				MAP_POOL - m.offset - 5 * PAGE));
+	map = map_pool(&self->e, self->rfd, MAP_POOL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0U, pat_check(map + m.offset, len, 21));
+	ASSERT_EQ(0, slice_release(self->rfd, m.offset, len));
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+TEST_F(mapping, mremap_cannot_grow_the_mapping_but_may_shrink_or_move_it)
+{
+	const uint32_t len = 6 * PAGE - 10;
+	unsigned char *map, *moved, *dest;
+	struct kport_msg m;
+	size_t keep;
+
+	map = map_pool(&self->e, self->rfd, MAP_POOL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, send_pattern(self->fd, len, 22));
+	ASSERT_EQ((int)len, recv_inplace(self->rfd, KPORT_MSG_NONBLOCK, &m));
+	/* growing the whole pool, in place or moving */
+	ASSERT_EQ(MAP_FAILED, mremap(map, MAP_POOL, MAP_POOL + PAGE, 0));
+	ASSERT_EQ(MAP_FAILED, mremap(map, MAP_POOL, MAP_POOL + PAGE,
+				     MREMAP_MAYMOVE));
+	/* shrinking to what holds the slice */
+	keep = PAGE_UP(m.offset + len);
+	ASSERT_GT((size_t)MAP_POOL, keep)
+		TH_LOG("the first slice of an empty pool is at its very end");
+	ASSERT_EQ(map, mremap(map, MAP_POOL, keep, 0));
+	forget_map(&self->e, map);
+	track_map(&self->e, map, keep);
+	ASSERT_EQ(0U, pat_check(map + m.offset, len, 22));
+	/* growing back, even within the pool, is refused */
+	ASSERT_EQ(MAP_FAILED, mremap(map, keep, MAP_POOL, 0));
+	ASSERT_EQ(MAP_FAILED, mremap(map, keep, keep + PAGE, MREMAP_MAYMOVE));
+	ASSERT_EQ(0U, pat_check(map + m.offset, len, 22));
+	/* moving */
+	dest = mmap(NULL, keep, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, dest);
+	moved = mremap(map, keep, keep, MREMAP_MAYMOVE | MREMAP_FIXED, dest);
+	ASSERT_EQ(dest, moved);
+	forget_map(&self->e, map);
+	track_map(&self->e, moved, keep);
+	ASSERT_EQ(0U, pat_check(moved + m.offset, len, 22));
+	/* still one mapping of the handle */
+	ASSERT_EQ(-EBUSY, try_map(self->rfd, MAP_POOL, PROT_READ, MAP_SHARED, 0));
+	ASSERT_EQ(0, unmap_pool(&self->e, moved, keep));
+	ASSERT_EQ(0, try_map(self->rfd, MAP_POOL, PROT_READ, MAP_SHARED, 0));
+	ASSERT_EQ(0, slice_release(self->rfd, m.offset, len));
+}
+
+TEST_F(mapping, a_forked_child_inherits_the_mapping_and_reads_the_payload)
+{
+	const uint32_t len = 9 * PAGE + 1;
+	unsigned char *map;
+	struct kport_msg m;
+
+	map = map_pool(&self->e, self->rfd, MAP_POOL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, send_pattern(self->fd, len, 23));
+	ASSERT_EQ((int)len, recv_inplace(self->rfd, KPORT_MSG_NONBLOCK, &m));
+	keep_kid(&self->e, 0, kt_fork());
+	ASSERT_LE(0, self->e.kids[0]);
+	if (self->e.kids[0] == 0) {
+		/* pages the parent never touched */
+		KT_CHILD_ASSERT(pat_check(map + m.offset, len, 23) == 0);
+		KT_CHILD_ASSERT(kt_token_put(self->e.to_parent[1], 'c') == 0);
+		KT_CHILD_ASSERT(kt_token_get(self->e.to_kid[0], -1) == 'x');
+		KT_CHILD_ASSERT(pat_check(map + m.offset, len, 23) == 0);
+		_exit(0);
+	}
+	ASSERT_EQ('c', kt_token_get(self->e.to_parent[0], -1));
+	/* the child's copy counts as a mapping of the handle */
+	ASSERT_EQ(0, unmap_pool(&self->e, map, MAP_POOL));
+	ASSERT_EQ(-EBUSY, try_map(self->rfd, MAP_POOL, PROT_READ, MAP_SHARED, 0));
+	ASSERT_EQ(0, kt_token_put(self->e.to_kid[1], 'x'));
+	ASSERT_EQ(0, reap_kid(&self->e, 0));
+	map = map_pool(&self->e, self->rfd, MAP_POOL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0U, pat_check(map + m.offset, len, 23));
+	ASSERT_EQ(0, slice_release(self->rfd, m.offset, len));
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+/* ==== A full pool ============================================================ */
+
+#define FULL_POOL	(16 * PAGE)
+
+FIXTURE(full_pool) {
+	struct env e;
+	int fd;
+};
+
+/* The pool is full: one message of its whole size (pattern 30) is queued. */
+FIXTURE_SETUP(full_pool)
+{
+	env_setup(_metadata, &self->e);
+	self->fd = make_port(&self->e, 0, 0, 8, FULL_POOL, FULL_POOL);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, send_pattern(self->fd, FULL_POOL, 30));
+	ASSERT_POOL(self->fd, FULL_POOL, 0);
+	ASSERT_QUEUED(self->fd, 1);
+}
+
+FIXTURE_TEARDOWN(full_pool)
+{
+	env_teardown(_metadata, &self->e);
+}
+
+/* Receive the message that fills the pool, and check it. */
+static void full_pool_drain(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(full_pool) *self)
+{
+	unsigned char *buf = keep_buf(&self->e, FULL_POOL);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ((int)FULL_POOL, recv_msg(self->fd, buf, FULL_POOL,
+					   KPORT_MSG_NONBLOCK, NULL));
+	ASSERT_EQ(0U, pat_check(buf, FULL_POOL, 30));
+}
+
+TEST_F(full_pool, a_nonblocking_send_fails_with_EAGAIN_and_queues_nothing)
+{
+	static unsigned char buf[THRESHOLD + 1];
+	struct pollfd pfd = { .events = POLLOUT };
+	int nb;
+
+	pat_fill(buf, sizeof(buf), 31);
+	ASSERT_EQ(-EAGAIN, kt_send(self->fd, buf, sizeof(buf), 0,
+				   KPORT_MSG_NONBLOCK, 0));
+	nb = open_port(&self->e, 0, KPORT_RIGHT_SEND, KPORT_OPEN_NONBLOCK);
+	ASSERT_LE(0, nb);
+	ASSERT_EQ(-EAGAIN, kt_send(nb, buf, sizeof(buf), 0, 0, 0));
+	ASSERT_EQ(-1, write(nb, buf, sizeof(buf)));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_QUEUED(self->fd, 1);
+	ASSERT_POOL(self->fd, FULL_POOL, 0);
+	/* EPOLLOUT is about the queue; a message within the threshold passes */
+	pfd.fd = self->fd;
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_TRUE(pfd.revents & POLLOUT);
+	ASSERT_EQ(0, kt_send(self->fd, buf, THRESHOLD, 0, KPORT_MSG_NONBLOCK, 0));
+	ASSERT_QUEUED(self->fd, 2);
+	ASSERT_POOL(self->fd, FULL_POOL, 0);
+	full_pool_drain(_metadata, self);
+	ASSERT_EQ((int)THRESHOLD, recv_msg(self->fd, buf, sizeof(buf),
+					   KPORT_MSG_NONBLOCK, NULL));
+	ASSERT_EQ(0U, pat_check(buf, THRESHOLD, 31));
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+TEST_F(full_pool, a_send_with_a_deadline_fails_with_ETIMEDOUT_not_before_it)
+{
+	static unsigned char buf[20000];
+	uint64_t deadline = kt_deadline_ms(150);
+
+	ASSERT_EQ(-ETIMEDOUT, kt_send(self->fd, buf, sizeof(buf), 0,
+				      KPORT_MSG_DEADLINE, deadline));
+	ASSERT_LE(deadline, kt_now_ns());
+	ASSERT_QUEUED(self->fd, 1);
+	ASSERT_POOL(self->fd, FULL_POOL, 0);
+	/* a deadline already past fails at once */
+	ASSERT_EQ(-ETIMEDOUT, kt_send(self->fd, buf, sizeof(buf), 0,
+				      KPORT_MSG_DEADLINE, kt_now_ns() - 1));
+	full_pool_drain(_metadata, self);
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+TEST_F(full_pool, a_blocked_sender_completes_when_the_receiver_releases_its_slice)
+{
+	unsigned char *buf;
+	struct kport_msg m;
+	pid_t pid;
+
+	/* taken in place: the queue is empty, the pool still full */
+	ASSERT_EQ((int)FULL_POOL, recv_inplace(self->fd, KPORT_MSG_NONBLOCK, &m));
+	ASSERT_QUEUED(self->fd, 0);
+	ASSERT_POOL(self->fd, FULL_POOL, 1);
+	pid = keep_kid(&self->e, 0, fork_pattern_sender(self->fd, 20000, 32, 0));
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, kt_wait_sleeping(pid, "kport"));
+	kt_sleep_ms(50);
+	ASSERT_TRUE(running(pid));
+	buf = keep_buf(&self->e, 20000);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(-EAGAIN, recv_msg(self->fd, buf, 20000, KPORT_MSG_NONBLOCK,
+				    NULL));
+	ASSERT_EQ(0, slice_release(self->fd, m.offset, FULL_POOL));
+	ASSERT_EQ(0, reap_kid(&self->e, 0));
+	ASSERT_POOL(self->fd, PAGE_UP(20000), 0);
+	ASSERT_EQ(20000, recv_msg(self->fd, buf, 20000, KPORT_MSG_NONBLOCK, &m));
+	ASSERT_EQ(pid, m.pid);
+	ASSERT_EQ(0U, pat_check(buf, 20000, 32));
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+TEST_F(full_pool, a_plain_receive_makes_room_for_a_blocked_sender)
+{
+	unsigned char *buf;
+	pid_t pid;
+
+	pid = keep_kid(&self->e, 0, fork_pattern_sender(self->fd, FULL_POOL,
+							33, 0));
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, kt_wait_sleeping(pid, "kport"));
+	ASSERT_TRUE(running(pid));
+	ASSERT_QUEUED(self->fd, 1);
+	full_pool_drain(_metadata, self);
+	ASSERT_EQ(0, reap_kid(&self->e, 0));
+	buf = keep_buf(&self->e, FULL_POOL);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ((int)FULL_POOL, recv_msg(self->fd, buf, FULL_POOL,
+					   KPORT_MSG_NONBLOCK, NULL));
+	ASSERT_EQ(0U, pat_check(buf, FULL_POOL, 33));
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+TEST_F(full_pool, a_signal_interrupts_a_sender_waiting_for_room_or_restarts_it)
+{
+	unsigned char *buf;
+	struct kport_msg m;
+	pid_t pid;
+
+	ASSERT_EQ((int)FULL_POOL, recv_inplace(self->fd, KPORT_MSG_NONBLOCK, &m));
+	/* without SA_RESTART: EINTR, nothing sent */
+	pid = keep_kid(&self->e, 0, kt_fork());
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char *p = malloc(20000);
+
+		KT_CHILD_ASSERT(p);
+		KT_CHILD_ASSERT(kt_sigaction(SIGUSR1, on_signal, 0) == 0);
+		pat_fill(p, 20000, 35);
+		KT_CHILD_ASSERT(send_msg(self->fd, p, 20000, 0) == -EINTR);
+		_exit(0);
+	}
+	ASSERT_EQ(0, kt_wait_sleeping(pid, "kport"));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	ASSERT_EQ(0, reap_kid(&self->e, 0));
+	ASSERT_QUEUED(self->fd, 0);
+	ASSERT_POOL(self->fd, FULL_POOL, 1);
+	/* with SA_RESTART: waits on, and sends once there is room */
+	pid = keep_kid(&self->e, 0, kt_fork());
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char *p = malloc(20000);
+
+		KT_CHILD_ASSERT(p);
+		KT_CHILD_ASSERT(kt_sigaction(SIGUSR1, on_signal, SA_RESTART) == 0);
+		pat_fill(p, 20000, 36);
+		KT_CHILD_ASSERT(send_msg(self->fd, p, 20000, 0) == 0);
+		_exit(0);
+	}
+	ASSERT_EQ(0, kt_wait_sleeping(pid, "kport"));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	kt_sleep_ms(50);
+	ASSERT_EQ(0, kt_wait_sleeping(pid, "kport"));
+	ASSERT_TRUE(running(pid));
+	ASSERT_EQ(0, slice_release(self->fd, m.offset, FULL_POOL));
+	ASSERT_EQ(0, reap_kid(&self->e, 0));
+	buf = keep_buf(&self->e, 20000);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(20000, recv_msg(self->fd, buf, 20000, KPORT_MSG_NONBLOCK, NULL));
+	ASSERT_EQ(0U, pat_check(buf, 20000, 36));
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+TEST_F(full_pool, deleting_the_port_fails_a_sender_waiting_for_room_with_EIDRM)
+{
+	pid_t pid;
+
+	pid = keep_kid(&self->e, 0, fork_pattern_sender(self->fd, 20000, 34,
+							-EIDRM));
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, kt_wait_sleeping(pid, "kport"));
+	kt_sleep_ms(20);
+	ASSERT_TRUE(running(pid));
+	ASSERT_EQ(0, kt_delete(self->fd));
+	ASSERT_EQ(0, reap_kid(&self->e, 0));
+	/* deletion freed the queued message and its slice */
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+/* ==== Slices come back ======================================================= */
+
+#define RC_POOL		(32 * PAGE)
+#define RC_LEN		20000U		/* 5 pages */
+
+FIXTURE(reclaim) {
+	struct env e;
+	int fd;
+};
+
+FIXTURE_SETUP(reclaim)
+{
+	env_setup(_metadata, &self->e);
+	self->fd = make_port(&self->e, 0, 0, 8, RC_POOL, RC_POOL);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(reclaim)
+{
+	env_teardown(_metadata, &self->e);
+}
+
+/* The whole pool is free: a message of its size goes in at once. */
+static void reclaim_pool_whole(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(reclaim) *self)
+{
+	struct kport_msg m;
+
+	ASSERT_POOL(self->fd, 0, 0);
+	ASSERT_EQ(0, send_pattern(self->fd, RC_POOL, 40));
+	ASSERT_EQ((int)RC_POOL, recv_inplace(self->fd, KPORT_MSG_NONBLOCK, &m));
+	ASSERT_EQ(0, slice_release(self->fd, m.offset, RC_POOL));
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+TEST_F(reclaim, a_receiver_killed_while_holding_slices_gives_them_back)
+{
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, send_pattern(self->fd, RC_LEN, 41 + i));
+	}
+	keep_kid(&self->e, 0, kt_fork());
+	ASSERT_LE(0, self->e.kids[0]);
+	if (self->e.kids[0] == 0) {
+		const unsigned char *map;
+		struct kport_msg m;
+		int fd;
+
+		fd = kt_open(self->e.names[0], KPORT_RIGHT_RECV, 0);
+		KT_CHILD_ASSERT(fd >= 0);
+		map = mmap(NULL, RC_POOL, PROT_READ, MAP_SHARED, fd, 0);
+		KT_CHILD_ASSERT(map != MAP_FAILED);
+		for (i = 0; i < 3; i++) {
+			KT_CHILD_ASSERT(recv_inplace(fd, 0, &m) == (int)RC_LEN);
+			KT_CHILD_ASSERT(pat_check(map + m.offset, RC_LEN,
+						  41 + i) == 0);
+		}
+		KT_CHILD_ASSERT(kt_token_put(self->e.to_parent[1], 'h') == 0);
+		kt_token_get(self->e.to_kid[0], -1);
+		_exit(1);
+	}
+	ASSERT_EQ('h', kt_token_get(self->e.to_parent[0], -1));
+	ASSERT_POOL(self->fd, 3 * PAGE_UP(RC_LEN), 3);
+	ASSERT_EQ(0, kill(self->e.kids[0], SIGKILL));
+	ASSERT_EQ(128 + SIGKILL, reap_kid(&self->e, 0));
+	reclaim_pool_whole(_metadata, self);
+}
+
+TEST_F(reclaim, closing_a_handle_that_holds_slices_gives_them_back)
+{
+	struct kport_msg m;
+	unsigned int i;
+	int h2;
+
+	h2 = open_port(&self->e, 0, KPORT_RIGHT_RECV, 0);
+	ASSERT_LE(0, h2);
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, send_pattern(self->fd, RC_LEN, 45 + i));
+		ASSERT_EQ((int)RC_LEN, recv_inplace(h2, KPORT_MSG_NONBLOCK, &m));
+	}
+	ASSERT_POOL(self->fd, 4 * PAGE_UP(RC_LEN), 4);
+	close_fd(&self->e, h2);
+	reclaim_pool_whole(_metadata, self);
+}
+
+TEST_F(reclaim, a_closed_handle_keeps_its_slices_while_its_mapping_lives)
+{
+	const unsigned char *map;
+	struct kport_msg m;
+	int h2;
+
+	h2 = open_port(&self->e, 0, KPORT_RIGHT_RECV, 0);
+	ASSERT_LE(0, h2);
+	map = map_pool(&self->e, h2, RC_POOL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, send_pattern(self->fd, RC_LEN, 49));
+	ASSERT_EQ((int)RC_LEN, recv_inplace(h2, KPORT_MSG_NONBLOCK, &m));
+	/* the mapping holds the handle's file: the handle is not released */
+	close_fd(&self->e, h2);
+	ASSERT_POOL(self->fd, PAGE_UP(RC_LEN), 1);
+	ASSERT_EQ(0U, pat_check(map + m.offset, RC_LEN, 49));
+	ASSERT_EQ(0, unmap_pool(&self->e, (void *)map, RC_POOL));
+	reclaim_pool_whole(_metadata, self);
+}
+
+/* ==== The mapping outlives the port, and pins the module ===================== */
+
+#define LT_POOL		(32 * PAGE)
+
+/* Whether /proc/kport lists port @id: 1 (and its flags), 0, or -errno. */
+static int proc_kport_find(uint64_t id, char flags[16])
+{
+	char line[512];
+	FILE *f;
+	int found = 0;
+
+	f = fopen("/proc/kport", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long lid;
+		char name[KPORT_NAME_MAX + 1], fl[16];
+
+		if (sscanf(line, "%llu\t%64s\t%15s", &lid, name, fl) != 3)
+			continue;
+		if (lid == id) {
+			found = 1;
+			if (flags)
+				snprintf(flags, 16, "%s", fl);
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static int delete_module_nowait(void)
+{
+	return syscall(SYS_delete_module, "kport", O_NONBLOCK) ? -errno : 0;
+}
+
+/* The module's reference count, or -errno. */
+static long module_refcnt(void)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	fd = open("/sys/module/kport/refcnt", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+static int load_module(const char *ko)
+{
+	int fd, ret;
+
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+FIXTURE(lifetime) {
+	struct env e;
+};
+
+FIXTURE_SETUP(lifetime)
+{
+	env_setup(_metadata, &self->e);
+}
+
+FIXTURE_TEARDOWN(lifetime)
+{
+	env_teardown(_metadata, &self->e);
+}
+
+TEST_F(lifetime, a_deleted_ports_mapping_stays_readable_until_munmap)
+{
+	const uint32_t len = 30 * PAGE - 100;
+	const unsigned char *map;
+	struct kport_stat st;
+	struct kport_msg m;
+	char flags[16];
+	int fd, rfd;
+
+	fd = make_port(&self->e, 0, 0, 4, LT_POOL, LT_POOL);
+	ASSERT_LE(0, fd);
+	rfd = open_port(&self->e, 0, KPORT_RIGHT_RECV, 0);
+	ASSERT_LE(0, rfd);
+	map = map_pool(&self->e, rfd, LT_POOL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, send_pattern(fd, len, 50));
+	ASSERT_EQ((int)len, recv_inplace(rfd, KPORT_MSG_NONBLOCK, &m));
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	ASSERT_EQ(0, kt_delete(fd));
+	ASSERT_EQ(0, kt_stat(rfd, &st));
+	ASSERT_EQ((uint32_t)KPORT_STATUS_DEAD, st.status);
+	/* every page, none of them faulted in before the deletion */
+	ASSERT_EQ(0U, pat_check(map + m.offset, len, 50));
+	/* no handle left, only the mapping: still there, deleted */
+	close_fd(&self->e, fd);
+	close_fd(&self->e, rfd);
+	ASSERT_EQ(1, proc_kport_find(st.id, flags));
+	ASSERT_EQ('D', flags[4]) TH_LOG("flags %s", flags);
+	ASSERT_EQ(0U, pat_check(map + m.offset, len, 50));
+	ASSERT_EQ(0, unmap_pool(&self->e, (void *)map, LT_POOL));
+	ASSERT_EQ(0, proc_kport_find(st.id, NULL));
+}
+
+TEST_F(lifetime, unloading_the_module_is_refused_while_a_pool_mapping_exists)
+{
+	const unsigned char *map;
+	struct kport_msg m;
+	int fd, ret;
+	long refs;
+
+	fd = make_port(&self->e, -1, 0, 4, LT_POOL, LT_POOL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_pattern(fd, RC_LEN, 51));
+	ASSERT_EQ((int)RC_LEN, recv_inplace(fd, KPORT_MSG_NONBLOCK, &m));
+	map = map_pool(&self->e, fd, LT_POOL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, map);
+	/* nothing of kport is open any more: only the mapping */
+	close_fd(&self->e, fd);
+	kt_dev_close();
+	ret = delete_module_nowait();
+	if (ret == 0) {
+		const char *ko = getenv("KPORT_KO");
+
+		TH_LOG("kport was unloaded under a live mapping");
+		forget_map(&self->e, (void *)map);	/* do not touch it */
+		if (ko && ko[0]) {
+			EXPECT_EQ(0, load_module(ko));
+		}
+	}
+	ASSERT_TRUE(ret == -EWOULDBLOCK || ret == -EBUSY)
+		TH_LOG("delete_module: %d", ret);
+	ASSERT_EQ(0, access("/sys/module/kport", F_OK));
+	ASSERT_EQ(0U, pat_check(map + m.offset, RC_LEN, 51));
+	/* the mapping held exactly one reference, dropped with it */
+	refs = module_refcnt();
+	ASSERT_LE(1, refs);
+	ASSERT_EQ(0, unmap_pool(&self->e, (void *)map, LT_POOL));
+	ASSERT_EQ(refs - 1, module_refcnt());
+}
+
+/* ==== Zero-copy: BORROW and POST ================================================ */
+
+#define ZC_POOL		(16 * PAGE)
+#define ZC_MSG		(8 * PAGE)
+
+FIXTURE(zerocopy) {
+	struct env e;
+	int fd;			/* names[0], zero-copy, all rights */
+	unsigned char *wmap;	/* fd's writable mapping */
+};
+
+FIXTURE_SETUP(zerocopy)
+{
+	struct kport_version v;
+
+	env_setup(_metadata, &self->e);
+	v = version(_metadata);
+	ASSERT_TRUE(v.features & KPORT_FEAT_ZEROCOPY);
+	self->fd = make_port(&self->e, 0, KPORT_CREATE_ZEROCOPY, 4, ZC_MSG,
+			     ZC_POOL);
+	ASSERT_LE(0, self->fd);
+	self->wmap = map_pool(&self->e, self->fd, ZC_POOL,
+			      PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, self->wmap);
+}
+
+FIXTURE_TEARDOWN(zerocopy)
+{
+	env_teardown(_metadata, &self->e);
+}
+
+/* Borrow @len bytes on fd, fill them with pattern @seed; the offset. */
+static uint64_t zc_fill(struct __test_metadata *_metadata,
+			FIXTURE_DATA(zerocopy) *self, uint32_t len,
+			uint32_t seed)
+{
+	uint64_t off = ~0ULL;
+
+	ASSERT_EQ(0, slice_borrow(self->fd, len, KPORT_MSG_NONBLOCK, 0, &off));
+	ASSERT_EQ(0ULL, off % PAGE);
+	ASSERT_GE(ZC_POOL, off + len);
+	pat_fill(self->wmap + off, len, seed);
+	return off;
+}
+
+/* Receive in place on fd a message of @len bytes, pattern @seed, at @off. */
+static void zc_take(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(zerocopy) *self, uint64_t off, uint32_t len,
+		    uint32_t seed)
+{
+	struct kport_msg m;
+
+	ASSERT_EQ((int)len, recv_inplace(self->fd, KPORT_MSG_NONBLOCK, &m));
+	ASSERT_EQ((uint32_t)KPORT_RESULT_INPLACE, m.result);
+	ASSERT_EQ(off, m.offset);
+	ASSERT_EQ(0U, pat_check(self->wmap + off, len, seed));
+	ASSERT_EQ(0, slice_release(self->fd, off, len));
+}
+
+TEST_F(zerocopy, borrowing_without_the_send_right_fails_with_EBADF)
+{
+	int r, h0;
+
+	r = open_port(&self->e, 0, KPORT_RIGHT_RECV, 0);
+	ASSERT_LE(0, r);
+	h0 = open_port(&self->e, 0, 0, 0);
+	ASSERT_LE(0, h0);
+	ASSERT_EQ(-EBADF, slice_borrow(r, PAGE, KPORT_MSG_NONBLOCK, 0, NULL));
+	ASSERT_EQ(-EBADF, slice_borrow(h0, PAGE, KPORT_MSG_NONBLOCK, 0, NULL));
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+TEST_F(zerocopy, borrowing_on_a_port_that_is_not_zero_copy_fails_with_EOPNOTSUPP)
+{
+	int pool, plain;
+
+	pool = make_port(&self->e, 1, 0, 4, ZC_MSG, ZC_POOL);
+	ASSERT_LE(0, pool);
+	plain = make_port(&self->e, 2, 0, 4, 64, 0);
+	ASSERT_LE(0, plain);
+	ASSERT_EQ(-EOPNOTSUPP, slice_borrow(pool, PAGE, KPORT_MSG_NONBLOCK, 0,
+					    NULL));
+	ASSERT_EQ(-EOPNOTSUPP, slice_borrow(plain, 8, KPORT_MSG_NONBLOCK, 0,
+					    NULL));
+	ASSERT_POOL(pool, 0, 0);
+}
+
+TEST_F(zerocopy, borrowing_zero_bytes_or_more_than_msg_size_fails_with_EINVAL)
+{
+	uint64_t off;
+
+	ASSERT_EQ(-EINVAL, slice_borrow(self->fd, 0, KPORT_MSG_NONBLOCK, 0,
+					NULL));
+	ASSERT_EQ(-EINVAL, slice_borrow(self->fd, ZC_MSG + 1,
+					KPORT_MSG_NONBLOCK, 0, NULL));
+	ASSERT_EQ(-EINVAL, slice_borrow(self->fd, ZC_POOL, KPORT_MSG_NONBLOCK,
+					0, NULL));
+	ASSERT_EQ(-EINVAL, slice_borrow(self->fd, 1ULL << 32 | 1,
+					KPORT_MSG_NONBLOCK, 0, NULL));
+	ASSERT_POOL(self->fd, 0, 0);
+	/* msg_size itself is fine, and so is one byte */
+	ASSERT_EQ(0, slice_borrow(self->fd, ZC_MSG, KPORT_MSG_NONBLOCK, 0, &off));
+	ASSERT_POOL(self->fd, ZC_MSG, 1);
+	ASSERT_EQ(0, slice_release(self->fd, off, ZC_MSG));
+	ASSERT_EQ(0, slice_borrow(self->fd, 1, KPORT_MSG_NONBLOCK, 0, &off));
+	ASSERT_POOL(self->fd, PAGE, 1);
+	ASSERT_EQ(0, slice_release(self->fd, off, 1));
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+TEST_F(zerocopy, a_send_only_handle_maps_the_pool_read_only_and_writable)
+{
+	unsigned char *w;
+	int s, ro, rw;
+
+	s = open_port(&self->e, 0, KPORT_RIGHT_SEND, 0);
+	ASSERT_LE(0, s);
+	ro = try_map(s, ZC_POOL, PROT_READ, MAP_SHARED, 0);
+	rw = try_map(s, ZC_POOL, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	TH_LOG("send-only handle: read-only mmap %d, writable mmap %d", ro, rw);
+	ASSERT_EQ(0, ro);
+	ASSERT_EQ(0, rw);
+	/* what it writes is what the receivers see */
+	w = map_pool(&self->e, s, ZC_POOL, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, w);
+	pat_fill(w, ZC_POOL, 60);
+	ASSERT_EQ(0U, pat_check(self->wmap, ZC_POOL, 60));
+	/* mapping is all it may do of a receiver's: no read(), no receive */
+	ASSERT_EQ(0, kt_send(self->fd, "x", 1, 0, KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(-1, read(s, w, 1));
+	ASSERT_EQ(EBADF, errno);
+	ASSERT_EQ(-EBADF, recv_msg(s, w, 1, KPORT_MSG_NONBLOCK, NULL));
+	ASSERT_QUEUED(self->fd, 1);
+}
+
+TEST_F(zerocopy, a_handle_with_the_send_right_maps_the_pool_writable_and_shared)
+{
+	const unsigned char *r;
+	uint64_t off;
+	int rfd;
+
+	rfd = open_port(&self->e, 0, KPORT_RIGHT_RECV, 0);
+	ASSERT_LE(0, rfd);
+	r = map_pool(&self->e, rfd, ZC_POOL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, r);
+	/* a receiver may not map a zero-copy pool writable */
+	ASSERT_EQ(-EACCES, try_map(rfd, ZC_POOL, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, 0));
+	/* the fixture's handle has it mapped PROT_READ | PROT_WRITE */
+	off = zc_fill(_metadata, self, ZC_MSG, 61);
+	ASSERT_EQ(0U, pat_check(r + off, ZC_MSG, 61));
+	ASSERT_EQ(0, slice_release(self->fd, off, ZC_MSG));
+}
+
+TEST_F(zerocopy, a_posted_slice_reaches_another_process_in_place_with_its_sender)
+{
+	const uint32_t len = 20000;
+	uint64_t off;
+	pid_t me = getpid();
+
+	keep_kid(&self->e, 0, kt_fork());
+	ASSERT_LE(0, self->e.kids[0]);
+	if (self->e.kids[0] == 0) {
+		const unsigned char *map;
+		struct kport_msg m;
+		int fd;
+
+		fd = kt_open(self->e.names[0], KPORT_RIGHT_RECV, 0);
+		KT_CHILD_ASSERT(fd >= 0);
+		map = mmap(NULL, ZC_POOL, PROT_READ, MAP_SHARED, fd, 0);
+		KT_CHILD_ASSERT(map != MAP_FAILED);
+		KT_CHILD_ASSERT(kt_token_put(self->e.to_parent[1], 'r') == 0);
+		KT_CHILD_ASSERT(recv_inplace(fd, 0, &m) == (int)len);
+		KT_CHILD_ASSERT(m.result == KPORT_RESULT_INPLACE);
+		KT_CHILD_ASSERT(m.pid == me);
+		KT_CHILD_ASSERT(m.uid == geteuid());
+		KT_CHILD_ASSERT(m.priority == 3);
+		KT_CHILD_ASSERT(pat_check(map + m.offset, len, 62) == 0);
+		/* tell the parent where it was */
+		KT_CHILD_ASSERT(kt_write_full(self->e.to_parent[1], &m.offset,
+					      sizeof(m.offset)) == 0);
+		KT_CHILD_ASSERT(slice_release(fd, m.offset, len) == 0);
+		_exit(0);
+	}
+	ASSERT_EQ('r', kt_token_get(self->e.to_parent[0], -1));
+	off = zc_fill(_metadata, self, len, 62);
+	ASSERT_POOL(self->fd, PAGE_UP(len), 1);
+	{
+		struct kport_msg m;
+
+		memset(&m, 0, sizeof(m));
+		m.flags = KPORT_MSG_POST | KPORT_MSG_DEADLINE;
+		m.deadline_ns = LONG_WAIT();
+		m.offset = off;
+		m.len = len;
+		m.priority = 3;
+		ASSERT_EQ(0, kt_ioctl(self->fd, KPORT_IOC_SEND, &m));
+	}
+	ASSERT_EQ(0, reap_kid(&self->e, 0));
+	{
+		uint64_t where;
+
+		ASSERT_EQ(0, kt_read_full(self->e.to_parent[0], &where,
+					  sizeof(where)));
+		ASSERT_EQ(off, where) TH_LOG("the payload did not stay put");
+	}
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+TEST_F(zerocopy, posting_a_slice_that_was_not_borrowed_fails_with_ENOENT)
+{
+	struct kport_msg m;
+	uint64_t off, o, held;
+
+	off = zc_fill(_metadata, self, 5000, 63);
+	/* a slice held after an in-place receive is not a borrowed one */
+	ASSERT_EQ(0, send_pattern(self->fd, 20000, 64));
+	ASSERT_EQ(20000, recv_inplace(self->fd, KPORT_MSG_NONBLOCK, &m));
+	held = m.offset;
+	ASSERT_EQ(-ENOENT, slice_post(self->fd, held, 20000, KPORT_MSG_NONBLOCK));
+	ASSERT_EQ(-ENOENT, slice_post(self->fd, held, 5000, KPORT_MSG_NONBLOCK));
+	for (o = 0; o < ZC_POOL; o += PAGE) {
+		if (o == off || o == held)
+			continue;
+		ASSERT_EQ(-ENOENT, slice_post(self->fd, o, 100,
+					      KPORT_MSG_NONBLOCK))
+			TH_LOG("offset %llu", (unsigned long long)o);
+	}
+	ASSERT_QUEUED(self->fd, 0);
+	ASSERT_POOL(self->fd, 2 * PAGE + 5 * PAGE, 2);
+	ASSERT_EQ(0U, pat_check(self->wmap + held, 20000, 64));
+	ASSERT_EQ(0, slice_release(self->fd, held, 20000));
+	/* the borrowed one still posts */
+	ASSERT_EQ(0, slice_post(self->fd, off, 5000, 0));
+	zc_take(_metadata, self, off, 5000, 63);
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+TEST_F(zerocopy, posting_more_than_was_borrowed_fails_with_EINVAL)
+{
+	uint64_t off;
+
+	off = zc_fill(_metadata, self, 8000, 65);
+	ASSERT_EQ(-EINVAL, slice_post(self->fd, off, 8001, KPORT_MSG_NONBLOCK));
+	ASSERT_EQ(-EINVAL, slice_post(self->fd, off, 2 * PAGE,
+				      KPORT_MSG_NONBLOCK));
+	ASSERT_EQ(-EINVAL, slice_post(self->fd, off, ZC_MSG, KPORT_MSG_NONBLOCK));
+	ASSERT_QUEUED(self->fd, 0);
+	ASSERT_POOL(self->fd, 2 * PAGE, 1);
+	/* less than borrowed is a shorter message */
+	ASSERT_EQ(0, slice_post(self->fd, off, 6000, 0));
+	ASSERT_POOL(self->fd, 2 * PAGE, 0);
+	zc_take(_metadata, self, off, 6000, 65);
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+TEST_F(zerocopy, posting_with_a_buffer_fails_with_EINVAL)
+{
+	static char other[16];
+	uint64_t off;
+
+	off = zc_fill(_metadata, self, 9000, 66);
+	ASSERT_EQ(-EINVAL, slice_post_buf(self->fd, off, 9000,
+					  KPORT_MSG_NONBLOCK,
+					  (uintptr_t)other));
+	ASSERT_EQ(-EINVAL, slice_post_buf(self->fd, off, 9000,
+					  KPORT_MSG_NONBLOCK,
+					  (uintptr_t)(self->wmap + off)));
+	ASSERT_QUEUED(self->fd, 0);
+	ASSERT_POOL(self->fd, 3 * PAGE, 1);
+	ASSERT_EQ(0, slice_post(self->fd, off, 9000, 0));
+	zc_take(_metadata, self, off, 9000, 66);
+}
+
+TEST_F(zerocopy, posting_another_length_on_a_fixed_port_fails_with_EMSGSIZE)
+{
+	const uint32_t size = 20000;
+	unsigned char *w;
+	struct kport_msg m;
+	uint64_t off;
+	int fx;
+
+	fx = make_port(&self->e, 1, KPORT_CREATE_ZEROCOPY | KPORT_CREATE_FIXED,
+		       4, size, ZC_POOL);
+	ASSERT_LE(0, fx);
+	w = map_pool(&self->e, fx, ZC_POOL, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, w);
+	ASSERT_EQ(0, slice_borrow(fx, size, KPORT_MSG_NONBLOCK, 0, &off));
+	pat_fill(w + off, size, 67);
+	ASSERT_EQ(-EMSGSIZE, slice_post(fx, off, size - 1, KPORT_MSG_NONBLOCK));
+	ASSERT_EQ(-EMSGSIZE, slice_post(fx, off, 1, KPORT_MSG_NONBLOCK));
+	ASSERT_QUEUED(fx, 0);
+	ASSERT_POOL(fx, PAGE_UP(size), 1);
+	ASSERT_EQ(0, slice_post(fx, off, size, 0));
+	ASSERT_EQ((int)size, recv_inplace(fx, KPORT_MSG_NONBLOCK, &m));
+	ASSERT_EQ(off, m.offset);
+	ASSERT_EQ(0U, pat_check(w + off, size, 67));
+	ASSERT_EQ(0, slice_release(fx, off, size));
+	ASSERT_POOL(fx, 0, 0);
+}
+
+TEST_F(zerocopy, a_post_refused_with_EAGAIN_leaves_the_slice_borrowed)
+{
+	unsigned char *w;
+	char small[8];
+	struct kport_msg m;
+	uint64_t off;
+	int one;
+
+	one = make_port(&self->e, 1, KPORT_CREATE_ZEROCOPY, 1, ZC_MSG, ZC_POOL);
+	ASSERT_LE(0, one);
+	w = map_pool(&self->e, one, ZC_POOL, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, w);
+	/* capacity 1, full */
+	ASSERT_EQ(0, kt_send(one, "full", 4, 0, KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(0, slice_borrow(one, 20000, KPORT_MSG_NONBLOCK, 0, &off));
+	pat_fill(w + off, 20000, 68);
+	ASSERT_EQ(-EAGAIN, slice_post(one, off, 20000, KPORT_MSG_NONBLOCK));
+	ASSERT_QUEUED(one, 1);
+	ASSERT_POOL(one, PAGE_UP(20000), 1);
+	/* room again: the same slice posts */
+	ASSERT_EQ(4, recv_msg(one, small, sizeof(small), KPORT_MSG_NONBLOCK,
+			      NULL));
+	ASSERT_EQ(0, slice_post(one, off, 20000, KPORT_MSG_NONBLOCK));
+	ASSERT_POOL(one, PAGE_UP(20000), 0);
+	ASSERT_EQ(20000, recv_inplace(one, KPORT_MSG_NONBLOCK, &m));
+	ASSERT_EQ(off, m.offset);
+	ASSERT_EQ(0U, pat_check(w + off, 20000, 68));
+	ASSERT_EQ(0, slice_release(one, off, 20000));
+	/* refused again, then given back unposted */
+	ASSERT_EQ(0, kt_send(one, "full", 4, 0, KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(0, slice_borrow(one, 20000, KPORT_MSG_NONBLOCK, 0, &off));
+	/* a deadline of 0, long past: refused at once */
+	ASSERT_EQ(-ETIMEDOUT, slice_post(one, off, 20000, KPORT_MSG_DEADLINE));
+	ASSERT_POOL(one, PAGE_UP(20000), 1);
+	ASSERT_EQ(0, slice_release(one, off, 20000));
+	ASSERT_POOL(one, 0, 0);
+	ASSERT_QUEUED(one, 1);
+}
+
+TEST_F(zerocopy, releasing_a_borrowed_slice_unposted_gives_it_back)
+{
+	uint64_t off;
+
+	ASSERT_EQ(0, slice_borrow(self->fd, 3 * PAGE, KPORT_MSG_NONBLOCK, 0,
+				  &off));
+	ASSERT_POOL(self->fd, 3 * PAGE, 1);
+	ASSERT_EQ(-EINVAL, slice_release(self->fd, off, 3 * PAGE - 1));
+	ASSERT_EQ(-EINVAL, slice_release(self->fd, off, 3 * PAGE + 1));
+	ASSERT_POOL(self->fd, 3 * PAGE, 1);
+	ASSERT_EQ(0, slice_release(self->fd, off, 3 * PAGE));
+	ASSERT_POOL(self->fd, 0, 0);
+	ASSERT_EQ(-ENOENT, slice_release(self->fd, off, 3 * PAGE));
+	ASSERT_EQ(-ENOENT, slice_post(self->fd, off, 3 * PAGE,
+				      KPORT_MSG_NONBLOCK));
+	ASSERT_QUEUED(self->fd, 0);
+}
+
+TEST_F(zerocopy, a_borrowers_slices_are_freed_when_it_closes)
+{
+	uint64_t a, b;
+	int h2;
+
+	h2 = open_port(&self->e, 0, KPORT_RIGHTS_ALL, 0);
+	ASSERT_LE(0, h2);
+	ASSERT_EQ(0, slice_borrow(h2, ZC_MSG, KPORT_MSG_NONBLOCK, 0, &a));
+	ASSERT_EQ(0, slice_borrow(h2, ZC_MSG, KPORT_MSG_NONBLOCK, 0, &b));
+	ASSERT_POOL(self->fd, ZC_POOL, 2);
+	ASSERT_EQ(-EAGAIN, slice_borrow(self->fd, 1, KPORT_MSG_NONBLOCK, 0,
+					NULL));
+	close_fd(&self->e, h2);
+	ASSERT_POOL(self->fd, 0, 0);
+	ASSERT_EQ(0, slice_borrow(self->fd, ZC_MSG, KPORT_MSG_NONBLOCK, 0, &a));
+	ASSERT_EQ(0, slice_borrow(self->fd, ZC_MSG, KPORT_MSG_NONBLOCK, 0, &b));
+	ASSERT_EQ(0, slice_release(self->fd, a, ZC_MSG));
+	ASSERT_EQ(0, slice_release(self->fd, b, ZC_MSG));
+}
+
+TEST_F(zerocopy, borrowing_from_an_exhausted_pool_fails_with_EAGAIN_or_ETIMEDOUT)
+{
+	uint64_t a, b, deadline;
+	int nb;
+
+	ASSERT_EQ(0, slice_borrow(self->fd, ZC_MSG, KPORT_MSG_NONBLOCK, 0, &a));
+	ASSERT_EQ(0, slice_borrow(self->fd, ZC_MSG, KPORT_MSG_NONBLOCK, 0, &b));
+	ASSERT_POOL(self->fd, ZC_POOL, 2);
+	ASSERT_EQ(-EAGAIN, slice_borrow(self->fd, 1, KPORT_MSG_NONBLOCK, 0,
+					NULL));
+	nb = open_port(&self->e, 0, KPORT_RIGHT_SEND, KPORT_OPEN_NONBLOCK);
+	ASSERT_LE(0, nb);
+	{
+		struct kport_slice s;
+
+		memset(&s, 0, sizeof(s));
+		s.len = PAGE;
+		ASSERT_EQ(-EAGAIN, slice_ioctl(nb, KPORT_IOC_BORROW, &s));
+	}
+	deadline = kt_deadline_ms(150);
+	ASSERT_EQ(-ETIMEDOUT, slice_borrow(self->fd, PAGE, KPORT_MSG_DEADLINE,
+					   deadline, NULL));
+	ASSERT_LE(deadline, kt_now_ns());
+	ASSERT_POOL(self->fd, ZC_POOL, 2);
+	ASSERT_EQ(0, slice_release(self->fd, a, ZC_MSG));
+	ASSERT_EQ(0, slice_borrow(self->fd, ZC_MSG, KPORT_MSG_NONBLOCK, 0, &a));
+	ASSERT_EQ(0, slice_release(self->fd, a, ZC_MSG));
+	ASSERT_EQ(0, slice_release(self->fd, b, ZC_MSG));
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+TEST_F(zerocopy, a_blocked_borrow_completes_when_a_slice_is_released)
+{
+	uint64_t a, b, got;
+	pid_t pid;
+
+	ASSERT_EQ(0, slice_borrow(self->fd, ZC_MSG, KPORT_MSG_NONBLOCK, 0, &a));
+	ASSERT_EQ(0, slice_borrow(self->fd, ZC_MSG, KPORT_MSG_NONBLOCK, 0, &b));
+	pid = keep_kid(&self->e, 0, kt_fork());
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint64_t off;
+
+		KT_CHILD_ASSERT(slice_borrow(self->fd, 2 * PAGE, 0, 0,
+					     &off) == 0);
+		KT_CHILD_ASSERT(kt_write_full(self->e.to_parent[1], &off,
+					      sizeof(off)) == 0);
+		_exit(0);
+	}
+	ASSERT_EQ(0, kt_wait_sleeping(pid, "kport"));
+	kt_sleep_ms(20);
+	ASSERT_TRUE(running(pid));
+	ASSERT_EQ(0, slice_release(self->fd, b, ZC_MSG));
+	ASSERT_EQ(0, reap_kid(&self->e, 0));
+	ASSERT_EQ(0, kt_read_full(self->e.to_parent[0], &got, sizeof(got)));
+	/* the child borrowed through the handle it shares with us */
+	ASSERT_POOL(self->fd, ZC_MSG + 2 * PAGE, 2);
+	ASSERT_EQ(0, slice_release(self->fd, got, 2 * PAGE));
+	ASSERT_EQ(0, slice_release(self->fd, a, ZC_MSG));
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+static int batch(int fd, unsigned long cmd, struct kport_msg *m,
+		 uint32_t count, uint64_t flags)
+{
+	struct kport_batch b;
+
+	memset(&b, 0, sizeof(b));
+	b.flags = flags;
+	b.msgs = (uintptr_t)m;
+	b.count = count;
+	b.msg_size = sizeof(*m);
+	return kt_ioctl(fd, cmd, &b);
+}
+
+TEST_F(zerocopy, a_batch_posts_borrowed_slices_and_receives_them_in_place)
+{
+	static const uint32_t lens[3] = { 20000, 3 * PAGE, 5 };
+	struct kport_msg m[3];
+	uint64_t off[3];
+	unsigned int i;
+
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < 3; i++) {
+		off[i] = zc_fill(_metadata, self, lens[i], 90 + i);
+		m[i].flags = KPORT_MSG_POST;
+		m[i].offset = off[i];
+		m[i].len = lens[i];
+	}
+	ASSERT_EQ(3, batch(self->fd, KPORT_IOC_SENDV, m, 3, KPORT_MSG_NONBLOCK));
+	ASSERT_QUEUED(self->fd, 3);
+	ASSERT_POOL(self->fd, 5 * PAGE + 3 * PAGE + PAGE, 0);
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < 3; i++)
+		m[i].flags = KPORT_MSG_INPLACE;
+	ASSERT_EQ(3, batch(self->fd, KPORT_IOC_RECVV, m, 3, KPORT_MSG_NONBLOCK));
+	ASSERT_POOL(self->fd, 5 * PAGE + 3 * PAGE + PAGE, 3);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ((uint32_t)KPORT_RESULT_INPLACE, m[i].result);
+		ASSERT_EQ(lens[i], m[i].len);
+		ASSERT_EQ(off[i], m[i].offset);
+		ASSERT_EQ(getpid(), m[i].pid);
+		ASSERT_EQ(0U, pat_check(self->wmap + off[i], lens[i], 90 + i));
+		ASSERT_EQ(0, slice_release(self->fd, off[i], lens[i]));
+	}
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
+/* ==== The library ============================================================ */
+
+#define LIB_MSG		MIB
+#define LIB_POOL	(2 * MIB)
+
+FIXTURE(libkport) {
+	struct env e;
+};
+
+FIXTURE_SETUP(libkport)
+{
+	env_setup(_metadata, &self->e);
+}
+
+FIXTURE_TEARDOWN(libkport)
+{
+	env_teardown(_metadata, &self->e);
+}
+
+static int lib_port(struct env *e, int idx, uint64_t flags)
+{
+	struct kport_attr a = KPORT_ATTR_DEFAULT;
+
+	a.flags = flags;
+	a.msg_size = LIB_MSG;
+	a.pool_size = LIB_POOL;
+	a.capacity = 4;
+	return keep_fd(e, kport_create(e->names[idx], &a));
+}
+
+TEST_F(libkport, kport_send_and_kport_recv_carry_1_mib_through_the_pool)
+{
+	struct kport_info info;
+	unsigned char *buf;
+	pid_t pid;
+	int fd;
+
+	fd = lib_port(&self->e, 0, 0);
+	ASSERT_LE(0, fd);
+	pid = keep_kid(&self->e, 0, kt_fork());
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		unsigned char *p = malloc(LIB_MSG);
+
+		KT_CHILD_ASSERT(p);
+		pat_fill(p, LIB_MSG, 70);
+		KT_CHILD_ASSERT(kport_send(fd, p, LIB_MSG, 1, 0) == 0);
+		_exit(0);
+	}
+	ASSERT_EQ(0, reap_kid(&self->e, 0));
+	/* it went through the pool */
+	ASSERT_POOL(fd, LIB_MSG, 0);
+	buf = keep_buf(&self->e, LIB_MSG);
+	ASSERT_NE(NULL, buf);
+	memset(&info, 0xff, sizeof(info));
+	ASSERT_EQ((ssize_t)LIB_MSG, kport_recv(fd, buf, LIB_MSG,
+					       KPORT_MSG_NONBLOCK, &info));
+	ASSERT_EQ((size_t)LIB_MSG, info.len);
+	ASSERT_EQ(pid, info.pid);
+	ASSERT_EQ(1U, info.priority);
+	ASSERT_EQ(0, info.in_pool);
+	ASSERT_EQ(0U, pat_check(buf, LIB_MSG, 70));
+	ASSERT_POOL(fd, 0, 0);
+}
+
+TEST_F(libkport, kport_recv_inplace_points_into_the_pool_and_kport_release_frees_it)
+{
+	struct kport_info info;
+	const void *data;
+	char small[64];
+	void *pool;
+	size_t size;
+	int fd, rfd;
+
+	fd = lib_port(&self->e, 0, 0);
+	ASSERT_LE(0, fd);
+	rfd = keep_fd(&self->e, kport_open(self->e.names[0], KPORT_RIGHT_RECV));
+	ASSERT_LE(0, rfd);
+	ASSERT_EQ(0, kport_pool_map(rfd, 0, &pool, &size));
+	ASSERT_EQ((size_t)LIB_POOL, size);
+	track_map(&self->e, pool, size);
+	ASSERT_EQ(0, send_pattern(fd, LIB_MSG, 71));
+	ASSERT_EQ(0, kport_send(fd, "tiny", 5, 0, KPORT_MSG_NONBLOCK));
+	ASSERT_EQ((ssize_t)LIB_MSG, kport_recv_inplace(rfd, pool, small,
+						       sizeof(small), &data,
+						       KPORT_MSG_NONBLOCK,
+						       &info));
+	ASSERT_EQ(1, info.in_pool);
+	ASSERT_EQ((size_t)LIB_MSG, info.len);
+	ASSERT_EQ((const char *)pool + info.offset, (const char *)data);
+	ASSERT_EQ(0U, pat_check(data, LIB_MSG, 71));
+	ASSERT_POOL(fd, LIB_MSG, 1);
+	/* a small message is copied into the buffer */
+	{
+		struct kport_info i2;
+		const void *d2;
+
+		ASSERT_EQ(5, kport_recv_inplace(rfd, pool, small, sizeof(small),
+						&d2, KPORT_MSG_NONBLOCK, &i2));
+		ASSERT_EQ(0, i2.in_pool);
+		ASSERT_EQ((const void *)small, d2);
+		ASSERT_STREQ("tiny", small);
+	}
+	ASSERT_EQ(0, kport_release(rfd, info.offset, info.len));
+	ASSERT_POOL(fd, 0, 0);
+	ASSERT_EQ(-ENOENT, kport_release(rfd, info.offset, info.len));
+	forget_map(&self->e, pool);
+	ASSERT_EQ(0, kport_pool_unmap(pool, size));
+}
+
+TEST_F(libkport, kport_borrow_and_kport_post_send_a_slice_without_a_copy)
+{
+	struct kport_info info;
+	const void *data;
+	void *wpool, *rpool;
+	size_t wsize, rsize;
+	uint64_t off, a, b;
+	int fd, rfd;
+
+	fd = lib_port(&self->e, 0, KPORT_CREATE_ZEROCOPY);
+	ASSERT_LE(0, fd);
+	rfd = keep_fd(&self->e, kport_open(self->e.names[0], KPORT_RIGHT_RECV));
+	ASSERT_LE(0, rfd);
+	ASSERT_EQ(0, kport_pool_map(fd, KPORT_POOL_WRITE, &wpool, &wsize));
+	track_map(&self->e, wpool, wsize);
+	ASSERT_EQ(0, kport_pool_map(rfd, 0, &rpool, &rsize));
+	track_map(&self->e, rpool, rsize);
+	ASSERT_EQ(0, kport_borrow(fd, 300000, 0, &off));
+	pat_fill((char *)wpool + off, 300000, 72);
+	ASSERT_EQ(0, kport_post(fd, off, 300000, 2, 0));
+	ASSERT_EQ(300000, kport_recv_inplace(rfd, rpool, NULL, 0, &data,
+					     KPORT_MSG_NONBLOCK, &info));
+	ASSERT_EQ(1, info.in_pool);
+	ASSERT_EQ(off, info.offset);
+	ASSERT_EQ(getpid(), info.pid);
+	ASSERT_EQ(2U, info.priority);
+	ASSERT_EQ(0U, pat_check(data, 300000, 72));
+	ASSERT_EQ(0, kport_release(rfd, info.offset, info.len));
+	/* an exhausted pool: no wait, or a bounded one */
+	ASSERT_EQ(0, kport_borrow(fd, LIB_MSG, 0, &a));
+	ASSERT_EQ(0, kport_borrow(fd, LIB_MSG,
+				  KT_TIMEOUT_MS * (int64_t)KT_NSEC_PER_MSEC, &b));
+	ASSERT_EQ(-EAGAIN, kport_borrow(fd, 1, 0, &off));
+	ASSERT_EQ(-ETIMEDOUT, kport_borrow(fd, 1, 50 * KT_NSEC_PER_MSEC, &off));
+	ASSERT_EQ(0, kport_release(fd, a, LIB_MSG));
+	ASSERT_EQ(0, kport_release(fd, b, LIB_MSG));
+	ASSERT_POOL(fd, 0, 0);
+}
+
+TEST_HARNESS_MAIN
