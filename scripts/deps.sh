@@ -63,6 +63,12 @@ mapfile -t missing < <(missing_packages)
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then
+	if ! command -v sudo >/dev/null 2>&1; then
+		echo "deps: missing: ${missing[*]}" >&2
+		echo "deps: installing them needs root, and sudo is not installed:" >&2
+		echo "deps: run 'make deps' as root once (su -c 'make deps')." >&2
+		exit 1
+	fi
 	SUDO=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
