@@ -266,29 +266,29 @@ static struct file *kport_handle_file(struct kport_port *port, u32 rights,
 	return file;
 }
 
-/* Install a handle file for @port into a new fd; consumes the reference. */
-static int kport_install_handle(struct kport_port *port, u32 rights,
-				bool creator, bool nonblock)
+/*
+ * Reserve an fd and make a handle file for @port, consuming the caller's
+ * reference (on failure too).  The caller installs it with fd_install()
+ * once nothing else can fail.
+ */
+static int kport_new_handle(struct kport_port *port, u32 rights, bool creator,
+			    bool nonblock, struct file **filep)
 {
 	struct file *file;
 	int fd;
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0)
-		goto err_put;
+	if (fd < 0) {
+		kport_port_put(port);
+		return fd;
+	}
 	file = kport_handle_file(port, rights, creator, nonblock);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
-		fd = PTR_ERR(file);
-		goto err_put;
+		kport_port_put(port);
+		return PTR_ERR(file);
 	}
-	fd_install(fd, file);
-	return fd;
-
-err_put:
-	if (creator)
-		kport_port_delete(port);
-	kport_port_put(port);
+	*filep = file;
 	return fd;
 }
 
@@ -375,8 +375,10 @@ static int kport_create_check(const struct kport_create *args)
  * kport_port_create() - KPORT_IOC_CREATE
  * @args: the request, copied from userspace.
  *
- * Everything that can fail is done before the port is published, except
- * publishing itself and making the fd, which unwind by deleting it.
+ * Everything that can fail is done before the port is published (and so
+ * visible by name): the fd is reserved and the handle made first, as
+ * eventfd does, and fd_install() comes last.  If publishing fails,
+ * dropping the handle frees the port, which nobody else could reach.
  *
  * Context: process context.
  * Return: the new fd, or -errno.
@@ -385,7 +387,8 @@ int kport_port_create(const struct kport_create *args)
 {
 	bool process_owned;
 	struct kport_port *port;
-	int ret;
+	struct file *file;
+	int fd, ret;
 
 	ret = kport_create_check(args);
 	if (ret)
@@ -426,13 +429,19 @@ int kport_port_create(const struct kport_create *args)
 		}
 	}
 
+	fd = kport_new_handle(port, args->rights, process_owned,
+			      args->flags & KPORT_CREATE_NONBLOCK, &file);
+	if (fd < 0)
+		return fd;
+	/* From here the handle owns the port: releasing it frees the port. */
 	ret = kport_publish(port);
 	if (ret) {
-		kport_port_put(port);
+		put_unused_fd(fd);
+		fput(file);
 		return ret;
 	}
-	return kport_install_handle(port, args->rights, process_owned,
-				    args->flags & KPORT_CREATE_NONBLOCK);
+	fd_install(fd, file);
+	return fd;
 }
 
 /**
@@ -447,7 +456,8 @@ int kport_port_open(const struct kport_open *args)
 	bool inbox = args->flags & KPORT_OPEN_INBOX;
 	struct kport_port *port;
 	struct pid *pid = NULL;
-	int name_len, ret;
+	struct file *file;
+	int name_len, fd, ret;
 
 	if (args->flags & ~KPORT_OPEN_FLAGS)
 		return -EINVAL;
@@ -481,8 +491,11 @@ int kport_port_open(const struct kport_open *args)
 		kport_port_put(port);
 		return ret;
 	}
-	return kport_install_handle(port, args->rights, false,
-				    args->flags & KPORT_OPEN_NONBLOCK);
+	fd = kport_new_handle(port, args->rights, false,
+			      args->flags & KPORT_OPEN_NONBLOCK, &file);
+	if (fd >= 0)
+		fd_install(fd, file);
+	return fd;
 }
 
 /**
