@@ -78,8 +78,8 @@ VM = bash selftests/vm/run.sh --kernel $(KERNEL) --kver $(KVER) \
      --module $(CURDIR)/kport.ko --ksrc $(KSRC) --build $(B) --src .
 
 .PHONY: all module lib tools selftests examples deps deps-check install \
-	uninstall clean check demo vm lint lint-checkpatch lint-w1 lint-sparse \
-	lint-uapi lint-shell help
+	uninstall clean check check-debug debug-kernel demo vm lint \
+	lint-checkpatch lint-w1 lint-sparse lint-uapi lint-shell help
 
 all: module lib tools selftests examples
 
@@ -179,11 +179,36 @@ lint-checkpatch lint-w1 lint-sparse lint-uapi lint-shell: | deps-check
 check: all
 	$(VM) --mode check --out $(B)/vm/check --tests "$(TESTS)"
 
-# Hook for the debug-kernel run (DESIGN.md "Testing and CI"): build a kernel
-# from $(KSRC) with KASAN, UBSAN, lockdep, kmemleak..., then run the same
-# harness against it, e.g. `$(MAKE) check KDIR=<debug tree> KERNEL=<bzImage>`
-# with the module built in a copy of the tree.  .ci/run runs `check-debug`
-# as soon as this Makefile defines it.
+# The debug-kernel run (DESIGN.md "Testing and CI"): the same selftests on a
+# kernel built from $(KSRC) with selftests/vm/debug.config (KASAN, UBSAN,
+# lockdep, kmemleak, fault injection...) by scripts/debug-kernel.sh, once,
+# cached under ~/.cache/kport/debug-kernel/ (a first build takes 15-25
+# minutes on 2 cores).  The module is built against it from a copy of its
+# sources in $(DEBUG_MOD), so the kport.ko of `make module` stays as it is.
+# The guest boots with panic_on_warn=1, scans kmemleak after unloading the
+# module and checks that lockdep is still on.  Totals in
+# $(B)/vm/check-debug/totals, same last line as `check`.
+DEBUG_MOD := $(B)/debug-module
+DEBUG_KERNEL := bash scripts/debug-kernel.sh
+
+debug-kernel: | deps-check
+	$(DEBUG_KERNEL) >/dev/null
+
+check-debug: lib tools selftests examples | deps-check
+	@mkdir -p $(B)
+	$(DEBUG_KERNEL) >$(B)/debug-kernel.path
+	rm -rf $(DEBUG_MOD)
+	mkdir -p $(DEBUG_MOD)/kernel
+	cp Kbuild $(DEBUG_MOD)/
+	cp kernel/*.[ch] $(DEBUG_MOD)/kernel/
+	cp -R uapi $(DEBUG_MOD)/
+	$(MAKE) -C "$$(cat $(B)/debug-kernel.path)" M=$(CURDIR)/$(DEBUG_MOD) modules
+	kdir=$$(cat $(B)/debug-kernel.path); \
+	bash selftests/vm/run.sh --lane debug --mode check \
+		--kernel "$$kdir/arch/x86/boot/bzImage" \
+		--kver "$$(bash scripts/kver.sh "$$kdir")" \
+		--module $(CURDIR)/$(DEBUG_MOD)/kport.ko --ksrc $(KSRC) \
+		--build $(B) --src . --out $(B)/vm/check-debug --tests "$(TESTS)"
 
 demo: all
 	$(VM) --mode demo --out $(B)/vm/demo
@@ -209,6 +234,9 @@ help:
 	@echo '  lint           checkpatch, W=1 and sparse builds, uapi header, shellcheck'
 	@echo '                 (lint-checkpatch lint-w1 lint-sparse lint-uapi lint-shell)'
 	@echo '  check          build all, run the selftests in QEMU; last line "N passed, N failed, N skipped"'
+	@echo '  check-debug    the same on the debug kernel (KASAN, UBSAN, lockdep, kmemleak,'
+	@echo '                 fault injection), built once into ~/.cache/kport/debug-kernel/'
+	@echo '  debug-kernel   only build (or find) that kernel'
 	@echo '  demo           run examples/demo.sh in QEMU'
 	@echo '  vm             interactive shell in QEMU with the module loaded'
 	@echo '  clean'
@@ -216,8 +244,11 @@ help:
 	@echo '  KVER KDIR KERNEL KSRC   kernel release, headers, image to boot, kernel source'
 	@echo '  TESTS="abi capacity"    run a subset of the selftests'
 	@echo '  KPORT_TEST_ARGS         extra arguments for each selftest (-t, -f, -r ...)'
-	@echo '  KPORT_TEST_TIMEOUT      per selftest binary, seconds (180)'
+	@echo '  KPORT_TEST_TIMEOUT      per selftest binary, seconds (180; check-debug 600)'
+	@echo '  KPORT_*                 any other: passed to the tests in the guest'
+	@echo '                          (check-debug: KPORT_STRESS_MESSAGES=20000 unless set)'
 	@echo '  KPORT_INSMOD_ARGS       module parameters'
-	@echo '  VM_TIMEOUT              whole-VM watchdog, seconds (420)'
+	@echo '  VM_TIMEOUT              whole-VM watchdog, seconds (420; check-debug 1500)'
+	@echo '  KPORT_CACHE             where the kernel source and debug kernels go (~/.cache/kport)'
 	@echo '  VM_MEM VM_SMP VM_CPU VM_APPEND QEMU QEMU_ARGS'
 	@echo '  CC CFLAGS CPPFLAGS LDFLAGS LDLIBS'

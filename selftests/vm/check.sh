@@ -4,7 +4,7 @@
 # Judge a test VM's serial log (written by selftests/vm/run.sh).
 #
 #   check.sh --mode check|demo --log LOG --tests "a b" [--qemu-rc N]
-#            [--timeout S] [--out DIR]
+#            [--timeout S] [--out DIR] [--lane stock|debug]
 #
 # Prints one line per selftest binary, every problem found, and as the last
 # line "N passed, N failed, N skipped"; exits 1 on any failure.  Counts are
@@ -14,12 +14,16 @@
 # non-zero with clean totals adds one failure; so does each problem of the
 # run itself: a hang (watchdog), a failed insmod or rmmod, a missing
 # /dev/kport, new taint flags other than O and E, a suspicious kernel log
-# line (selftests/vm/kernel-log-patterns), a missing success token.
+# line (selftests/vm/kernel-log-patterns; the lines of injected allocation
+# failures are not suspicious: log-filter.awk), a missing success token; in
+# the debug lane also a missing kmemleak, lockdep or fault-injection check.
+# Lines the tests print starting with "kport-figure:" (optionally after the
+# kselftest "# ") are listed in the summary, before the totals.
 # Writes DIR/totals ("PASSED FAILED SKIPPED") and DIR/summary.
 set -euo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
-mode=check log='' tests='' qrc=0 timeout='?' out=''
+mode=check log='' tests='' qrc=0 timeout='?' out='' lane=stock
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mode) mode=$2; shift 2 ;;
@@ -28,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--qemu-rc) qrc=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
+	--lane) lane=$2; shift 2 ;;
 	*) echo "check: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -35,7 +40,8 @@ done
 out=${out:-$(dirname "$log")}
 
 clean=$(mktemp)
-trap 'rm -f "$clean"' EXIT
+scan=$(mktemp)
+trap 'rm -f "$clean" "$scan"' EXIT
 tr -d '\r' <"$log" >"$clean"
 
 passed=0 failed=0 skipped=0
@@ -70,9 +76,11 @@ for t in $tests; do
 	fi
 	status=$(sed -n 's/.* status=\([^ ]*\).*/\1/p' <<<"$line")
 	rc=$(value rc "$line")
+	secs=$(sed -n 's/.* secs=\([0-9.]*\).*/\1/p' <<<"$line")
+	took=${secs:+ (${secs}s)}
 	if [ "$mode" = demo ]; then
 		if [ "$status" = ok ]; then
-			report PASS demo "exit 0"
+			report PASS demo "exit 0$took"
 			passed=$((passed + 1))
 		else
 			report FAIL demo "$status (exit $rc)"
@@ -86,7 +94,7 @@ for t in $tests; do
 	passed=$((passed + p + xf))
 	skipped=$((skipped + s))
 	failed=$((failed + bad))
-	counts="pass:$p fail:$f xfail:$xf xpass:$xp skip:$s error:$e"
+	counts="pass:$p fail:$f xfail:$xf xpass:$xp skip:$s error:$e$took"
 	case "$status" in
 	ok)
 		if [ $((p + xf)) -eq 0 ] && [ "$s" -gt 0 ]; then
@@ -122,7 +130,9 @@ while read -r line; do
 	[ "$what" = kernel-log ] && continue	# judged below from the log itself
 	problem "guest: ${line#kport-vm: check }"
 done < <(grep -E '^kport-vm: check [^ ]+ fail' "$clean" || true)
-for what in insmod rmmod taint; do
+required=(insmod rmmod taint)
+[ "$lane" = stock ] || required+=(kmemleak lockdep fault-injection)
+for what in "${required[@]}"; do
 	if [ "$mode" != shell ] && grep -q '^kport-vm: KPORT_VM_' "$clean" &&
 		! grep -qE "^kport-vm: check $what " "$clean"; then
 		problem "guest: no '$what' check reported"
@@ -131,8 +141,10 @@ done
 
 # Kernel messages: lines with a printk timestamp, on the live console or in
 # the dmesg dump, that match a pattern.  Test output is not kernel output
-# and is not scanned; the guest's own echo of bad lines is skipped.
-bad_lines=$(grep -E '\[ *[0-9]+\.[0-9]+\]' "$clean" | grep -v '^kport-vm:' |
+# and is not scanned; the guest's own echo of bad lines is skipped, and so
+# are the reports of injected allocation failures.
+awk -f "$here/log-filter.awk" "$clean" "$clean" >"$scan"
+bad_lines=$(grep -E '\[ *[0-9]+\.[0-9]+\]' "$scan" | grep -v '^kport-vm:' |
 	grep -E -f "$here/kernel-log-patterns" | awk '!seen[$0]++' || true)
 if [ -n "$bad_lines" ] || grep -qE '^kport-vm: check kernel-log fail' "$clean"; then
 	n=$(grep -c . <<<"$bad_lines" || true)
@@ -141,6 +153,20 @@ if [ -n "$bad_lines" ] || grep -qE '^kport-vm: check kernel-log fail' "$clean"; 
 		[ -n "$l" ] && problems+=("    $l")
 	done < <(head -n 40 <<<"$bad_lines")
 fi
+
+# Figures the tests printed ("kport-figure: ..."), in order, with the test
+# that printed them.
+figures=()
+while IFS= read -r l; do
+	figures+=("$l")
+done < <(awk '
+	/^kport-vm: run / { t = $3 }
+	{ line = $0; sub(/^#? */, "", line) }
+	line ~ /^kport-figure:/ { printf "%-14s %s\n", (t == "" ? "-" : t), line }
+' "$clean")
+
+# How long the guest took to boot (to its init) and to run.
+boot=$(sed -n 's/^kport-vm: begin .* uptime=\([0-9.]*\).*/\1/p' "$clean" | head -n 1)
 
 token=0
 grep -qx 'kport-vm: KPORT_VM_SUCCESS' "$clean" && token=1
@@ -159,8 +185,13 @@ fi
 
 {
 	echo
-	echo "==== kport VM $mode results ($log) ===="
+	echo "==== kport VM $mode results, $lane lane ($log) ===="
+	[ -z "$boot" ] || echo "  (init started ${boot}s after boot)"
 	[ ${#summary[@]} -eq 0 ] || printf '%s\n' "${summary[@]}"
+	if [ ${#figures[@]} -gt 0 ]; then
+		echo "figures ($lane lane):"
+		printf '  %s\n' "${figures[@]}"
+	fi
 	if [ ${#problems[@]} -gt 0 ]; then
 		echo "problems:"
 		printf '  %s\n' "${problems[@]}"

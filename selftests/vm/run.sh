@@ -8,6 +8,7 @@
 #   run.sh --mode check|demo|shell --kernel VMLINUZ --kver KVER
 #          --module kport.ko --ksrc KSRC [--build build] [--src .]
 #          [--out build/vm/MODE] [--tests "abi capacity"]
+#          [--lane stock|debug]
 #
 # check: runs the selftests (all of build/selftests/, or --tests), then
 #        selftests/vm/check.sh judges the serial log.  Exit status 0 only
@@ -16,14 +17,24 @@
 # demo:  runs examples/demo.sh in the guest; judged the same way.
 # shell: an interactive shell on the console, module loaded.
 #
+# --lane says which kernel this is, for the guest (KPORT_LANE in the tests'
+# environment) and the checks: `debug` is the kernel of `make check-debug`
+# (scripts/debug-kernel.sh: KASAN, UBSAN, lockdep, kmemleak, fault
+# injection).  It boots with panic_on_warn=1, gets larger default limits
+# (VM_MEM 2G, VM_TIMEOUT 1500, KPORT_TEST_TIMEOUT 600), gives the tests
+# KPORT_DEBUG_LANE=1 and KPORT_STRESS_MESSAGES=20000 (unless set), and the
+# guest must report its kmemleak, lockdep and fault-injection checks.
+#
 # Environment:
-#   VM_TIMEOUT          watchdog for the whole VM run, seconds (420)
-#   KPORT_TEST_TIMEOUT  per selftest binary in the guest, seconds (180)
+#   VM_TIMEOUT          watchdog for the whole VM run, seconds (420; debug 1500)
+#   KPORT_TEST_TIMEOUT  per selftest binary in the guest, seconds (180; debug 600)
 #   KPORT_TEST_ARGS     extra arguments for every selftest binary
 #                       (kselftest_harness: -f FIXTURE, -v VARIANT,
 #                       -t TEST, -r FIXTURE.TEST, -l to list)
 #   KPORT_INSMOD_ARGS   module parameters for insmod
-#   VM_MEM (1G), VM_SMP (2), VM_CPU (qemu64), QEMU (qemu-system-x86_64),
+#   KPORT_*             any other KPORT_ variable is passed on to the tests'
+#                       environment in the guest (KPORT_STRESS_MESSAGES=...)
+#   VM_MEM (1G; 2G debug), VM_SMP (2), VM_CPU (qemu64), QEMU (qemu-system-x86_64),
 #   QEMU_ARGS (extra QEMU arguments), VM_APPEND (extra kernel arguments)
 set -euo pipefail
 
@@ -35,6 +46,7 @@ die() {
 }
 
 mode=check kernel='' kver='' module='' ksrc='' build=build src=. out='' tests=''
+lane=stock
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mode) mode=$2; shift 2 ;;
@@ -46,6 +58,7 @@ while [ $# -gt 0 ]; do
 	--src) src=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--tests) tests=$2; shift 2 ;;
+	--lane) lane=$2; shift 2 ;;
 	*) die "unknown argument '$1'" ;;
 	esac
 done
@@ -53,8 +66,20 @@ case "$mode" in
 check | demo | shell) ;;
 *) die "--mode must be check, demo or shell" ;;
 esac
+case "$lane" in
+stock)
+	def_timeout=420 def_test_timeout=180 def_mem=1G
+	;;
+debug)
+	# KASAN + lockdep + kmemleak under TCG: everything is slower.
+	def_timeout=1500 def_test_timeout=600 def_mem=2G
+	: "${KPORT_DEBUG_LANE:=1}" "${KPORT_STRESS_MESSAGES:=20000}"
+	export KPORT_DEBUG_LANE KPORT_STRESS_MESSAGES
+	;;
+*) die "--lane must be stock or debug" ;;
+esac
 out=${out:-$build/vm/$mode}
-timeout=${VM_TIMEOUT:-420}
+timeout=${VM_TIMEOUT:-$def_timeout}
 qemu=${QEMU:-qemu-system-x86_64}
 
 [ -n "$kver" ] || die "--kver is required"
@@ -125,14 +150,28 @@ q() {
 	printf "'%s'" "$s"
 }
 ko_path=/lib/modules/$kver/extra/kport.ko
+# The tests' environment: KPORT_* variables of ours, but the harness's own.
+guest_env=()
+for v in $(compgen -e | LC_ALL=C sort); do
+	case "$v" in
+	KPORT_TEST_ARGS | KPORT_TEST_TIMEOUT | KPORT_INSMOD_ARGS | KPORT_KO | \
+		KPORT_LANE | KPORT_CACHE | KPORT_KERNEL_* | KPORT_GUEST_ENV) ;;
+	KPORT_*) [[ "$v" =~ ^[A-Z0-9_]+$ ]] && guest_env+=("$v") ;;
+	esac
+done
 {
 	echo "MODE=$(q "$mode")"
+	echo "LANE=$(q "$lane")"
 	echo "TESTS=$(q "$tests")"
 	echo "KVER=$(q "$kver")"
 	echo "KPORT_KO=$(q "$ko_path")"
 	echo "KPORT_TEST_ARGS=$(q "${KPORT_TEST_ARGS:-}")"
-	echo "KPORT_TEST_TIMEOUT=$(q "${KPORT_TEST_TIMEOUT:-180}")"
+	echo "KPORT_TEST_TIMEOUT=$(q "${KPORT_TEST_TIMEOUT:-$def_test_timeout}")"
 	echo "KPORT_INSMOD_ARGS=$(q "${KPORT_INSMOD_ARGS:-}")"
+	echo "KPORT_GUEST_ENV=$(q "${guest_env[*]}")"
+	for v in "${guest_env[@]}"; do
+		echo "$v=$(q "${!v}")"
+	done
 } >"$out/kport-vm.conf"
 printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
 	'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >"$out/passwd"
@@ -142,6 +181,7 @@ entries=(
 	"$here/init:/init:0755"
 	"$out/kport-vm.conf:/etc/kport-vm.conf:0644"
 	"$here/kernel-log-patterns:/etc/kport-vm-patterns:0644"
+	"$here/log-filter.awk:/etc/kport-vm-log-filter.awk:0644"
 	"$out/passwd:/etc/passwd:0644"
 	"$out/group:/etc/group:0644"
 	"$module:$ko_path:0644"
@@ -164,10 +204,13 @@ done
 bash "$here/mkinitramfs.sh" --out "$out/initramfs.cpio" --tool "$tool" "${entries[@]}"
 
 append="console=ttyS0,115200 loglevel=5 printk.time=1 log_buf_len=4M"
-append+=" panic=-1 oops=panic rdinit=/init ${VM_APPEND:-}"
+append+=" panic=-1 oops=panic rdinit=/init"
+# Debug lane: any WARN (and KASAN, UBSAN) ends the run at once.
+[ "$lane" = stock ] || append+=" panic_on_warn=1"
+append+=" ${VM_APPEND:-}"
 # shellcheck disable=SC2206 # QEMU_ARGS is a list of words
 qemu_cmd=("$qemu" -accel tcg -cpu "${VM_CPU:-qemu64}" -smp "${VM_SMP:-2}"
-	-m "${VM_MEM:-1G}" -nodefaults -no-user-config -display none -no-reboot
+	-m "${VM_MEM:-$def_mem}" -nodefaults -no-user-config -display none -no-reboot
 	-kernel "$kernel" -initrd "$out/initramfs.cpio" -append "$append"
 	${QEMU_ARGS:-})
 
@@ -179,7 +222,7 @@ fi
 log=$out/console.log
 : >"$log"
 ntests=$(wc -w <<<"$tests")
-echo "vm: booting $kernel ($kver), mode $mode${tests:+, $ntests selftest(s)}; watchdog ${timeout}s"
+echo "vm: booting $kernel ($kver), $lane lane, mode $mode${tests:+, $ntests selftest(s)}; watchdog ${timeout}s"
 echo "vm: serial log: $log"
 start=$SECONDS
 timeout --kill-after=10 "$timeout" "${qemu_cmd[@]}" \
@@ -194,5 +237,5 @@ wait "$qpid" || qrc=$?
 wait "$tailpid" || true
 echo "vm: QEMU exited with status $qrc after $((SECONDS - start))s"
 
-bash "$here/check.sh" --mode "$mode" --log "$log" --tests "$tests" \
+bash "$here/check.sh" --mode "$mode" --lane "$lane" --log "$log" --tests "$tests" \
 	--qemu-rc "$qrc" --timeout "$timeout" --out "$out"
