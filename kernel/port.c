@@ -875,6 +875,9 @@ static long kport_ioctl_sendrecv(struct file *file, unsigned int cmd,
 				     ~KPORT_MSG_POST);
 	if (ret)
 		return ret;
+	/* An argument error must be found before anything is sent. */
+	if ((sr.recv.flags & KPORT_MSG_FROM_PID) && sr.recv.pid <= 0)
+		return -EINVAL;
 	if (sr.recv_fd != -1) {
 		f = fdget(sr.recv_fd);
 		if (!f.file)

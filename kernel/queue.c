@@ -309,10 +309,10 @@ int kport_queue_send(struct kport_port *port, struct kport_kmsg *msg,
 		port->nr_senders--;
 		goto out_unlock;
 	}
-	if (w.state == KPORT_WAIT_DEAD) {
+	/* Completed: whoever completed us counted the message as sent. */
+	if (w.state == KPORT_WAIT_DEAD)
 		ret = -EIDRM;
-		goto out_unlock;
-	}
+	goto out_unlock;
 out_sent:
 	port->sent++;
 out_unlock:
@@ -373,6 +373,7 @@ static void kport_refill_locked(struct kport_port *port)
 		return;
 	kport_enqueue_locked(port, best->msg, false);
 	port->nr_senders--;
+	port->sent++;
 	kport_waiter_wake_locked(port, best, KPORT_WAIT_DONE);
 }
 
@@ -383,6 +384,7 @@ static void kport_take_locked(struct kport_port *port, struct kport_kmsg *msg,
 	lockdep_assert_held(&port->lock);
 	if (sender) {
 		port->nr_senders--;
+		port->sent++;
 		kport_waiter_wake_locked(port, sender, KPORT_WAIT_DONE);
 	} else {
 		kport_dequeue_locked(port, msg);

@@ -252,6 +252,14 @@ TEST_F(sr, bad_arguments_fail_with_EINVAL_and_send_nothing)
 	sr.recv.flags = KPORT_MSG_NONBLOCK;
 	sr.send.__reserved = 1;
 	ASSERT_EQ(-EINVAL, kt_ioctl(self->req.fd, KPORT_IOC_SENDRECV, &sr));
+	sr.send.__reserved = 0;
+	/* A bad receive filter is refused before the send happens. */
+	sr.recv.flags = KPORT_MSG_NONBLOCK | KPORT_MSG_FROM_PID;
+	sr.recv.pid = 0;
+	ASSERT_EQ(-EINVAL, kt_ioctl(self->req.fd, KPORT_IOC_SENDRECV, &sr));
+	ASSERT_EQ(0U, sr.done);
+	sr.recv.pid = -1;
+	ASSERT_EQ(-EINVAL, kt_ioctl(self->req.fd, KPORT_IOC_SENDRECV, &sr));
 	ASSERT_EQ(-EFAULT, kt_ioctl(self->req.fd, KPORT_IOC_SENDRECV, NULL));
 	ASSERT_EQ(-EAGAIN, kt_recv(self->req.fd, in, sizeof(in),
 				   KPORT_MSG_NONBLOCK, NULL));
