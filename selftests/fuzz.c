@@ -2599,7 +2599,7 @@ static void fz_op_sendrecv(struct fz_thread *th)
 	struct fz_slot *s2 = NULL;
 	struct fz_target t;
 	uint32_t send_state = 0, recv_state = 0, r, rkind = 0;
-	bool forever = false, recv_defect = false;
+	bool forever = false;
 	unsigned long cmd;
 	char what[96];
 	long ret;
@@ -2677,8 +2677,9 @@ static void fz_op_sendrecv(struct fz_thread *th)
 		e.early |= B(EINVAL);
 	if (sr.recv.flags & KPORT_MSG_FROM_PID) {
 		sr.recv.pid = fz_pct(th, 90) ? run->self : 0;
+		/* Refused with the other arguments, before anything is sent. */
 		if (sr.recv.pid <= 0)
-			recv_defect = true;	/* found only after the send */
+			e.early |= B(EINVAL);
 	}
 	if (sr.recv.flags & KPORT_MSG_DEADLINE) {
 		sr.recv.deadline_ns = kt_deadline_ms(fz_below(th, 3));
@@ -2692,8 +2693,6 @@ static void fz_op_sendrecv(struct fz_thread *th)
 	sr.recv.len = FZ_AREA;
 	if (p2 && p2->msg_size > FZ_AREA)
 		recv_state |= B(EMSGSIZE);
-	if (recv_defect)
-		recv_state |= B(EINVAL);
 	out = fz_place(th, KPORT_IOC_SENDRECV, &sr, sizeof(sr), true, &cmd, &e,
 		       what, sizeof(what));
 	/* A read-only struct: "done" cannot be cleared, nothing happens. */
@@ -2722,9 +2721,6 @@ static void fz_op_sendrecv(struct fz_thread *th)
 	} else if (fz_readable(th, out) && (out->done & KPORT_SR_SENT)) {
 		/* Sent: what follows is the receive's. */
 		fz_charge(run, p, sr.send.len, true);
-		if (ret == -EINVAL && recv_defect)
-			__atomic_fetch_add(&run->res->obs_sr_late_einval, 1,
-					   __ATOMIC_RELAXED);
 		e.state = recv_state;
 		if (fz_check(th, "SENDRECV", ret, &e) && ret == 0 && p2) {
 			if (out->recv.len > FZ_AREA)
