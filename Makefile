@@ -182,9 +182,10 @@ check: all
 # The debug-kernel run (DESIGN.md "Testing and CI"): the same selftests on a
 # kernel built from $(KSRC) with selftests/vm/debug.config (KASAN, UBSAN,
 # lockdep, kmemleak, fault injection...) by scripts/debug-kernel.sh, once,
-# cached under ~/.cache/kport/debug-kernel/ (a first build takes 15-25
-# minutes on 2 cores).  The module is built against it from a copy of its
-# sources in $(DEBUG_MOD), so the kport.ko of `make module` stays as it is.
+# cached under ~/.cache/kport/debug-kernel/ (a first build: ~20 minutes of
+# CPU, ~12 minutes on an idle 2-core machine).  The module is built against
+# it from a copy of its sources in $(DEBUG_MOD), so the kport.ko of `make
+# module` stays as it is.
 # The guest boots with panic_on_warn=1, scans kmemleak after unloading the
 # module and checks that lockdep is still on.  Totals in
 # $(B)/vm/check-debug/totals, same last line as `check`.
