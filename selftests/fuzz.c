@@ -1214,6 +1214,19 @@ static pid_t fz_pick_pid(struct fz_thread *th, bool *dead, bool *bad)
 	}
 }
 
+/*
+ * The process whose inbox OPEN of @pid finds: a thread id stands for its
+ * process.  Any thread of ours counts, not only the caller's: a random pid
+ * (the 5% case below) can be another fuzzer thread's id.
+ */
+static pid_t fz_inbox_owner(struct fz_run *run, pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)pid);
+	return access(path, F_OK) == 0 ? run->self : pid;
+}
+
 static void fz_op_open(struct fz_thread *th)
 {
 	struct fz_run *run = th->run;
@@ -1306,7 +1319,7 @@ static void fz_op_open(struct fz_thread *th)
 		if (ret || st.rights != o.rights ||
 		    (!inbox && strncmp(st.name, o.name, KPORT_NAME_MAX)) ||
 		    (inbox && (st.name[0] || !(st.port_flags & KPORT_CREATE_INBOX) ||
-			       st.owner_pid != (o.pid == th->ktid ? run->self : o.pid)))) {
+			       st.owner_pid != fz_inbox_owner(run, o.pid)))) {
 			fz_violation(th, "OPEN", "stat of the opened port: %ld rights %u name '%.20s' flags %#llx owner %d",
 				     ret, st.rights, st.name,
 				     (unsigned long long)st.port_flags, st.owner_pid);
