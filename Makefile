@@ -78,7 +78,7 @@ VM = bash selftests/vm/run.sh --kernel $(KERNEL) --kver $(KVER) \
      --module $(CURDIR)/kport.ko --ksrc $(KSRC) --build $(B) --src .
 
 .PHONY: all module lib tools selftests examples deps deps-check install \
-	uninstall clean check check-debug debug-kernel demo vm lint \
+	uninstall clean check check-debug debug-kernel demo vm bench lint \
 	lint-checkpatch lint-w1 lint-sparse lint-uapi lint-shell help
 
 all: module lib tools selftests examples
@@ -217,6 +217,17 @@ demo: all
 vm: all
 	$(VM) --mode shell --out $(B)/vm/shell
 
+# ---- Benchmark (doc/bench.md) --------------------------------------------------
+# kport-bench in QEMU, two passes: smp2 (both cores, reported) and icount
+# (one CPU, instruction-counted time: repeatable, gates the targets).
+# Results in $(B)/bench/: results.md, the CSVs and PNG plots; the target
+# lines are printed last.  BENCH_PASSES="icount" for one pass; BENCH_ARGS
+# for kport-bench options (--quick, --mechs ...).
+export BENCH_PASSES BENCH_ARGS BENCH_TIMEOUT
+bench: all
+	KSRC=$(KSRC) bash tools/bench/run-vm.sh --kver $(KVER) --kernel $(KERNEL) \
+		--module $(CURDIR)/kport.ko --build $(B) --out $(B)/bench
+
 # ---- Clean ------------------------------------------------------------------
 clean:
 	rm -rf $(B)
@@ -240,6 +251,8 @@ help:
 	@echo '  debug-kernel   only build (or find) that kernel'
 	@echo '  demo           run examples/demo.sh in QEMU'
 	@echo '  vm             interactive shell in QEMU with the module loaded'
+	@echo '  bench          kport-bench against pipes, sockets, mq, shm in QEMU (doc/bench.md);'
+	@echo '                 results in build/bench/, target lines last'
 	@echo '  clean'
 	@echo 'Variables:'
 	@echo '  KVER KDIR KERNEL KSRC   kernel release, headers, image to boot, kernel source'

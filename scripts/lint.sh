@@ -116,7 +116,8 @@ run_uapi() {
 
 run_shell() {
 	command -v shellcheck >/dev/null || { echo "shellcheck is not installed"; return 1; }
-	shellcheck scripts/*.sh selftests/vm/*.sh selftests/vm/init .ci/run
+	shellcheck scripts/*.sh selftests/vm/*.sh selftests/vm/init .ci/run \
+		tools/bench/run-vm.sh tools/bench/init
 }
 
 checks=("$@")
