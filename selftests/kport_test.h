@@ -681,6 +681,62 @@ static inline int kt_sigaction(int sig, void (*handler)(int), int flags)
 	return sigaction(sig, &sa, NULL) ? -errno : 0;
 }
 
+/* ---- Module parameters (root only, for writing) ---- */
+#define KT_PARAM_DIR	"/sys/module/kport/parameters/"
+
+/* Read parameter @name into @buf (its text, newline removed); 0 or -errno. */
+static inline int kt_param_read(const char *name, char *buf, size_t size)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), KT_PARAM_DIR "%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static inline int kt_param_write(const char *name, const char *value)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), KT_PARAM_DIR "%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, strlen(value));
+	close(fd);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)strlen(value) ? 0 : -EIO;
+}
+
+static inline int kt_param_set(const char *name, unsigned long long value)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", value);
+	return kt_param_write(name, buf);
+}
+
+static inline long long kt_param_get(const char *name)
+{
+	char buf[32];
+	int ret = kt_param_read(name, buf, sizeof(buf));
+
+	return ret ? ret : strtoll(buf, NULL, 0);
+}
+
 /* Fill @buf with a pattern derived from @seed (for payload checks). */
 static inline void kt_fill(void *buf, size_t len, uint32_t seed)
 {

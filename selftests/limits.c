@@ -23,7 +23,6 @@
 #include <grp.h>
 #include <sys/socket.h>
 
-#define PARAM_DIR	"/sys/module/kport/parameters/"
 
 static const char *const params[] = {
 	"max_ports", "max_ports_per_user", "max_msg_size", "max_capacity",
@@ -50,58 +49,6 @@ static const char *const params[] = {
 
 /* ---- Parameters -------------------------------------------------------------- */
 
-/* Read parameter @name into @buf (its text, newline removed); 0 or -errno. */
-static int param_read(const char *name, char *buf, size_t size)
-{
-	char path[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-static int param_write(const char *name, const char *value)
-{
-	char path[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, value, strlen(value));
-	close(fd);
-	if (n < 0)
-		return -errno;
-	return n == (ssize_t)strlen(value) ? 0 : -EIO;
-}
-
-static int param_set(const char *name, unsigned long long value)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%llu", value);
-	return param_write(name, buf);
-}
-
-static long long param_get(const char *name)
-{
-	char buf[32];
-	int ret = param_read(name, buf, sizeof(buf));
-
-	return ret ? ret : strtoll(buf, NULL, 0);
-}
 
 /* Safety net: what the module had when this program started. */
 static char params_at_start[NR_PARAMS][32];
@@ -115,7 +62,7 @@ static void restore_params_at_exit(void)
 		return;
 	for (i = 0; i < NR_PARAMS; i++)
 		if (params_at_start[i][0])
-			param_write(params[i], params_at_start[i]);
+			kt_param_write(params[i], params_at_start[i]);
 }
 
 static void __attribute__((constructor)) save_params_at_start(void)
@@ -124,7 +71,7 @@ static void __attribute__((constructor)) save_params_at_start(void)
 
 	main_pid = getpid();
 	for (i = 0; i < NR_PARAMS; i++)
-		if (param_read(params[i], params_at_start[i],
+		if (kt_param_read(params[i], params_at_start[i],
 			       sizeof(params_at_start[i])))
 			params_at_start[i][0] = '\0';
 	atexit(restore_params_at_exit);
@@ -249,7 +196,7 @@ FIXTURE_SETUP(limits)
 	if (geteuid() != 0)
 		SETUP_SKIP("needs root to change module parameters");
 	for (i = 0; i < NR_PARAMS; i++) {
-		ASSERT_EQ(0, param_read(params[i], self->saved[i],
+		ASSERT_EQ(0, kt_param_read(params[i], self->saved[i],
 					sizeof(self->saved[i])))
 			TH_LOG("parameter %s", params[i]);
 	}
@@ -276,7 +223,7 @@ FIXTURE_TEARDOWN(limits)
 	if (!self->saved_ok)
 		return;
 	for (i = 0; i < NR_PARAMS; i++) {
-		EXPECT_EQ(0, param_write(params[i], self->saved[i]))
+		EXPECT_EQ(0, kt_param_write(params[i], self->saved[i]))
 			TH_LOG("restoring %s", params[i]);
 	}
 }
@@ -315,7 +262,7 @@ TEST_F(limits, max_ports_refuses_create_with_enospc_until_a_port_goes)
 	unsigned int n, i;
 	int ret;
 
-	ASSERT_EQ(0, param_set("max_ports", 32));
+	ASSERT_EQ(0, kt_param_set("max_ports", 32));
 	/* whatever else exists, at most 32 ports: create until refused */
 	for (n = 0; n < MAX_FDS; n++) {
 		ret = keep(self, anon_port());
@@ -333,7 +280,7 @@ TEST_F(limits, max_ports_refuses_create_with_enospc_until_a_port_goes)
 	ASSERT_LE(0, self->fds[0]);
 	ASSERT_EQ(-ENOSPC, anon_port());
 	/* one more allowed: exactly one more */
-	ASSERT_EQ(0, param_set("max_ports", 33));
+	ASSERT_EQ(0, kt_param_set("max_ports", 33));
 	ASSERT_LE(0, keep(self, anon_port()));
 	ASSERT_EQ(-ENOSPC, anon_port());
 	/* named ports count the same */
@@ -355,7 +302,7 @@ TEST_F(limits, lowered_max_ports_applies_to_new_ports_only)
 	ASSERT_LE(0, a);
 	b = keep(self, anon_port());
 	ASSERT_LE(0, b);
-	ASSERT_EQ(0, param_set("max_ports", 1));
+	ASSERT_EQ(0, kt_param_set("max_ports", 1));
 	ASSERT_EQ(-ENOSPC, anon_port());
 	/* the ports that exist keep working, and can be opened */
 	ASSERT_EQ(0, kt_send(a, "a", 1, 0, KPORT_MSG_NONBLOCK, 0));
@@ -402,7 +349,7 @@ TEST_F(limits, max_ports_per_user_refuses_the_users_next_create_with_enospc)
 	struct kport_stat st;
 	int fd;
 
-	ASSERT_EQ(0, param_set("max_ports_per_user", 3));
+	ASSERT_EQ(0, kt_param_set("max_ports_per_user", 3));
 	/* user A: three ports, the fourth refused */
 	self->child = kt_fork();
 	ASSERT_LE(0, self->child);
@@ -430,7 +377,7 @@ TEST_F(limits, max_ports_per_user_refuses_the_users_next_create_with_enospc)
 
 TEST_F(limits, deleting_a_port_gives_its_owner_room_for_another)
 {
-	ASSERT_EQ(0, param_set("max_ports_per_user", 2));
+	ASSERT_EQ(0, kt_param_set("max_ports_per_user", 2));
 	self->child = kt_fork();
 	ASSERT_LE(0, self->child);
 	if (self->child == 0)
@@ -454,7 +401,7 @@ TEST_F(limits, max_msg_size_refuses_larger_ports_and_accepts_the_limit)
 {
 	struct kport_version v;
 
-	ASSERT_EQ(0, param_set("max_msg_size", 4096));
+	ASSERT_EQ(0, kt_param_set("max_msg_size", 4096));
 	ASSERT_EQ(-EINVAL, kt_create(NULL, 0, 1, 4097, 0600, KPORT_RIGHTS_ALL));
 	ASSERT_EQ(-EINVAL, kt_create(NULL, KPORT_CREATE_FIXED, 1, 4097, 0600,
 				     KPORT_RIGHTS_ALL));
@@ -472,7 +419,7 @@ TEST_F(limits, lowered_max_msg_size_leaves_existing_ports_alone)
 	fd = keep(self, kt_create(NULL, 0, 1, sizeof(buf), 0600,
 				  KPORT_RIGHTS_ALL));
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, param_set("max_msg_size", 4096));
+	ASSERT_EQ(0, kt_param_set("max_msg_size", 4096));
 	kt_fill(buf, sizeof(buf), 1);
 	ASSERT_EQ(0, kt_send(fd, buf, sizeof(buf), 0, KPORT_MSG_NONBLOCK, 0));
 	memset(buf, 0, sizeof(buf));
@@ -486,15 +433,15 @@ TEST_F(limits, max_msg_size_stops_at_the_64_mib_ceiling)
 	struct kport_version v;
 	int ret;
 
-	ASSERT_EQ(0, param_set("max_msg_size", 64U << 20));
+	ASSERT_EQ(0, kt_param_set("max_msg_size", 64U << 20));
 	v = query_version(_metadata);
 	ASSERT_EQ(64U << 20, v.max_msg_size);
 	ASSERT_LE(0, keep(self, kt_create(NULL, 0, 1, 64U << 20, 0600,
 					  KPORT_RIGHTS_ALL)));
 	/* above the ceiling: refused, or clamped, never honoured */
-	ret = param_set("max_msg_size", (64ULL << 20) + 1);
+	ret = kt_param_set("max_msg_size", (64ULL << 20) + 1);
 	ASSERT_TRUE(ret == -EINVAL || ret == 0);
-	ASSERT_GE(64LL << 20, param_get("max_msg_size"));
+	ASSERT_GE(64LL << 20, kt_param_get("max_msg_size"));
 	ASSERT_EQ(-EINVAL, kt_create(NULL, 0, 1, (64U << 20) + 1, 0600,
 				     KPORT_RIGHTS_ALL));
 }
@@ -503,7 +450,7 @@ TEST_F(limits, max_capacity_refuses_larger_ports_and_accepts_the_limit)
 {
 	struct kport_version v;
 
-	ASSERT_EQ(0, param_set("max_capacity", 8));
+	ASSERT_EQ(0, kt_param_set("max_capacity", 8));
 	ASSERT_EQ(-EINVAL, kt_create(NULL, 0, 9, 8, 0600, KPORT_RIGHTS_ALL));
 	ASSERT_LE(0, keep(self, kt_create(NULL, 0, 8, 8, 0600,
 					  KPORT_RIGHTS_ALL)));
@@ -520,13 +467,13 @@ TEST_F(limits, version_reports_the_limits_as_they_change)
 {
 	struct kport_version v;
 
-	ASSERT_EQ(0, param_set("max_msg_size", 12345));
-	ASSERT_EQ(0, param_set("max_capacity", 77));
+	ASSERT_EQ(0, kt_param_set("max_msg_size", 12345));
+	ASSERT_EQ(0, kt_param_set("max_capacity", 77));
 	v = query_version(_metadata);
 	ASSERT_EQ(12345U, v.max_msg_size);
 	ASSERT_EQ(77U, v.max_capacity);
-	ASSERT_EQ(0, param_set("max_msg_size", 54321));
-	ASSERT_EQ(0, param_set("max_capacity", 7));
+	ASSERT_EQ(0, kt_param_set("max_msg_size", 54321));
+	ASSERT_EQ(0, kt_param_set("max_capacity", 7));
 	v = query_version(_metadata);
 	ASSERT_EQ(54321U, v.max_msg_size);
 	ASSERT_EQ(7U, v.max_capacity);
@@ -539,7 +486,7 @@ TEST_F(limits, sends_fill_the_user_quota_then_fail_with_enobufs)
 	unsigned int n = 0;
 	int fd;
 
-	ASSERT_EQ(0, param_set("max_user_bytes", QUOTA));
+	ASSERT_EQ(0, kt_param_set("max_user_bytes", QUOTA));
 	fd = keep(self, unbounded_port(0600));
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(-ENOBUFS, fill(fd, &n, FILL_MAX + 1));
@@ -554,7 +501,7 @@ TEST_F(limits, send_over_the_quota_changes_nothing)
 	unsigned int n = 0, i;
 	int fd;
 
-	ASSERT_EQ(0, param_set("max_user_bytes", QUOTA));
+	ASSERT_EQ(0, kt_param_set("max_user_bytes", QUOTA));
 	fd = keep(self, unbounded_port(0600));
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(-ENOBUFS, fill(fd, &n, FILL_MAX + 1));
@@ -580,7 +527,7 @@ TEST_F(limits, receiving_a_message_makes_room_for_one_more_send)
 	unsigned int n = 0, more;
 	int fd;
 
-	ASSERT_EQ(0, param_set("max_user_bytes", QUOTA));
+	ASSERT_EQ(0, kt_param_set("max_user_bytes", QUOTA));
 	fd = keep(self, unbounded_port(0600));
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(-ENOBUFS, fill(fd, &n, FILL_MAX + 1));
@@ -595,7 +542,7 @@ TEST_F(limits, deleting_the_port_releases_the_charge)
 	unsigned int n = 0, again = 0;
 	int fd;
 
-	ASSERT_EQ(0, param_set("max_user_bytes", QUOTA));
+	ASSERT_EQ(0, kt_param_set("max_user_bytes", QUOTA));
 	fd = keep(self, unbounded_port(0600));
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(-ENOBUFS, fill(fd, &n, FILL_MAX + 1));
@@ -612,7 +559,7 @@ TEST_F(limits, closing_the_last_handle_of_an_anonymous_port_releases_the_charge)
 	unsigned int n = 0, again = 0;
 	int fd;
 
-	ASSERT_EQ(0, param_set("max_user_bytes", QUOTA));
+	ASSERT_EQ(0, kt_param_set("max_user_bytes", QUOTA));
 	fd = unbounded_port(0600);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(-ENOBUFS, fill(fd, &n, FILL_MAX + 1));
@@ -628,7 +575,7 @@ TEST_F(limits, bounded_ports_are_charged_too)
 	unsigned int n = 0;
 	int fd;
 
-	ASSERT_EQ(0, param_set("max_user_bytes", QUOTA));
+	ASSERT_EQ(0, kt_param_set("max_user_bytes", QUOTA));
 	fd = keep(self, kt_create(NULL, 0, 1000, CHUNK, 0600,
 				  KPORT_RIGHTS_ALL));
 	ASSERT_LE(0, fd);
@@ -642,7 +589,7 @@ TEST_F(limits, the_quota_is_shared_by_all_ports_of_a_user)
 	unsigned int n = 0, half = 0;
 	int a, b;
 
-	ASSERT_EQ(0, param_set("max_user_bytes", QUOTA));
+	ASSERT_EQ(0, kt_param_set("max_user_bytes", QUOTA));
 	a = keep(self, unbounded_port(0600));
 	b = keep(self, unbounded_port(0600));
 	ASSERT_LE(0, a);
@@ -663,7 +610,7 @@ TEST_F(limits, messages_are_charged_to_the_user_that_opened_the_sending_handle)
 	unsigned int n = 0;
 	int sv[2], port, theirs;
 
-	ASSERT_EQ(0, param_set("max_user_bytes", QUOTA));
+	ASSERT_EQ(0, kt_param_set("max_user_bytes", QUOTA));
 	port = keep(self, kt_create(self->names[0], 0, KPORT_CAPACITY_UNBOUNDED,
 				    CHUNK, 0622, KPORT_RIGHTS_ALL));
 	ASSERT_LE(0, port);
@@ -703,7 +650,7 @@ TEST_F(limits, an_unprivileged_sender_fills_only_its_own_quota)
 	int port, i;
 
 	ASSERT_NE(NULL, counts);
-	ASSERT_EQ(0, param_set("max_user_bytes", QUOTA));
+	ASSERT_EQ(0, kt_param_set("max_user_bytes", QUOTA));
 	port = keep(self, kt_create(self->names[0], 0, KPORT_CAPACITY_UNBOUNDED,
 				    CHUNK, 0622, KPORT_RIGHTS_ALL));
 	ASSERT_LE(0, port);
@@ -744,7 +691,7 @@ TEST_F(limits, lowered_max_user_bytes_applies_to_new_sends_only)
 	ASSERT_EQ(-E2BIG, fill(fd, &n, 7));
 	ASSERT_EQ(8U, n);
 	/* 8 messages queued, more than the new limit allows */
-	ASSERT_EQ(0, param_set("max_user_bytes", 4 * CHUNK));
+	ASSERT_EQ(0, kt_param_set("max_user_bytes", 4 * CHUNK));
 	ASSERT_EQ(-ENOBUFS, kt_send(fd, "x", 1, 0, KPORT_MSG_NONBLOCK, 0));
 	for (i = 0; i < n; i++) {
 		ASSERT_EQ(0, recv_chunk(fd, i)) TH_LOG("message %u", i);
@@ -787,7 +734,7 @@ TEST_F(limits, max_pool_size_refuses_larger_pools_and_accepts_the_limit)
 {
 	struct kport_version v;
 
-	ASSERT_EQ(0, param_set("max_pool_size", 64 * PAGE));
+	ASSERT_EQ(0, kt_param_set("max_pool_size", 64 * PAGE));
 	v = query_version(_metadata);
 	ASSERT_EQ(64ULL * PAGE, v.max_pool_size);
 	ASSERT_EQ(-EINVAL, pool_port(NULL, PAGE, 65 * PAGE));
@@ -804,13 +751,13 @@ TEST_F(limits, max_pool_size_stops_at_the_1_gib_ceiling)
 	struct kport_version v;
 	int ret;
 
-	ASSERT_EQ(0, param_set("max_pool_size", 1ULL << 30));
+	ASSERT_EQ(0, kt_param_set("max_pool_size", 1ULL << 30));
 	v = query_version(_metadata);
 	ASSERT_EQ(1ULL << 30, v.max_pool_size);
 	/* above the ceiling: refused, or clamped, never honoured */
-	ret = param_set("max_pool_size", (1ULL << 30) + PAGE);
+	ret = kt_param_set("max_pool_size", (1ULL << 30) + PAGE);
 	ASSERT_TRUE(ret == -EINVAL || ret == 0) TH_LOG("write: %d", ret);
-	ASSERT_GE(1LL << 30, param_get("max_pool_size"));
+	ASSERT_GE(1LL << 30, kt_param_get("max_pool_size"));
 	v = query_version(_metadata);
 	ASSERT_GE(1ULL << 30, v.max_pool_size);
 	ASSERT_EQ(-EINVAL, pool_port(NULL, PAGE, (1ULL << 30) + PAGE));
@@ -823,10 +770,10 @@ TEST_F(limits, lowered_max_pool_size_leaves_existing_pools_alone)
 	struct kport_stat st;
 	int fd;
 
-	ASSERT_EQ(0, param_set("pool_threshold", 16384));
+	ASSERT_EQ(0, kt_param_set("pool_threshold", 16384));
 	fd = keep(self, pool_port(NULL, sizeof(buf), 32 * PAGE));
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, param_set("max_pool_size", 16 * PAGE));
+	ASSERT_EQ(0, kt_param_set("max_pool_size", 16 * PAGE));
 	ASSERT_EQ(-EINVAL, pool_port(NULL, PAGE, 32 * PAGE));
 	kt_fill(buf, sizeof(buf), 3);
 	ASSERT_EQ(0, kt_send(fd, buf, sizeof(buf), 0, KPORT_MSG_NONBLOCK, 0));
@@ -844,7 +791,7 @@ TEST_F(limits, max_msg_size_bounds_only_ports_without_a_pool)
 	static char buf[64 << 10];
 	int fd;
 
-	ASSERT_EQ(0, param_set("max_msg_size", PAGE));
+	ASSERT_EQ(0, kt_param_set("max_msg_size", PAGE));
 	ASSERT_EQ(-EINVAL, kt_create(NULL, 0, 1, sizeof(buf), 0600,
 				     KPORT_RIGHTS_ALL));
 	fd = keep(self, pool_port(NULL, sizeof(buf), sizeof(buf)));
@@ -866,10 +813,10 @@ TEST_F(limits, pool_threshold_is_taken_when_a_port_is_created)
 	struct kport_msg m;
 	int a, b;
 
-	ASSERT_EQ(0, param_set("pool_threshold", 4096));
+	ASSERT_EQ(0, kt_param_set("pool_threshold", 4096));
 	a = keep(self, pool_port(NULL, 4 * PAGE, 16 * PAGE));
 	ASSERT_LE(0, a);
-	ASSERT_EQ(0, param_set("pool_threshold", 8192));
+	ASSERT_EQ(0, kt_param_set("pool_threshold", 8192));
 	b = keep(self, pool_port(NULL, 4 * PAGE, 16 * PAGE));
 	ASSERT_LE(0, b);
 	v = query_version(_metadata);
@@ -900,7 +847,7 @@ TEST_F(limits, pool_threshold_is_taken_when_a_port_is_created)
 	ASSERT_EQ(0U, m.result);
 	ASSERT_EQ(0U, kt_check_fill(buf, sizeof(buf), 5));
 	/* a port keeps its threshold whatever the parameter becomes */
-	ASSERT_EQ(0, param_set("pool_threshold", 65536));
+	ASSERT_EQ(0, kt_param_set("pool_threshold", 65536));
 	ASSERT_EQ(0, kt_stat(a, &st));
 	ASSERT_EQ(4096U, st.pool_threshold);
 }
@@ -910,7 +857,7 @@ TEST_F(limits, max_user_pool_bytes_refuses_pools_past_the_quota_with_enobufs)
 	unsigned int i;
 	int fd;
 
-	ASSERT_EQ(0, param_set("max_user_pool_bytes", POOL_QUOTA));
+	ASSERT_EQ(0, kt_param_set("max_user_pool_bytes", POOL_QUOTA));
 	for (i = 0; i < POOL_QUOTA / POOL_PART; i++) {
 		ASSERT_LE(0, keep(self, pool_port(NULL, PAGE, POOL_PART)))
 			TH_LOG("pool %u", i);
@@ -929,7 +876,7 @@ TEST_F(limits, max_user_pool_bytes_refuses_pools_past_the_quota_with_enobufs)
 	self->fds[0] = fd;
 	ASSERT_EQ(-ENOBUFS, pool_port(NULL, PAGE, PAGE));
 	/* raised: room again */
-	ASSERT_EQ(0, param_set("max_user_pool_bytes", POOL_QUOTA + PAGE));
+	ASSERT_EQ(0, kt_param_set("max_user_pool_bytes", POOL_QUOTA + PAGE));
 	ASSERT_LE(0, keep(self, pool_port(NULL, PAGE, PAGE)));
 	ASSERT_EQ(-ENOBUFS, pool_port(NULL, PAGE, PAGE));
 }
@@ -938,7 +885,7 @@ TEST_F(limits, max_user_pool_bytes_is_counted_per_creating_user)
 {
 	unsigned int i;
 
-	ASSERT_EQ(0, param_set("max_user_pool_bytes", POOL_QUOTA));
+	ASSERT_EQ(0, kt_param_set("max_user_pool_bytes", POOL_QUOTA));
 	/* user A fills its quota with kernel-owned ports, which outlive it */
 	self->child = kt_fork();
 	ASSERT_LE(0, self->child);
@@ -985,8 +932,8 @@ TEST_F(limits, a_pool_message_charges_only_its_header_to_max_user_bytes)
 	unsigned int i;
 	int pool, plain;
 
-	ASSERT_EQ(0, param_set("pool_threshold", 16384));
-	ASSERT_EQ(0, param_set("max_user_bytes", 32 << 10));
+	ASSERT_EQ(0, kt_param_set("pool_threshold", 16384));
+	ASSERT_EQ(0, kt_param_set("max_user_bytes", 32 << 10));
 	pool = keep(self, pool_port(NULL, sizeof(buf), 1U << 20));
 	ASSERT_LE(0, pool);
 	plain = keep(self, kt_create(NULL, 0, 16, sizeof(buf), 0600,
@@ -1016,13 +963,13 @@ TEST_F(limits, version_reports_the_pool_limits_as_they_change)
 {
 	struct kport_version v;
 
-	ASSERT_EQ(0, param_set("max_pool_size", 40 * PAGE));
-	ASSERT_EQ(0, param_set("pool_threshold", 12345));
+	ASSERT_EQ(0, kt_param_set("max_pool_size", 40 * PAGE));
+	ASSERT_EQ(0, kt_param_set("pool_threshold", 12345));
 	v = query_version(_metadata);
 	ASSERT_EQ(40ULL * PAGE, v.max_pool_size);
 	ASSERT_EQ(12345U, v.pool_threshold);
-	ASSERT_EQ(0, param_set("max_pool_size", 80 * PAGE));
-	ASSERT_EQ(0, param_set("pool_threshold", 54321));
+	ASSERT_EQ(0, kt_param_set("max_pool_size", 80 * PAGE));
+	ASSERT_EQ(0, kt_param_set("pool_threshold", 54321));
 	v = query_version(_metadata);
 	ASSERT_EQ(80ULL * PAGE, v.max_pool_size);
 	ASSERT_EQ(54321U, v.pool_threshold);

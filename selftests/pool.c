@@ -46,7 +46,6 @@
 #define THRESHOLD	16384U		/* set by the fixtures' setup */
 #define LONG_WAIT()	kt_deadline_ms(KT_TIMEOUT_MS)
 
-#define PARAM_DIR	"/sys/module/kport/parameters/"
 
 /* See limits.c: end a test from its fixture's setup as SKIP() would. */
 #define SETUP_SKIP(fmt, ...)	SKIP(_exit(255), fmt, ##__VA_ARGS__)
@@ -63,41 +62,6 @@ static const char *const param_values[NR_PARAMS] = {
 	"16384", "268435456", "1073741824",
 };
 
-static int param_read(const char *name, char *buf, size_t size)
-{
-	char path[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-static int param_write(const char *name, const char *value)
-{
-	char path[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, value, strlen(value));
-	close(fd);
-	if (n < 0)
-		return -errno;
-	return n == (ssize_t)strlen(value) ? 0 : -EIO;
-}
 
 static char params_at_start[NR_PARAMS][32];
 static pid_t main_pid;
@@ -110,7 +74,7 @@ static void restore_params_at_exit(void)
 		return;
 	for (i = 0; i < NR_PARAMS; i++)
 		if (params_at_start[i][0])
-			param_write(params[i], params_at_start[i]);
+			kt_param_write(params[i], params_at_start[i]);
 }
 
 static void __attribute__((constructor)) save_params_at_start(void)
@@ -119,7 +83,7 @@ static void __attribute__((constructor)) save_params_at_start(void)
 
 	main_pid = getpid();
 	for (i = 0; i < NR_PARAMS; i++)
-		if (param_read(params[i], params_at_start[i],
+		if (kt_param_read(params[i], params_at_start[i],
 			       sizeof(params_at_start[i])))
 			params_at_start[i][0] = '\0';
 	atexit(restore_params_at_exit);
@@ -372,13 +336,13 @@ static void env_setup(struct __test_metadata *_metadata, struct env *e)
 	ASSERT_EQ(0, pipe2(e->to_parent, O_CLOEXEC));
 	if (geteuid() == 0) {
 		for (i = 0; i < NR_PARAMS; i++) {
-			ASSERT_EQ(0, param_read(params[i], e->saved[i],
+			ASSERT_EQ(0, kt_param_read(params[i], e->saved[i],
 						sizeof(e->saved[i])))
 				TH_LOG("parameter %s", params[i]);
 		}
 		e->saved_ok = true;
 		for (i = 0; i < NR_PARAMS; i++) {
-			ASSERT_EQ(0, param_write(params[i], param_values[i]))
+			ASSERT_EQ(0, kt_param_write(params[i], param_values[i]))
 				TH_LOG("setting %s", params[i]);
 		}
 	}
@@ -413,7 +377,7 @@ static void env_teardown(struct __test_metadata *_metadata, struct env *e)
 	if (!e->saved_ok)
 		return;
 	for (i = 0; i < NR_PARAMS; i++) {
-		int ret = param_write(params[i], e->saved[i]);
+		int ret = kt_param_write(params[i], e->saved[i]);
 
 		/* not EXPECT_*(): after a failed ASSERT it would log anyway */
 		if (ret) {
