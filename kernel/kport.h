@@ -16,6 +16,10 @@
  *      from userspace or an allocation.  Nests inside kport_table_lock
  *      and outside the poll waitqueue's lock.
  *
+ *  port->stash_lock (spinlock, queue.c)
+ *      The port's stash of freed small messages.  Never held together
+ *      with another kport lock.
+ *
  *  handle->lock (spinlock, pool.c)
  *      The slices a handle holds (received in place or borrowed).  Never
  *      held together with another kport lock.
@@ -31,12 +35,14 @@
 #ifndef KPORT_INTERNAL_H
 #define KPORT_INTERNAL_H
 
+#include <linux/kernel.h>
 #include <linux/rbtree.h>
 #include <linux/refcount.h>
 #include <linux/sizes.h>
 #include <linux/list.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uaccess.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/ktime.h>
@@ -112,6 +118,8 @@ struct kport_pool {
  * @offset: where in @pool.
  * @slice:  bytes allocated there (page-rounded).
  * @borrowed: held by a sender for a zero-copy post, not sent yet.
+ * @small:  from kport_msg_cache (header and payload fit in
+ *          KPORT_MSG_SMALL), not kvmalloc().
  * @data:   payload, unless it is in a pool.
  */
 struct kport_kmsg {
@@ -126,8 +134,17 @@ struct kport_kmsg {
 	u64 offset;
 	u32 slice;
 	bool borrowed;
+	bool small;
 	u8 data[];
 };
+
+/*
+ * Messages whose header and payload fit here come from a cache of their
+ * own and are recycled through their port's stash (see queue.c).
+ */
+#define KPORT_MSG_SMALL		256
+/* Freed small messages a port keeps for its next sends, at most. */
+#define KPORT_STASH_MAX		256
 
 /* What a waiter was woken for; see struct kport_waiter. */
 enum kport_wait_state {
@@ -196,6 +213,10 @@ struct kport_waiter {
  * @sent:       messages accepted since creation.
  * @received:   messages delivered since creation.
  * @poll_wq:    pollers; woken after @lock is dropped.
+ * @stash_lock: protects the members below it.
+ * @stash:      freed small messages kept for the next sends.
+ * @nr_stash:   length of @stash.
+ * @stash_max:  what @nr_stash may reach (set at creation).
  */
 struct kport_port {
 	refcount_t ref;
@@ -231,6 +252,11 @@ struct kport_port {
 	u64 sent;
 	u64 received;
 	wait_queue_head_t poll_wq;
+
+	spinlock_t stash_lock;	/* see queue.c, "Small messages" */
+	struct list_head stash;
+	u32 nr_stash;
+	u32 stash_max;
 };
 
 /**
@@ -252,6 +278,48 @@ struct kport_handle {
 	spinlock_t lock;	/* protects @slices */
 	struct rb_root slices;
 };
+
+/**
+ * kport_copy_arg() - copy an ioctl's struct in, however large it is
+ * @karg:    kernel copy.
+ * @ksize:   its size (a constant in every caller).
+ * @minsize: the first published size (KPORT_*_SIZE_VER0).
+ * @cmd:     the command, which encodes the caller's size.
+ * @uarg:    user pointer.
+ *
+ * Inline, so that the usual case (the caller's struct is the one we know)
+ * is a copy of constant size: the compiler checks its bounds, and the hot
+ * path does not pay hardened usercopy's run-time object lookup for a
+ * struct on our own stack.
+ *
+ * Context: process context.
+ * Return: 0, -EINVAL (too small), -E2BIG (larger than a page, or a
+ * non-zero tail the module does not know), -EFAULT.
+ */
+static __always_inline int kport_copy_arg(void *karg, size_t ksize,
+					  size_t minsize, unsigned int cmd,
+					  const void __user *uarg)
+{
+	size_t usize = _IOC_SIZE(cmd);
+
+	if (usize == ksize)
+		return copy_from_user(karg, uarg, ksize) ? -EFAULT : 0;
+	if (usize < minsize)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(karg, ksize, uarg, usize);
+}
+
+/* Whether the reserved words @r[0..@n) are all zero (a few, on the hot path). */
+static inline bool kport_reserved_zero(const __u64 *r, size_t n)
+{
+	__u64 any = 0;
+
+	while (n--)
+		any |= *r++;
+	return !any;
+}
 
 /* limits.c */
 extern unsigned int kport_max_ports;
@@ -277,14 +345,16 @@ int kport_port_unlink(const struct kport_unlink *args);
 void kport_port_put(struct kport_port *port);
 void kport_ports_destroy(void);
 void kport_ports_show(struct seq_file *m);
-int kport_copy_arg(void *karg, size_t ksize, size_t minsize, unsigned int cmd,
-		   void __user *uarg);
 extern const struct file_operations kport_port_fops;
 
 /* queue.c */
-void kport_queue_init(struct kport_port *port);
-struct kport_kmsg *kport_msg_alloc(struct kport_user *user, u32 len, u32 prio);
-void kport_msg_free(struct kport_kmsg *msg);
+void kport_queue_init(struct kport_port *port, u32 capacity);
+int kport_msg_cache_init(void);
+void kport_msg_cache_exit(void);
+struct kport_kmsg *kport_msg_alloc(struct kport_port *port,
+				   struct kport_user *user, u32 len, u32 prio);
+void kport_msg_free(struct kport_port *port, struct kport_kmsg *msg);
+void kport_stash_drain(struct kport_port *port);
 int kport_queue_send(struct kport_port *port, struct kport_kmsg *msg,
 		     bool nonblock, const ktime_t *deadline);
 struct kport_kmsg *kport_queue_recv(struct kport_port *port, struct pid *from,

@@ -104,9 +104,12 @@ static int __init kport_init(void)
 {
 	int ret;
 
-	ret = kport_procfs_init();
+	ret = kport_msg_cache_init();
 	if (ret)
 		return ret;
+	ret = kport_procfs_init();
+	if (ret)
+		goto err_cache;
 	ret = misc_register(&kport_miscdev);
 	if (ret)
 		goto err_procfs;
@@ -114,6 +117,8 @@ static int __init kport_init(void)
 
 err_procfs:
 	kport_procfs_exit();
+err_cache:
+	kport_msg_cache_exit();
 	return ret;
 }
 
@@ -122,6 +127,7 @@ static void __exit kport_exit(void)
 	misc_deregister(&kport_miscdev);
 	kport_procfs_exit();
 	kport_ports_destroy();
+	kport_msg_cache_exit();
 }
 
 module_init(kport_init);

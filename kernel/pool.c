@@ -356,7 +356,7 @@ void kport_handle_release_all(struct kport_handle *h)
 	spin_unlock(&h->lock);
 	rbtree_postorder_for_each_entry_safe(msg, tmp, &root, hnode) {
 		atomic_dec(&msg->pool->held);
-		kport_msg_free(msg);
+		kport_msg_free(h->port, msg);
 	}
 }
 
@@ -409,7 +409,7 @@ long kport_ioctl_borrow(struct file *file, unsigned int cmd, void __user *uarg)
 		deadline = &kt;
 	}
 
-	msg = kport_msg_alloc(h->user, 0, 0);
+	msg = kport_msg_alloc(port, h->user, 0, 0);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	ret = kport_pool_attach(port, msg, s.len,
@@ -431,7 +431,7 @@ long kport_ioctl_borrow(struct file *file, unsigned int cmd, void __user *uarg)
 	return 0;
 
 err_free:
-	kport_msg_free(msg);
+	kport_msg_free(port, msg);
 	return ret;
 }
 
@@ -463,7 +463,7 @@ long kport_ioctl_release(struct file *file, unsigned int cmd,
 	msg = kport_handle_take(h, s.offset, s.len, false);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	kport_msg_free(msg);
+	kport_msg_free(h->port, msg);
 	return 0;
 }
 

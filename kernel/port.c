@@ -405,7 +405,7 @@ int kport_port_create(const struct kport_create *args)
 	}
 	refcount_set(&port->ref, 1);
 	INIT_LIST_HEAD(&port->all_node);
-	kport_queue_init(port);
+	kport_queue_init(port, args->capacity);
 	memcpy(port->name, args->name, KPORT_NAME_MAX);
 	port->flags = args->flags & ~KPORT_CREATE_NONBLOCK;
 	if (args->flags & KPORT_CREATE_INBOX)
@@ -413,7 +413,6 @@ int kport_port_create(const struct kport_create *args)
 	port->mode = args->mode;
 	port->uid = current_euid();
 	port->gid = current_egid();
-	port->capacity = args->capacity;
 	port->msg_size = args->msg_size;
 	if (process_owned)
 		port->owner_pid = get_pid(task_tgid(current));
@@ -655,7 +654,7 @@ static int kport_do_send(struct file *file, const void __user *buf, u32 len,
 
 	if (port->pool && len > port->pool->threshold) {
 		/* One copy: from the sender straight into a pool slice. */
-		msg = kport_msg_alloc(h->user, 0, prio);
+		msg = kport_msg_alloc(port, h->user, 0, prio);
 		if (IS_ERR(msg))
 			return PTR_ERR(msg);
 		ret = kport_pool_attach(port, msg, len, nonblock, deadline);
@@ -666,7 +665,7 @@ static int kport_do_send(struct file *file, const void __user *buf, u32 len,
 			goto err_free;
 		}
 	} else {
-		msg = kport_msg_alloc(h->user, len, prio);
+		msg = kport_msg_alloc(port, h->user, len, prio);
 		if (IS_ERR(msg))
 			return PTR_ERR(msg);
 		if (copy_from_user(msg->data, buf, len)) {
@@ -680,7 +679,7 @@ static int kport_do_send(struct file *file, const void __user *buf, u32 len,
 	return 0;
 
 err_free:
-	kport_msg_free(msg);
+	kport_msg_free(port, msg);
 	return ret;
 }
 
@@ -758,10 +757,49 @@ static long kport_ioctl_send(struct file *file, const struct kport_msg *m)
 			      kport_deadline(m, &kt));
 }
 
-/* One receive, its flags already checked; see kport_send_one(). */
+/*
+ * The sender's ids as the receiver sees them, remembered across the
+ * messages of one batch: a batch usually comes from one sender, and
+ * translating a pid and a uid into the receiver's namespaces is a good
+ * part of what a small message costs.  @pid holds a reference, so that
+ * the struct cannot be freed and reused for another process meanwhile.
+ */
+struct kport_sender_ids {
+	struct pid *pid;
+	pid_t nr;
+	kuid_t kuid;
+	uid_t uid;
+};
+
+static void kport_sender_ids(struct kport_sender_ids *ids,
+			     const struct kport_kmsg *msg, struct kport_msg *m)
+{
+	if (!ids) {
+		m->pid = pid_vnr(msg->sender);
+		m->uid = from_kuid_munged(current_user_ns(), msg->uid);
+		return;
+	}
+	if (ids->pid != msg->sender) {
+		put_pid(ids->pid);
+		ids->pid = get_pid(msg->sender);
+		ids->nr = pid_vnr(msg->sender);
+	}
+	if (!uid_eq(ids->kuid, msg->uid)) {
+		ids->kuid = msg->uid;
+		ids->uid = from_kuid_munged(current_user_ns(), msg->uid);
+	}
+	m->pid = ids->nr;
+	m->uid = ids->uid;
+}
+
+/*
+ * One receive, its flags already checked; see kport_send_one().  @ids:
+ * see struct kport_sender_ids, or NULL.
+ */
 static long kport_recv_one(struct file *file, struct kport_msg *m,
 			   void __user *uarg, bool nonblock,
-			   const ktime_t *deadline)
+			   const ktime_t *deadline,
+			   struct kport_sender_ids *ids)
 {
 	struct kport_handle *h = file->private_data;
 	struct kport_port *port = h->port;
@@ -795,8 +833,7 @@ static long kport_recv_one(struct file *file, struct kport_msg *m,
 
 	m->len = msg->len;
 	m->priority = msg->prio;
-	m->pid = pid_vnr(msg->sender);
-	m->uid = from_kuid_munged(current_user_ns(), msg->uid);
+	kport_sender_ids(ids, msg, m);
 	m->offset = 0;
 	m->result = 0;
 	if (inplace && msg->pool) {
@@ -818,7 +855,7 @@ static long kport_recv_one(struct file *file, struct kport_msg *m,
 			 msg->len) ||
 	    copy_to_user(uarg, m, sizeof(*m)))
 		goto err_putback;
-	kport_msg_free(msg);
+	kport_msg_free(port, msg);
 	return 0;
 
 err_putback:
@@ -839,7 +876,7 @@ static long kport_ioctl_recv(struct file *file, struct kport_msg *m,
 	if (ret)
 		return ret;
 	return kport_recv_one(file, m, uarg, kport_nonblock(file, m->flags),
-			      kport_deadline(m, &kt));
+			      kport_deadline(m, &kt), NULL);
 }
 
 /*
@@ -865,7 +902,8 @@ static long kport_ioctl_sendrecv(struct file *file, unsigned int cmd,
 			     uarg);
 	if (ret)
 		return ret;
-	if (sr.flags || memchr_inv(sr.__reserved, 0, sizeof(sr.__reserved)))
+	if (sr.flags ||
+	    !kport_reserved_zero(sr.__reserved, ARRAY_SIZE(sr.__reserved)))
 		return -EINVAL;
 	ret = kport_msg_check_common(&sr.send, KPORT_MSG_NONBLOCK |
 				     KPORT_MSG_DEADLINE | KPORT_MSG_POST);
@@ -904,7 +942,7 @@ static long kport_ioctl_sendrecv(struct file *file, unsigned int cmd,
 		goto out;
 	ret = kport_recv_one(rfile, &sr.recv, &usr->recv,
 			     kport_nonblock(rfile, sr.recv.flags),
-			     kport_deadline(&sr.recv, &rkt));
+			     kport_deadline(&sr.recv, &rkt), NULL);
 out:
 	fdput(f);
 	return ret;
@@ -922,6 +960,7 @@ static long kport_ioctl_batch(struct file *file, unsigned int cmd,
 			      void __user *uarg, bool send)
 {
 	struct kport_handle *h = file->private_data;
+	struct kport_sender_ids ids = { .kuid = INVALID_UID, .uid = overflowuid };
 	const ktime_t *deadline = NULL;
 	struct kport_batch b;
 	struct kport_msg m;
@@ -937,7 +976,7 @@ static long kport_ioctl_batch(struct file *file, unsigned int cmd,
 	if (ret)
 		return ret;
 	if (b.flags & ~(KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE) ||
-	    memchr_inv(b.__reserved, 0, sizeof(b.__reserved)) ||
+	    !kport_reserved_zero(b.__reserved, ARRAY_SIZE(b.__reserved)) ||
 	    (!(b.flags & KPORT_MSG_DEADLINE) && b.deadline_ns))
 		return -EINVAL;
 	if (!b.count || b.count > KPORT_BATCH_MAX ||
@@ -951,7 +990,12 @@ static long kport_ioctl_batch(struct file *file, unsigned int cmd,
 
 	for (i = 0; i < b.count; i++) {
 		um = u64_to_user_ptr(b.msgs + (u64)i * b.msg_size);
-		ret = copy_struct_from_user(&m, sizeof(m), um, b.msg_size);
+		/* A constant size in the usual case; see kport_copy_arg(). */
+		if (b.msg_size == sizeof(m))
+			ret = copy_from_user(&m, um, sizeof(m)) ? -EFAULT : 0;
+		else
+			ret = copy_struct_from_user(&m, sizeof(m), um,
+						    b.msg_size);
 		if (!ret)
 			ret = kport_msg_check_common(&m, send ? KPORT_MSG_POST :
 						     KPORT_MSG_FROM_PID |
@@ -959,13 +1003,14 @@ static long kport_ioctl_batch(struct file *file, unsigned int cmd,
 		if (!ret)
 			ret = send ? kport_send_one(file, &m, nonblock, deadline) :
 				     kport_recv_one(file, &m, um, nonblock,
-						    deadline);
+						    deadline, &ids);
 		if (ret)
-			return i ? i : ret;
+			break;
 		nonblock = true;
 		deadline = NULL;
 	}
-	return b.count;
+	put_pid(ids.pid);
+	return i ? i : ret;
 }
 
 static long kport_ioctl_stat(struct file *file, struct kport_stat *st,
@@ -1006,30 +1051,6 @@ static long kport_ioctl_delete(struct file *file, unsigned long arg)
 	if (!kport_may_delete(h->port, file))
 		return -EPERM;
 	return kport_port_delete(h->port);
-}
-
-/**
- * kport_copy_arg() - copy an ioctl's struct in, however large it is
- * @karg:    kernel copy.
- * @ksize:   its size.
- * @minsize: the first published size (KPORT_*_SIZE_VER0).
- * @cmd:     the command, which encodes the caller's size.
- * @uarg:    user pointer.
- *
- * Context: process context.
- * Return: 0, -EINVAL (too small), -E2BIG (larger than a page, or a
- * non-zero tail the module does not know), -EFAULT.
- */
-int kport_copy_arg(void *karg, size_t ksize, size_t minsize, unsigned int cmd,
-		   void __user *uarg)
-{
-	size_t usize = _IOC_SIZE(cmd);
-
-	if (usize < minsize)
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
-	return copy_struct_from_user(karg, ksize, uarg, usize);
 }
 
 static long kport_port_ioctl(struct file *file, unsigned int cmd,
@@ -1104,7 +1125,7 @@ static ssize_t kport_port_read(struct file *file, char __user *buf,
 		kport_queue_putback(h->port, msg);
 		return -EFAULT;
 	}
-	kport_msg_free(msg);
+	kport_msg_free(h->port, msg);
 	return len;
 }
 

@@ -32,10 +32,107 @@
 
 #include "kport.h"
 
-void kport_queue_init(struct kport_port *port)
+/*
+ * Small messages.  A message whose header and payload fit in
+ * KPORT_MSG_SMALL bytes comes from kport_msg_cache rather than kvmalloc(),
+ * and when it is freed it goes to its port's stash, where the port's next
+ * send finds it: a stream of small messages then neither allocates nor
+ * frees, and a batch of them costs one stash hit per message.
+ *
+ * The stash is bounded by ->stash_max (the capacity, at most
+ * KPORT_STASH_MAX; a few for rendezvous and unbounded ports) and dropped
+ * when the port is deleted.  A stashed message is memory, not a message:
+ * it is charged to the memory cgroup that first allocated it (as a pipe's
+ * spare page is) and to no user's quota; every message in use is charged
+ * to its sender's quota as before, wherever its memory came from.  Nothing
+ * from a previous message can leak: a send fills exactly @len bytes and a
+ * receive copies out exactly those.
+ *
+ * port->stash_lock, not port->lock, so that a sender's allocation and a
+ * receiver's free do not contend with the queue; it nests in nothing.
+ */
+static struct kmem_cache *kport_msg_cache;
+
+int kport_msg_cache_init(void)
+{
+	/* Only the payload may be copied to or from userspace. */
+	kport_msg_cache =
+		kmem_cache_create_usercopy("kport_msg", KPORT_MSG_SMALL, 0,
+					   SLAB_ACCOUNT,
+					   offsetof(struct kport_kmsg, data),
+					   KPORT_MSG_SMALL -
+					   offsetof(struct kport_kmsg, data),
+					   NULL);
+	return kport_msg_cache ? 0 : -ENOMEM;
+}
+
+void kport_msg_cache_exit(void)
+{
+	kmem_cache_destroy(kport_msg_cache);
+}
+
+static struct kport_kmsg *kport_stash_pop(struct kport_port *port)
+{
+	struct kport_kmsg *msg;
+
+	/* A racy look first: an empty stash costs no lock. */
+	if (!READ_ONCE(port->nr_stash))
+		return NULL;
+	spin_lock(&port->stash_lock);
+	msg = list_first_entry_or_null(&port->stash, struct kport_kmsg, node);
+	if (msg) {
+		list_del(&msg->node);
+		port->nr_stash--;
+	}
+	spin_unlock(&port->stash_lock);
+	return msg;
+}
+
+/* Return: whether @msg was kept. */
+static bool kport_stash_push(struct kport_port *port, struct kport_kmsg *msg)
+{
+	bool kept = false;
+
+	spin_lock(&port->stash_lock);
+	/* ->dead is read unlocked: a late push is dropped by the drain at free. */
+	if (port->nr_stash < port->stash_max && !READ_ONCE(port->dead)) {
+		list_add(&msg->node, &port->stash);
+		port->nr_stash++;
+		kept = true;
+	}
+	spin_unlock(&port->stash_lock);
+	return kept;
+}
+
+/**
+ * kport_stash_drain() - free the stash of a port being deleted or freed
+ * @port: the port.
+ *
+ * Context: process context; takes port->stash_lock.
+ */
+void kport_stash_drain(struct kport_port *port)
+{
+	struct kport_kmsg *msg, *tmp;
+	LIST_HEAD(list);
+
+	spin_lock(&port->stash_lock);
+	list_splice_init(&port->stash, &list);
+	port->nr_stash = 0;
+	spin_unlock(&port->stash_lock);
+	list_for_each_entry_safe(msg, tmp, &list, node)
+		kmem_cache_free(kport_msg_cache, msg);
+}
+
+/* Set up the queue of a new port of @capacity. */
+void kport_queue_init(struct kport_port *port, u32 capacity)
 {
 	int i;
 
+	port->capacity = capacity;
+	spin_lock_init(&port->stash_lock);
+	INIT_LIST_HEAD(&port->stash);
+	/* As many as can be in flight, about: a few on a rendezvous port. */
+	port->stash_max = capacity ? min_t(u32, capacity, KPORT_STASH_MAX) : 4;
 	spin_lock_init(&port->lock);
 	for (i = 0; i < KPORT_PRIO_MAX; i++)
 		INIT_LIST_HEAD(&port->queue[i]);
@@ -51,6 +148,7 @@ static size_t kport_msg_charge(u32 len)
 
 /**
  * kport_msg_alloc() - allocate a message and charge it to a user
+ * @port: the port it is for (whose stash it may come from).
  * @user: who pays for it while it is queued.
  * @len:  payload size (already checked against the port's msg_size).
  * @prio: priority.
@@ -62,21 +160,27 @@ static size_t kport_msg_charge(u32 len)
  * Return: the message, or ERR_PTR(-ENOBUFS) over the user's quota,
  * ERR_PTR(-ENOMEM).
  */
-struct kport_kmsg *kport_msg_alloc(struct kport_user *user, u32 len, u32 prio)
+struct kport_kmsg *kport_msg_alloc(struct kport_port *port,
+				   struct kport_user *user, u32 len, u32 prio)
 {
 	size_t size = kport_msg_charge(len);
 	struct kport_kmsg *msg;
+	bool small = size <= KPORT_MSG_SMALL;
 	int ret;
 
 	ret = kport_user_charge(user, size);
 	if (ret)
 		return ERR_PTR(ret);
-	/* Also charged to the sender's memory cgroup. */
-	msg = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	/* Also charged to the sender's memory cgroup (SLAB_ACCOUNT for small). */
+	msg = small ? kport_stash_pop(port) : NULL;
+	if (!msg)
+		msg = small ? kmem_cache_alloc(kport_msg_cache, GFP_KERNEL) :
+			      kvmalloc(size, GFP_KERNEL_ACCOUNT);
 	if (!msg) {
 		kport_user_uncharge(user, size);
 		return ERR_PTR(-ENOMEM);
 	}
+	msg->small = small;
 	msg->user = user;
 	refcount_inc(&user->ref);
 	msg->sender = get_pid(task_tgid(current));
@@ -92,11 +196,12 @@ struct kport_kmsg *kport_msg_alloc(struct kport_user *user, u32 len, u32 prio)
 
 /**
  * kport_msg_free() - free a message and release its charge
- * @msg: a message on no list.
+ * @port: the port it was allocated for.
+ * @msg:  a message on no list.
  *
  * Context: process context.
  */
-void kport_msg_free(struct kport_kmsg *msg)
+void kport_msg_free(struct kport_port *port, struct kport_kmsg *msg)
 {
 	struct kport_user *user = msg->user;
 
@@ -109,7 +214,10 @@ void kport_msg_free(struct kport_kmsg *msg)
 	}
 	kport_user_put(user);
 	put_pid(msg->sender);
-	kvfree(msg);
+	if (!msg->small)
+		kvfree(msg);
+	else if (!kport_stash_push(port, msg))
+		kmem_cache_free(kport_msg_cache, msg);
 }
 
 static bool kport_has_room_locked(struct kport_port *port)
@@ -507,7 +615,7 @@ void kport_queue_putback(struct kport_port *port, struct kport_kmsg *msg)
 	}
 	spin_unlock(&port->lock);
 	if (dead)
-		kport_msg_free(msg);
+		kport_msg_free(port, msg);
 	else
 		kport_wake_pollers(port, KPORT_POLL_IN);
 }
@@ -526,12 +634,12 @@ static void kport_splice_queue_locked(struct kport_port *port,
 	port->bytes = 0;
 }
 
-static void kport_free_list(struct list_head *list)
+static void kport_free_list(struct kport_port *port, struct list_head *list)
 {
 	struct kport_kmsg *msg, *tmp;
 
 	list_for_each_entry_safe(msg, tmp, list, node)
-		kport_msg_free(msg);
+		kport_msg_free(port, msg);
 }
 
 /**
@@ -570,7 +678,9 @@ int kport_queue_kill(struct kport_port *port)
 	/* Every poller, exclusive or not, must learn of the hang-up. */
 	__wake_up(&port->poll_wq, TASK_NORMAL, 0,
 		  poll_to_key(EPOLLHUP | KPORT_POLL_IN | KPORT_POLL_OUT));
-	kport_free_list(&msgs);
+	kport_free_list(port, &msgs);
+	/* No more sends: what the stash keeps would only wait for the free. */
+	kport_stash_drain(port);
 	return 0;
 }
 
@@ -589,7 +699,8 @@ void kport_queue_purge(struct kport_port *port)
 		     !list_empty(&port->receivers));
 	kport_splice_queue_locked(port, &msgs);
 	spin_unlock(&port->lock);
-	kport_free_list(&msgs);
+	kport_free_list(port, &msgs);
+	kport_stash_drain(port);
 }
 
 /**
