@@ -1262,8 +1262,11 @@ static void fz_op_open(struct fz_thread *th)
 		o.pid = fz_pick_pid(th, &dead, &badpid);
 	} else {
 		bad_name = fz_pick_name(th, o.name, &name_idx, th->clean ? 0 : 5);
-		if (!th->clean && fz_pct(th, 5))
+		/* Any pid: a process or not, ours or not (with INBOX, valid). */
+		if (!th->clean && fz_pct(th, 5)) {
 			o.pid = (pid_t)(1 + fz_below(th, 1000));
+			dead = true;	/* may be no process: ESRCH */
+		}
 	}
 	r = fz_below(th, th->clean ? 95 : 100);
 	o.rights = r < 95 ? fz_below(th, 4) : 4U << fz_below(th, 28);
