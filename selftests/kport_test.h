@@ -737,6 +737,58 @@ static inline long long kt_param_get(const char *name)
 	return ret ? ret : strtoll(buf, NULL, 0);
 }
 
+/*
+ * Safety net for a test binary that changes module parameters: what they
+ * were when it started is written back when its main process exits, even
+ * if a test died before its teardown.  Call from a constructor.
+ */
+#define KT_PARAMS_SAVED_MAX	16
+
+struct kt_params_saved {
+	const char *const *names;
+	size_t n;
+	pid_t pid;
+	char values[KT_PARAMS_SAVED_MAX][32];
+};
+
+static inline struct kt_params_saved *kt_params_saved(void)
+{
+	static struct kt_params_saved saved;
+
+	return &saved;
+}
+
+static inline void kt_params_restore_at_exit(void)
+{
+	struct kt_params_saved *s = kt_params_saved();
+	size_t i;
+
+	if (getpid() != s->pid)
+		return;
+	for (i = 0; i < s->n; i++)
+		if (s->values[i][0])
+			kt_param_write(s->names[i], s->values[i]);
+}
+
+static inline void kt_params_save_for_exit(const char *const *names, size_t n)
+{
+	struct kt_params_saved *s = kt_params_saved();
+	size_t i;
+
+	if (n > KT_PARAMS_SAVED_MAX) {
+		fprintf(stderr, "kt_params_save_for_exit: %zu parameters, room for %d\n",
+			n, KT_PARAMS_SAVED_MAX);
+		abort();
+	}
+	s->names = names;
+	s->n = n;
+	s->pid = getpid();
+	for (i = 0; i < s->n; i++)
+		if (kt_param_read(names[i], s->values[i], sizeof(s->values[i])))
+			s->values[i][0] = '\0';
+	atexit(kt_params_restore_at_exit);
+}
+
 /* Fill @buf with a pattern derived from @seed (for payload checks). */
 static inline void kt_fill(void *buf, size_t len, uint32_t seed)
 {

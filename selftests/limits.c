@@ -23,7 +23,6 @@
 #include <grp.h>
 #include <sys/socket.h>
 
-
 static const char *const params[] = {
 	"max_ports", "max_ports_per_user", "max_msg_size", "max_capacity",
 	"max_user_bytes", "max_pool_size", "pool_threshold",
@@ -49,32 +48,10 @@ static const char *const params[] = {
 
 /* ---- Parameters -------------------------------------------------------------- */
 
-
-/* Safety net: what the module had when this program started. */
-static char params_at_start[NR_PARAMS][32];
-static pid_t main_pid;
-
-static void restore_params_at_exit(void)
-{
-	size_t i;
-
-	if (getpid() != main_pid)
-		return;
-	for (i = 0; i < NR_PARAMS; i++)
-		if (params_at_start[i][0])
-			kt_param_write(params[i], params_at_start[i]);
-}
-
+/* Safety net: what the module had when this program started (kport_test.h). */
 static void __attribute__((constructor)) save_params_at_start(void)
 {
-	size_t i;
-
-	main_pid = getpid();
-	for (i = 0; i < NR_PARAMS; i++)
-		if (kt_param_read(params[i], params_at_start[i],
-			       sizeof(params_at_start[i])))
-			params_at_start[i][0] = '\0';
-	atexit(restore_params_at_exit);
+	kt_params_save_for_exit(params, NR_PARAMS);
 }
 
 /* ---- Other helpers ----------------------------------------------------------------- */

@@ -46,7 +46,6 @@
 #define THRESHOLD	16384U		/* set by the fixtures' setup */
 #define LONG_WAIT()	kt_deadline_ms(KT_TIMEOUT_MS)
 
-
 /* See limits.c: end a test from its fixture's setup as SKIP() would. */
 #define SETUP_SKIP(fmt, ...)	SKIP(_exit(255), fmt, ##__VA_ARGS__)
 
@@ -62,31 +61,10 @@ static const char *const param_values[NR_PARAMS] = {
 	"16384", "268435456", "1073741824",
 };
 
-
-static char params_at_start[NR_PARAMS][32];
-static pid_t main_pid;
-
-static void restore_params_at_exit(void)
-{
-	size_t i;
-
-	if (getpid() != main_pid)
-		return;
-	for (i = 0; i < NR_PARAMS; i++)
-		if (params_at_start[i][0])
-			kt_param_write(params[i], params_at_start[i]);
-}
-
+/* Safety net: what the module had when this program started (kport_test.h). */
 static void __attribute__((constructor)) save_params_at_start(void)
 {
-	size_t i;
-
-	main_pid = getpid();
-	for (i = 0; i < NR_PARAMS; i++)
-		if (kt_param_read(params[i], params_at_start[i],
-			       sizeof(params_at_start[i])))
-			params_at_start[i][0] = '\0';
-	atexit(restore_params_at_exit);
+	kt_params_save_for_exit(params, NR_PARAMS);
 }
 
 /* ---- Payload patterns ---------------------------------------------------- */
