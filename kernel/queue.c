@@ -172,10 +172,13 @@ struct kport_kmsg *kport_msg_alloc(struct kport_port *port,
 	if (ret)
 		return ERR_PTR(ret);
 	/* Also charged to the sender's memory cgroup (SLAB_ACCOUNT for small). */
-	msg = small ? kport_stash_pop(port) : NULL;
-	if (!msg)
-		msg = small ? kmem_cache_alloc(kport_msg_cache, GFP_KERNEL) :
-			      kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	if (small) {
+		msg = kport_stash_pop(port);
+		if (!msg)
+			msg = kmem_cache_alloc(kport_msg_cache, GFP_KERNEL);
+	} else {
+		msg = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	}
 	if (!msg) {
 		kport_user_uncharge(user, size);
 		return ERR_PTR(-ENOMEM);
