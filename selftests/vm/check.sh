@@ -5,6 +5,7 @@
 #
 #   check.sh --mode check|demo --log LOG --tests "a b" [--qemu-rc N]
 #            [--timeout S] [--out DIR] [--lane stock|debug]
+#            [--booted 0|1] [--boot-hangs N] [--boot-timeout S]
 #
 # Prints one line per selftest binary, every problem found, and as the last
 # line "N passed, N failed, N skipped"; exits 1 on any failure.  Counts are
@@ -12,18 +13,22 @@
 # + xfail, failed = fail + error + xpass, skipped = skip (never counted as
 # passed).  A binary that crashed, timed out, printed no totals or exited
 # non-zero with clean totals adds one failure; so does each problem of the
-# run itself: a hang (watchdog), a failed insmod or rmmod, a missing
+# run itself: a boot that never reached the guest's init, a hang
+# (watchdog), a failed insmod or rmmod, a missing
 # /dev/kport, new taint flags other than O and E, a suspicious kernel log
 # line (selftests/vm/kernel-log-patterns; the lines of injected allocation
 # failures are not suspicious: log-filter.awk), a missing success token; in
 # the debug lane also a missing kmemleak, lockdep or fault-injection check.
 # Lines the tests print starting with "kport-figure:" (optionally after the
 # kselftest "# ") are listed in the summary, before the totals.
+# Boots that hung before init and were tried again (run.sh) are no failure,
+# the module not being loaded yet, but each is reported.
 # Writes DIR/totals ("PASSED FAILED SKIPPED") and DIR/summary.
 set -euo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
 mode=check log='' tests='' qrc=0 timeout='?' out='' lane=stock
+booted=1 boot_hangs=0 boot_timeout='?'
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mode) mode=$2; shift 2 ;;
@@ -33,6 +38,9 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--lane) lane=$2; shift 2 ;;
+	--booted) booted=$2; shift 2 ;;
+	--boot-hangs) boot_hangs=$2; shift 2 ;;
+	--boot-timeout) boot_timeout=$2; shift 2 ;;
 	*) echo "check: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -120,7 +128,13 @@ for t in $tests; do
 done
 
 # The run itself.
-if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+notes=()
+if [ "$booted" = 1 ] && [ "$boot_hangs" -gt 0 ]; then
+	notes+=("boot: $boot_hangs boot(s) did not reach init within ${boot_timeout}s and were tried again (console.boot-hang-*.log)")
+fi
+if [ "$booted" != 1 ]; then
+	problem "boot: the guest did not reach its init within ${boot_timeout}s, $boot_hangs time(s); the kernel hung or died while booting"
+elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	problem "hang: the VM did not finish within ${timeout}s; the watchdog killed QEMU"
 elif [ "$qrc" != 0 ]; then
 	problem "QEMU exited with status $qrc"
@@ -191,6 +205,10 @@ fi
 	if [ ${#figures[@]} -gt 0 ]; then
 		echo "figures ($lane lane):"
 		printf '  %s\n' "${figures[@]}"
+	fi
+	if [ ${#notes[@]} -gt 0 ]; then
+		echo "notes:"
+		printf '  %s\n' "${notes[@]}"
 	fi
 	if [ ${#problems[@]} -gt 0 ]; then
 		echo "problems:"

@@ -27,6 +27,8 @@
 #
 # Environment:
 #   VM_TIMEOUT          watchdog for the whole VM run, seconds (420; debug 1500)
+#   VM_BOOT_TIMEOUT     watchdog for the boot, to the guest's init (120; debug 300)
+#   VM_BOOT_TRIES       boots tried when one hangs before init (2)
 #   KPORT_TEST_TIMEOUT  per selftest binary in the guest, seconds (180; debug 600)
 #   KPORT_TEST_ARGS     extra arguments for every selftest binary
 #                       (kselftest_harness: -f FIXTURE, -v VARIANT,
@@ -68,11 +70,11 @@ check | demo | shell) ;;
 esac
 case "$lane" in
 stock)
-	def_timeout=420 def_test_timeout=180 def_mem=1G
+	def_timeout=420 def_test_timeout=180 def_mem=1G def_boot_timeout=120
 	;;
 debug)
 	# KASAN + lockdep + kmemleak under TCG: everything is slower.
-	def_timeout=1500 def_test_timeout=600 def_mem=2G
+	def_timeout=1500 def_test_timeout=600 def_mem=2G def_boot_timeout=300
 	: "${KPORT_DEBUG_LANE:=1}" "${KPORT_STRESS_MESSAGES:=20000}"
 	export KPORT_DEBUG_LANE KPORT_STRESS_MESSAGES
 	;;
@@ -80,6 +82,7 @@ debug)
 esac
 out=${out:-$build/vm/$mode}
 timeout=${VM_TIMEOUT:-$def_timeout}
+boot_timeout=${VM_BOOT_TIMEOUT:-$def_boot_timeout}
 qemu=${QEMU:-qemu-system-x86_64}
 
 [ -n "$kver" ] || die "--kver is required"
@@ -220,22 +223,60 @@ if [ "$mode" = shell ]; then
 fi
 
 log=$out/console.log
-: >"$log"
 ntests=$(wc -w <<<"$tests")
 echo "vm: booting $kernel ($kver), $lane lane, mode $mode${tests:+, $ntests selftest(s)}; watchdog ${timeout}s"
 echo "vm: serial log: $log"
-start=$SECONDS
-timeout --kill-after=10 "$timeout" "${qemu_cmd[@]}" \
-	-chardev "file,id=ser0,path=$log,append=on" -serial chardev:ser0 \
-	</dev/null &
-qpid=$!
-trap 'kill "$qpid" 2>/dev/null' INT TERM
-tail -n +1 -f --pid="$qpid" "$log" | tr -d '\r' &
-tailpid=$!
-qrc=0
-wait "$qpid" || qrc=$?
-wait "$tailpid" || true
-echo "vm: QEMU exited with status $qrc after $((SECONDS - start))s"
+
+# boot_vm: one run of QEMU, the serial log shown as it grows.  Sets qrc
+# (QEMU's exit status, 124 if a watchdog killed it) and booted (1 once the
+# guest's init announced itself).  A guest that does not reach its init
+# within boot_timeout is killed at once: no selftest ran yet, and waiting
+# out the whole-run watchdog would only waste it.
+boot_vm() {
+	local t0=$SECONDS qpid tailpid
+	: >"$log"
+	booted=0 qrc=0
+	timeout --kill-after=10 "$timeout" "${qemu_cmd[@]}" \
+		-chardev "file,id=ser0,path=$log,append=on" -serial chardev:ser0 \
+		</dev/null &
+	qpid=$!
+	trap 'kill "$qpid" 2>/dev/null' INT TERM
+	tail -n +1 -f --pid="$qpid" "$log" | tr -d '\r' &
+	tailpid=$!
+	while kill -0 "$qpid" 2>/dev/null; do
+		if grep -q '^kport-vm: begin ' "$log"; then
+			booted=1
+			break
+		fi
+		if [ $((SECONDS - t0)) -ge "$boot_timeout" ]; then
+			echo "vm: the guest did not reach its init within ${boot_timeout}s; stopping QEMU"
+			kill "$qpid" 2>/dev/null || true
+			break
+		fi
+		sleep 1
+	done
+	wait "$qpid" || qrc=$?
+	wait "$tailpid" || true
+	trap - INT TERM
+	grep -q '^kport-vm: begin ' "$log" && booted=1
+	echo "vm: QEMU exited with status $qrc after $((SECONDS - t0))s"
+}
+
+# A hang before init is the emulated machine's, not kport's (the module is
+# not loaded yet): boot again, up to VM_BOOT_TRIES times in all, and say so;
+# check.sh reports every such retry.  A hang after init is never retried.
+tries=${VM_BOOT_TRIES:-2}
+boot_hangs=0
+rm -f "$out"/console.boot-hang-*.log
+for ((try = 1; ; try++)); do
+	boot_vm
+	[ "$booted" = 0 ] || break
+	boot_hangs=$((boot_hangs + 1))
+	[ "$try" -lt "$tries" ] || break
+	mv "$log" "$out/console.boot-hang-$try.log"
+	echo "vm: boot attempt $try of $tries hung before init (log kept in $out/console.boot-hang-$try.log); booting again"
+done
 
 bash "$here/check.sh" --mode "$mode" --lane "$lane" --log "$log" --tests "$tests" \
-	--qemu-rc "$qrc" --timeout "$timeout" --out "$out"
+	--qemu-rc "$qrc" --timeout "$timeout" --out "$out" \
+	--booted "$booted" --boot-hangs "$boot_hangs" --boot-timeout "$boot_timeout"
