@@ -108,6 +108,7 @@ struct kport_pool {
 /**
  * struct kport_kmsg - a message in the kernel
  * @node:   in a priority list of its port, or on a private list.
+ * @stash_next: instead of @node while in its port's stash.
  * @hnode:  in its handle's tree while held (received in place or borrowed).
  * @user:   charged for the header and any inline payload; holds a reference.
  * @sender: thread group of the sending process; holds a reference.
@@ -123,7 +124,11 @@ struct kport_pool {
  * @data:   payload, unless it is in a pool.
  */
 struct kport_kmsg {
-	struct list_head node;
+	union {
+		struct list_head node;
+		/* In its port's stash: the next one there (see queue.c). */
+		struct kport_kmsg *stash_next;
+	};
 	struct rb_node hnode;
 	struct kport_user *user;
 	struct pid *sender;
@@ -214,7 +219,8 @@ struct kport_waiter {
  * @received:   messages delivered since creation.
  * @poll_wq:    pollers; woken after @lock is dropped.
  * @stash_lock: protects the members below it.
- * @stash:      freed small messages kept for the next sends.
+ * @stash:      freed small messages kept for the next sends, a stack
+ *              linked through ->stash_next.
  * @nr_stash:   length of @stash.
  * @stash_max:  what @nr_stash may reach (set at creation).
  */
@@ -254,7 +260,7 @@ struct kport_port {
 	wait_queue_head_t poll_wq;
 
 	spinlock_t stash_lock;	/* see queue.c, "Small messages" */
-	struct list_head stash;
+	struct kport_kmsg *stash;
 	u32 nr_stash;
 	u32 stash_max;
 };
@@ -361,6 +367,12 @@ struct kport_kmsg *kport_queue_recv(struct kport_port *port, struct pid *from,
 				    u32 bufsize, bool inplace, bool nonblock,
 				    const ktime_t *deadline, u32 *needed);
 void kport_queue_putback(struct kport_port *port, struct kport_kmsg *msg);
+int kport_queue_send_many(struct kport_port *port, struct kport_kmsg **msgs,
+			  int n);
+int kport_queue_recv_many(struct kport_port *port, const u32 *bufsize,
+			  struct kport_kmsg **msgs, int n, u32 *needed);
+void kport_queue_putback_many(struct kport_port *port,
+			      struct kport_kmsg **msgs, int n);
 int kport_queue_kill(struct kport_port *port);
 void kport_queue_purge(struct kport_port *port);
 __poll_t kport_queue_poll_mask(struct kport_port *port);

@@ -79,9 +79,9 @@ static struct kport_kmsg *kport_stash_pop(struct kport_port *port)
 	if (!READ_ONCE(port->nr_stash))
 		return NULL;
 	spin_lock(&port->stash_lock);
-	msg = list_first_entry_or_null(&port->stash, struct kport_kmsg, node);
+	msg = port->stash;
 	if (msg) {
-		list_del(&msg->node);
+		port->stash = msg->stash_next;
 		port->nr_stash--;
 	}
 	spin_unlock(&port->stash_lock);
@@ -96,7 +96,8 @@ static bool kport_stash_push(struct kport_port *port, struct kport_kmsg *msg)
 	spin_lock(&port->stash_lock);
 	/* ->dead is read unlocked: a late push is dropped by the drain at free. */
 	if (port->nr_stash < port->stash_max && !READ_ONCE(port->dead)) {
-		list_add(&msg->node, &port->stash);
+		msg->stash_next = port->stash;
+		port->stash = msg;
 		port->nr_stash++;
 		kept = true;
 	}
@@ -112,15 +113,17 @@ static bool kport_stash_push(struct kport_port *port, struct kport_kmsg *msg)
  */
 void kport_stash_drain(struct kport_port *port)
 {
-	struct kport_kmsg *msg, *tmp;
-	LIST_HEAD(list);
+	struct kport_kmsg *msg, *next;
 
 	spin_lock(&port->stash_lock);
-	list_splice_init(&port->stash, &list);
+	msg = port->stash;
+	port->stash = NULL;
 	port->nr_stash = 0;
 	spin_unlock(&port->stash_lock);
-	list_for_each_entry_safe(msg, tmp, &list, node)
+	for (; msg; msg = next) {
+		next = msg->stash_next;
 		kmem_cache_free(kport_msg_cache, msg);
+	}
 }
 
 /* Set up the queue of a new port of @capacity. */
@@ -130,7 +133,7 @@ void kport_queue_init(struct kport_port *port, u32 capacity)
 
 	port->capacity = capacity;
 	spin_lock_init(&port->stash_lock);
-	INIT_LIST_HEAD(&port->stash);
+	port->stash = NULL;
 	/* As many as can be in flight, about: a few on a rendezvous port. */
 	port->stash_max = capacity ? min_t(u32, capacity, KPORT_STASH_MAX) : 4;
 	spin_lock_init(&port->lock);
@@ -433,6 +436,48 @@ out_unlock:
 	return ret;
 }
 
+/**
+ * kport_queue_send_many() - deliver messages without waiting
+ * @port: the port.
+ * @msgs: messages from kport_msg_alloc(), payloads filled, in the order
+ *        they are sent.
+ * @n:    how many.
+ *
+ * What kport_queue_send() does without waiting, for each message in turn,
+ * under one hold of port->lock: a batch pays for the lock and the poll
+ * wake-up once, not per message.  Stops at the first message that no
+ * receiver takes and the queue has no room for.
+ *
+ * Context: process context; takes port->lock.
+ * Return: how many were delivered, from the first (the caller still owns
+ * the others), or -EIDRM if the port was deleted (none was).
+ */
+int kport_queue_send_many(struct kport_port *port, struct kport_kmsg **msgs,
+			  int n)
+{
+	bool queued = false;
+	int i;
+
+	spin_lock(&port->lock);
+	if (port->dead) {
+		spin_unlock(&port->lock);
+		return -EIDRM;
+	}
+	for (i = 0; i < n; i++) {
+		if (!kport_handoff_locked(port, msgs[i])) {
+			if (!kport_has_room_locked(port))
+				break;
+			kport_enqueue_locked(port, msgs[i], false);
+			queued = true;
+		}
+		port->sent++;
+	}
+	spin_unlock(&port->lock);
+	if (queued)
+		kport_wake_pollers(port, KPORT_POLL_IN);
+	return i;
+}
+
 /*
  * The first message @from (any sender if NULL) that a receive would get:
  * the queue in priority order, then the blocked senders (highest priority,
@@ -595,6 +640,55 @@ out_unlock:
 }
 
 /**
+ * kport_queue_recv_many() - take messages without waiting
+ * @port:    the port.
+ * @bufsize: the receiver's buffer size for each message wanted.
+ * @msgs:    where the messages taken go, in order.
+ * @n:       how many are wanted.
+ * @needed:  set to the size of the message that stopped the run if it was
+ *           larger than its buffer (it stays first in line), else to 0.
+ *
+ * What kport_queue_recv() does without waiting and from any sender, for
+ * up to @n messages under one hold of port->lock.  The caller owns the
+ * messages as it would one from kport_queue_recv(), and gives back those
+ * it could not copy out with kport_queue_putback_many().
+ *
+ * Context: process context; takes port->lock.
+ * Return: how many were taken (0 if none is queued or the first does not
+ * fit), or -EIDRM if the port was deleted.
+ */
+int kport_queue_recv_many(struct kport_port *port, const u32 *bufsize,
+			  struct kport_kmsg **msgs, int n, u32 *needed)
+{
+	struct kport_waiter *sender;
+	struct kport_kmsg *msg;
+	int i;
+
+	*needed = 0;
+	spin_lock(&port->lock);
+	if (port->dead) {
+		spin_unlock(&port->lock);
+		return -EIDRM;
+	}
+	for (i = 0; i < n; i++) {
+		msg = kport_peek_locked(port, NULL, &sender);
+		if (!msg)
+			break;
+		if (!kport_fits(msg, bufsize[i], false)) {
+			*needed = msg->len;
+			break;
+		}
+		kport_take_locked(port, msg, sender);
+		msgs[i] = msg;
+	}
+	spin_unlock(&port->lock);
+	/* Slots were freed, or senders completed. */
+	if (i)
+		kport_wake_pollers(port, KPORT_POLL_OUT);
+	return i;
+}
+
+/**
  * kport_queue_putback() - return a message a receiver could not copy out
  * @port: the port it came from.
  * @msg:  the message.
@@ -621,6 +715,47 @@ void kport_queue_putback(struct kport_port *port, struct kport_kmsg *msg)
 		kport_msg_free(port, msg);
 	else
 		kport_wake_pollers(port, KPORT_POLL_IN);
+}
+
+/**
+ * kport_queue_putback_many() - return messages a receiver could not copy out
+ * @port: the port they came from.
+ * @msgs: the messages, in the order they were taken.
+ * @n:    how many.
+ *
+ * As kport_queue_putback(), for several: they go back to the heads of
+ * their priorities in their order.  Rather than hand each to a waiting
+ * receiver, every waiting receiver is told to look again (this is the path
+ * of a fault, not worth a hand-off of its own).
+ *
+ * Context: process context; takes port->lock.
+ */
+void kport_queue_putback_many(struct kport_port *port,
+			      struct kport_kmsg **msgs, int n)
+{
+	struct kport_waiter *rw, *tmp;
+	bool dead;
+	int i;
+
+	spin_lock(&port->lock);
+	dead = port->dead;
+	if (!dead) {
+		for (i = n - 1; i >= 0; i--) {
+			port->received--;
+			kport_enqueue_locked(port, msgs[i], true);
+		}
+		list_for_each_entry_safe(rw, tmp, &port->receivers, node) {
+			port->nr_receivers--;
+			kport_waiter_wake_locked(port, rw, KPORT_WAIT_RETRY);
+		}
+	}
+	spin_unlock(&port->lock);
+	if (!dead) {
+		kport_wake_pollers(port, KPORT_POLL_IN);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		kport_msg_free(port, msgs[i]);
 }
 
 /* Detach every queued message onto @list. */

@@ -6,6 +6,12 @@
  * the first may wait and the batch stops at the first message that cannot
  * be done, reporting how many were.
  */
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
 #include "kport_test.h"
 #include "kport.h"
 
@@ -373,6 +379,406 @@ TEST_F(batch, library_sendv_and_recvv_move_a_batch)
 				       KPORT_MSG_NONBLOCK));
 	ASSERT_EQ(-EINVAL, kport_recvv(self->fd, self->bb->m, 6,
 				       KPORT_MSG_DEADLINE));
+}
+
+/*
+ * After its first message a batch goes in chunks (16 in the kernel): one
+ * lock for a chunk's messages.  These cross chunk boundaries on purpose.
+ */
+#define BATCH_LONG 40
+
+/* Priority of element i: a mix, so that the queue must reorder. */
+static uint32_t batch_prio(uint32_t i)
+{
+	return (i * 7) % 3;
+}
+
+/* A port with room for BATCH_LONG messages. */
+FIXTURE(chunk) {
+	char name[KPORT_NAME_MAX];
+	int fd;
+	struct batch_bufs *bb;
+};
+
+FIXTURE_SETUP(chunk)
+{
+	kt_name(self->name, _metadata->name);
+	self->fd = kt_create_simple(self->name, BATCH_LONG, BATCH_MSG);
+	ASSERT_LE(0, self->fd);
+	self->bb = calloc(1, sizeof(*self->bb));
+	ASSERT_NE(NULL, self->bb);
+}
+
+FIXTURE_TEARDOWN(chunk)
+{
+	free(self->bb);
+	if (self->fd >= 0)
+		close(self->fd);
+	kt_unlink(self->name);
+}
+
+/* Queue "msg 0" .. "msg 39" with one SENDV. */
+static int chunk_fill(FIXTURE_DATA(chunk) *self)
+{
+	batch_fill_send(self->bb, BATCH_LONG, 0);
+	return batch_call(self->fd, KPORT_IOC_SENDV, self->bb->m, BATCH_LONG,
+			  0, 0);
+}
+
+TEST_F(chunk, chunks_keep_priority_and_fifo_order_across_chunk_boundaries)
+{
+	char want[BATCH_MSG];
+	uint32_t i, k = 0;
+	int p;
+
+	batch_fill_send(self->bb, BATCH_LONG, 0);
+	for (i = 0; i < BATCH_LONG; i++)
+		self->bb->m[i].priority = batch_prio(i);
+	ASSERT_EQ(BATCH_LONG, batch_call(self->fd, KPORT_IOC_SENDV, self->bb->m,
+					 BATCH_LONG, 0, 0));
+	batch_fill_recv(self->bb, BATCH_LONG);
+	ASSERT_EQ(BATCH_LONG, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m,
+					 BATCH_LONG, KPORT_MSG_NONBLOCK, 0));
+	/* Highest priority first, and in send order within a priority. */
+	for (p = 2; p >= 0; p--) {
+		for (i = 0; i < BATCH_LONG; i++) {
+			if (batch_prio(i) != (uint32_t)p)
+				continue;
+			snprintf(want, sizeof(want), "msg %u", i);
+			ASSERT_STREQ(want, self->bb->data[k]);
+			ASSERT_EQ((uint32_t)p, self->bb->m[k].priority);
+			ASSERT_EQ(getpid(), self->bb->m[k].pid);
+			k++;
+		}
+	}
+	ASSERT_EQ(BATCH_LONG, k);
+}
+
+TEST_F(batch, sendv_fills_a_port_mid_chunk_and_frees_what_it_did_not_send)
+{
+	struct kport_stat st, before;
+	char name[KPORT_NAME_MAX];
+	int fd;
+
+	kt_name(name, "chunkfull");
+	fd = kt_create_simple(name, 21, BATCH_MSG);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kt_stat(fd, &before));
+	batch_fill_send(self->bb, BATCH_LONG, 0);
+	/* 1 + 16 + 4 of the next chunk fit. */
+	ASSERT_EQ(21, batch_call(fd, KPORT_IOC_SENDV, self->bb->m, BATCH_LONG,
+				 0, 0));
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	ASSERT_EQ(21, st.nr_msgs);
+	ASSERT_EQ(21, st.sent);
+	batch_fill_recv(self->bb, BATCH_LONG);
+	ASSERT_EQ(21, batch_call(fd, KPORT_IOC_RECVV, self->bb->m, BATCH_LONG,
+				 KPORT_MSG_NONBLOCK, 0));
+	ASSERT_STREQ("msg 20", self->bb->data[20]);
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	ASSERT_EQ(0, st.nr_msgs);
+	ASSERT_EQ(0, st.bytes);
+	close(fd);
+	kt_unlink(name);
+}
+
+TEST_F(chunk, a_receive_fault_mid_chunk_keeps_the_rest_in_order)
+{
+	char want[BATCH_MSG];
+	struct kport_stat st;
+	uint32_t i;
+
+	ASSERT_EQ(BATCH_LONG, chunk_fill(self));
+	/* Element 9 (in the first chunk after the first message) faults. */
+	batch_fill_recv(self->bb, BATCH_LONG);
+	self->bb->m[9].buf = 8;
+	ASSERT_EQ(9, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m, BATCH_LONG,
+				KPORT_MSG_NONBLOCK, 0));
+	ASSERT_STREQ("msg 8", self->bb->data[8]);
+	ASSERT_EQ(0, kt_stat(self->fd, &st));
+	ASSERT_EQ(BATCH_LONG - 9, st.nr_msgs);
+	ASSERT_EQ(9, st.received);
+	/* The first element of a chunk faulting: the batch stops there too. */
+	batch_fill_recv(self->bb, BATCH_LONG);
+	self->bb->m[1].buf = 8;
+	ASSERT_EQ(1, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m, BATCH_LONG,
+				KPORT_MSG_NONBLOCK, 0));
+	ASSERT_STREQ("msg 9", self->bb->data[0]);
+	/* Nothing lost, nothing reordered. */
+	batch_fill_recv(self->bb, BATCH_LONG);
+	ASSERT_EQ(BATCH_LONG - 10, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m,
+					      BATCH_LONG, KPORT_MSG_NONBLOCK,
+					      0));
+	for (i = 0; i < BATCH_LONG - 10; i++) {
+		snprintf(want, sizeof(want), "msg %u", 10 + i);
+		ASSERT_STREQ(want, self->bb->data[i]);
+	}
+}
+
+TEST_F(chunk, a_send_fault_mid_chunk_sends_those_before_it)
+{
+	struct kport_stat st;
+
+	batch_fill_send(self->bb, BATCH_LONG, 0);
+	self->bb->m[20].buf = 8;
+	ASSERT_EQ(20, batch_call(self->fd, KPORT_IOC_SENDV, self->bb->m, BATCH_LONG,
+				 0, 0));
+	ASSERT_EQ(0, kt_stat(self->fd, &st));
+	ASSERT_EQ(20, st.nr_msgs);
+	batch_fill_recv(self->bb, BATCH_LONG);
+	ASSERT_EQ(20, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m, BATCH_LONG,
+				 KPORT_MSG_NONBLOCK, 0));
+	ASSERT_STREQ("msg 19", self->bb->data[19]);
+}
+
+TEST_F(chunk, recvv_reports_the_size_of_a_too_big_message_mid_chunk)
+{
+	struct kport_stat st;
+
+	ASSERT_EQ(BATCH_LONG, chunk_fill(self));
+	batch_fill_recv(self->bb, BATCH_LONG);
+	self->bb->m[25].len = 2;
+	ASSERT_EQ(25, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m, BATCH_LONG,
+				 KPORT_MSG_NONBLOCK, 0));
+	/* "msg 25" and its NUL: what the element would need. */
+	ASSERT_EQ(7, self->bb->m[25].len);
+	ASSERT_EQ(0, self->bb->data[25][0]);
+	ASSERT_EQ(0, kt_stat(self->fd, &st));
+	ASSERT_EQ(BATCH_LONG - 25, st.nr_msgs);
+}
+
+TEST_F(chunk, filtered_and_plain_elements_mix_in_one_recvv)
+{
+	char want[BATCH_MSG];
+	uint32_t i;
+
+	ASSERT_EQ(BATCH_LONG, chunk_fill(self));
+	batch_fill_recv(self->bb, BATCH_LONG);
+	/* Every fifth element only takes our own messages: all of them. */
+	for (i = 0; i < BATCH_LONG; i += 5) {
+		self->bb->m[i].flags = KPORT_MSG_FROM_PID;
+		self->bb->m[i].pid = getpid();
+	}
+	ASSERT_EQ(BATCH_LONG, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m,
+					 BATCH_LONG, KPORT_MSG_NONBLOCK, 0));
+	for (i = 0; i < BATCH_LONG; i++) {
+		snprintf(want, sizeof(want), "msg %u", i);
+		ASSERT_STREQ(want, self->bb->data[i]);
+	}
+}
+
+TEST_F(batch, pool_sized_and_small_messages_mix_in_one_sendv)
+{
+	struct kport_version v;
+	struct kport_create c;
+	uint32_t i, big;
+	char *data;
+	int fd;
+
+	memset(&v, 0, sizeof(v));
+	ASSERT_EQ(0, kt_ioctl(kt_dev(), KPORT_IOC_VERSION, &v));
+	big = v.pool_threshold + 1;
+	data = calloc(BATCH_LONG, big);
+	ASSERT_NE(NULL, data);
+	memset(&c, 0, sizeof(c));
+	c.capacity = BATCH_LONG;
+	c.msg_size = big;
+	c.mode = 0600;
+	c.rights = KPORT_RIGHTS_ALL;
+	c.pool_size = 4 << 20;
+	fd = kt_create_raw(&c);
+	ASSERT_LE(0, fd);
+	/* Every third message goes through the pool, one at a time. */
+	memset(self->bb->m, 0, sizeof(self->bb->m[0]) * BATCH_LONG);
+	for (i = 0; i < BATCH_LONG; i++) {
+		kt_fill(data + (size_t)i * big, big, i);
+		self->bb->m[i].buf = (uintptr_t)(data + (size_t)i * big);
+		self->bb->m[i].len = i % 3 ? 16 : big;
+	}
+	ASSERT_EQ(BATCH_LONG, batch_call(fd, KPORT_IOC_SENDV, self->bb->m,
+					 BATCH_LONG, 0, 0));
+	memset(data, 0, (size_t)BATCH_LONG * big);
+	for (i = 0; i < BATCH_LONG; i++) {
+		self->bb->m[i].len = big;
+		self->bb->m[i].priority = 0;
+	}
+	ASSERT_EQ(BATCH_LONG, batch_call(fd, KPORT_IOC_RECVV, self->bb->m,
+					 BATCH_LONG, KPORT_MSG_NONBLOCK, 0));
+	for (i = 0; i < BATCH_LONG; i++) {
+		uint32_t len = i % 3 ? 16 : big;
+
+		ASSERT_EQ(len, self->bb->m[i].len);
+		ASSERT_EQ(0, kt_check_fill(data + (size_t)i * big, len, i));
+	}
+	free(data);
+	close(fd);
+}
+
+/*
+ * A receive that faults puts its messages back and wakes every waiting
+ * receiver to look again: none may sleep on while messages are queued.
+ * A batch receiver whose every second element faults races a blocking
+ * receiver; every message arrives once, and nobody waits for nothing.
+ */
+TEST_F(batch, faulting_batches_racing_a_blocked_receiver_lose_nothing)
+{
+	const uint32_t total = 2000;
+	char name[KPORT_NAME_MAX];
+	uint32_t *seen, i, got = 0, v;
+	struct kport_msg m[2];
+	int fd, ret, status;
+	pid_t pid;
+
+	kt_name(name, "chunkrace");
+	fd = kt_create_simple(name, 64, sizeof(uint32_t));
+	ASSERT_LE(0, fd);
+	seen = kt_shared_alloc(total * sizeof(*seen));
+	ASSERT_NE(NULL, seen);
+	pid = kt_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* The blocking receiver: a lost wake-up shows as a timeout. */
+		for (;;) {
+			ret = kt_recv_ex(fd, &v, sizeof(v), KPORT_MSG_DEADLINE,
+					 0, kt_deadline_ms(10000), NULL);
+			if (ret != sizeof(v))
+				_exit(ret == -EIDRM ? 0 : 1);
+			if (v == UINT32_MAX)
+				_exit(0);
+			KT_CHILD_ASSERT(v < total);
+			__atomic_fetch_add(&seen[v], 1, __ATOMIC_RELAXED);
+		}
+	}
+	for (i = 0; i < total; i++) {
+		ASSERT_EQ(0, kt_send_u32(fd, i, 0));
+		if (i % 2)
+			continue;
+		memset(m, 0, sizeof(m));
+		m[0].buf = (uintptr_t)&v;
+		m[0].len = sizeof(v);
+		m[1].buf = 8;
+		m[1].len = sizeof(v);
+		ret = batch_call(fd, KPORT_IOC_RECVV, m, 2, KPORT_MSG_NONBLOCK,
+				 0);
+		ASSERT_TRUE(ret == 1 || ret == -EAGAIN);
+		if (ret == 1) {
+			ASSERT_GT(total, v);
+			__atomic_fetch_add(&seen[v], 1, __ATOMIC_RELAXED);
+		}
+	}
+	ASSERT_EQ(0, kt_send_u32(fd, UINT32_MAX, 0));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	for (i = 0; i < total; i++) {
+		ASSERT_EQ(1, seen[i]);
+		got++;
+	}
+	ASSERT_EQ(total, got);
+	close(fd);
+	kt_unlink(name);
+}
+
+/*
+ * The same, made certain: the batch receiver takes two messages, then
+ * blocks copying the second out (its buffer is a userfaultfd page), so the
+ * port is empty while a second receiver starts to wait.  The copy is then
+ * made to fault: the message put back must wake that receiver.
+ */
+struct batch_uffd_recv {
+	int fd;
+	struct kport_msg m[2];
+	char first[BATCH_MSG];
+	int ret;
+};
+
+static void *batch_uffd_receiver(void *arg)
+{
+	struct batch_uffd_recv *r = arg;
+
+	r->ret = batch_call(r->fd, KPORT_IOC_RECVV, r->m, 2,
+			    KPORT_MSG_NONBLOCK, 0);
+	return NULL;
+}
+
+struct batch_waiter {
+	int fd;
+	char buf[BATCH_MSG];
+	int ret;
+};
+
+static void *batch_waiter(void *arg)
+{
+	struct batch_waiter *w = arg;
+
+	w->ret = kt_recv_ex(w->fd, w->buf, sizeof(w->buf), KPORT_MSG_DEADLINE,
+			    0, kt_deadline_ms(10000), NULL);
+	return NULL;
+}
+
+TEST_F(batch, a_message_put_back_after_a_fault_wakes_a_waiting_receiver)
+{
+	struct uffdio_register reg;
+	struct uffdio_api api;
+	struct uffdio_range range;
+	struct batch_uffd_recv r;
+	struct batch_waiter w;
+	struct uffd_msg ev;
+	pthread_t rt, wt;
+	struct pollfd pfd;
+	long page = sysconf(_SC_PAGESIZE);
+	char *area;
+	int uffd;
+
+	uffd = (int)syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		SKIP(return, "userfaultfd: %s", strerror(errno));
+	memset(&api, 0, sizeof(api));
+	api.api = UFFD_API;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	area = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = (uintptr_t)area;
+	reg.range.len = page;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	ASSERT_EQ(0, kt_send(self->fd, "one", 4, 0, 0, 0));
+	ASSERT_EQ(0, kt_send(self->fd, "two", 4, 0, 0, 0));
+	memset(&r, 0, sizeof(r));
+	r.fd = self->fd;
+	r.m[0].buf = (uintptr_t)r.first;
+	r.m[0].len = BATCH_MSG;
+	r.m[1].buf = (uintptr_t)area;
+	r.m[1].len = BATCH_MSG;
+	ASSERT_EQ(0, pthread_create(&rt, NULL, batch_uffd_receiver, &r));
+
+	/* The batch receiver is stuck copying "two" out: the port is empty. */
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	ASSERT_EQ(sizeof(ev), read(uffd, &ev, sizeof(ev)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, ev.event);
+	memset(&w, 0, sizeof(w));
+	w.fd = self->fd;
+	ASSERT_EQ(0, pthread_create(&wt, NULL, batch_waiter, &w));
+	ASSERT_EQ(0, kt_wait_recv_waiters(self->fd, 1));
+
+	/* Now the copy faults for good. */
+	ASSERT_EQ(0, mprotect(area, page, PROT_NONE));
+	range.start = (uintptr_t)area;
+	range.len = page;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_WAKE, &range));
+	ASSERT_EQ(0, pthread_join(rt, NULL));
+	ASSERT_EQ(1, r.ret);
+	ASSERT_STREQ("one", r.first);
+	ASSERT_EQ(0, pthread_join(wt, NULL));
+	ASSERT_EQ(4, w.ret);
+	ASSERT_STREQ("two", w.buf);
+	munmap(area, page);
+	close(uffd);
 }
 
 TEST_HARNESS_MAIN
