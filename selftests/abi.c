@@ -172,7 +172,8 @@ static void valid_create(struct kport_create *c, const char *name)
 /* ---- Every struct-carrying ioctl through the same checks ----------------- */
 
 enum which { IOC_VERSION, IOC_CREATE, IOC_OPEN, IOC_UNLINK,
-	     IOC_SEND, IOC_RECV, IOC_STAT, IOC_BORROW, IOC_RELEASE };
+	     IOC_SEND, IOC_RECV, IOC_STAT, IOC_BORROW, IOC_RELEASE,
+	     IOC_SENDV, IOC_RECVV, IOC_SENDRECV };
 
 struct ioc_desc {
 	unsigned int dir;	/* _IOC_READ / _IOC_WRITE as published */
@@ -219,6 +220,21 @@ static const struct ioc_desc descs[] = {
 			 KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE, 1 },
 	[IOC_RELEASE] = { _IOC_WRITE, 0x15, KPORT_SLICE_SIZE_VER0, 1,
 			  offsetof(struct kport_slice, __reserved), 4, 0, 0, 1 },
+	/*
+	 * Batches: the flags of the batch itself (its elements' are
+	 * batch.c's).  SENDRECV: its own flags (none yet); those of the
+	 * two messages inside it are sendrecv.c's.
+	 */
+	[IOC_SENDV] = { _IOC_WRITE, 0x16, KPORT_BATCH_SIZE_VER0, 1,
+			offsetof(struct kport_batch, __reserved), 4, 0,
+			KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE, 0 },
+	[IOC_RECVV] = { _IOC_WRITE, 0x17, KPORT_BATCH_SIZE_VER0, 1,
+			offsetof(struct kport_batch, __reserved), 4, 0,
+			KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE, 0 },
+	[IOC_SENDRECV] = { _IOC_READ | _IOC_WRITE, 0x18,
+			   KPORT_SENDRECV_SIZE_VER0, 1,
+			   offsetof(struct kport_sendrecv, __reserved), 2, 0,
+			   0, 0 },
 };
 
 /* The published command numbers are what _IOC() builds from the table. */
@@ -232,6 +248,13 @@ _Static_assert(KPORT_IOC_BORROW == _IOC(_IOC_READ | _IOC_WRITE, KPORT_IOC_MAGIC,
 					KPORT_SLICE_SIZE_VER0), "BORROW");
 _Static_assert(KPORT_IOC_RELEASE == _IOC(_IOC_WRITE, KPORT_IOC_MAGIC, 0x15,
 					 KPORT_SLICE_SIZE_VER0), "RELEASE");
+_Static_assert(KPORT_IOC_SENDV == _IOC(_IOC_WRITE, KPORT_IOC_MAGIC, 0x16,
+				       KPORT_BATCH_SIZE_VER0), "SENDV");
+_Static_assert(KPORT_IOC_RECVV == _IOC(_IOC_WRITE, KPORT_IOC_MAGIC, 0x17,
+				       KPORT_BATCH_SIZE_VER0), "RECVV");
+_Static_assert(KPORT_IOC_SENDRECV == _IOC(_IOC_READ | _IOC_WRITE, KPORT_IOC_MAGIC,
+					  0x18, KPORT_SENDRECV_SIZE_VER0),
+	       "SENDRECV");
 
 static unsigned long ioc_cmd(const struct ioc_desc *d, size_t size)
 {
@@ -247,6 +270,7 @@ FIXTURE(ioc) {
 	char *map;			/* pages 0-1 RW, 2 none, 3 read-only */
 	size_t page;
 	char rbuf[PORT_MSG_SIZE];	/* RECV's payload buffer */
+	struct kport_msg elems[2];	/* SENDV's and RECVV's elements */
 	struct kport_stat before;
 	int free_fd;
 };
@@ -264,6 +288,9 @@ FIXTURE_VARIANT_ADD(ioc, recv) { .which = IOC_RECV };
 FIXTURE_VARIANT_ADD(ioc, stat) { .which = IOC_STAT };
 FIXTURE_VARIANT_ADD(ioc, borrow) { .which = IOC_BORROW };
 FIXTURE_VARIANT_ADD(ioc, release) { .which = IOC_RELEASE };
+FIXTURE_VARIANT_ADD(ioc, sendv) { .which = IOC_SENDV };
+FIXTURE_VARIANT_ADD(ioc, recvv) { .which = IOC_RECVV };
+FIXTURE_VARIANT_ADD(ioc, sendrecv) { .which = IOC_SENDRECV };
 
 FIXTURE_SETUP(ioc)
 {
@@ -371,6 +398,36 @@ static void valid_arg(FIXTURE_DATA(ioc) *self, enum which which, void *arg,
 		sl->len = BORROW_LEN;
 		break;
 	}
+	case IOC_SENDV:
+	case IOC_RECVV: {
+		struct kport_batch *b = arg;
+		int i, n = which == IOC_SENDV ? 2 : 1;
+
+		memset(self->elems, 0, sizeof(self->elems));
+		for (i = 0; i < n; i++) {
+			if (which == IOC_SENDV) {
+				self->elems[i].buf = (uintptr_t)"hello";
+				self->elems[i].len = 5;
+			} else {
+				self->elems[i].buf = (uintptr_t)self->rbuf;
+				self->elems[i].len = sizeof(self->rbuf);
+			}
+		}
+		b->msgs = (uintptr_t)self->elems;
+		b->count = n;
+		b->msg_size = sizeof(struct kport_msg);
+		break;
+	}
+	case IOC_SENDRECV: {
+		struct kport_sendrecv *sr = arg;
+
+		sr->recv_fd = -1;
+		sr->send.buf = (uintptr_t)"hello";
+		sr->send.len = 5;
+		sr->recv.buf = (uintptr_t)self->rbuf;
+		sr->recv.len = sizeof(self->rbuf);
+		break;
+	}
 	}
 }
 
@@ -473,6 +530,30 @@ static void assert_done(struct __test_metadata *_metadata,
 		ASSERT_EQ(self->before.pool_used - self->page, st.pool_used);
 		ASSERT_EQ(1U, st.nr_msgs);
 		break;
+	case IOC_SENDV:
+		ASSERT_EQ(2, ret);
+		ASSERT_EQ(0, kt_stat(self->port, &st));
+		ASSERT_EQ(3U, st.nr_msgs);
+		break;
+	case IOC_RECVV:
+		ASSERT_EQ(1, ret);
+		ASSERT_EQ(KEPT_LEN, self->elems[0].len);
+		ASSERT_EQ(0, memcmp(self->rbuf, kept_msg, KEPT_LEN));
+		ASSERT_EQ(0, kt_stat(self->port, &st));
+		ASSERT_EQ(0U, st.nr_msgs);
+		break;
+	case IOC_SENDRECV: {
+		const struct kport_sendrecv *sr = arg;
+
+		/* The kept message is first in line: it is the reply. */
+		ASSERT_EQ(KPORT_SR_SENT, sr->done);
+		ASSERT_EQ(KEPT_LEN, sr->recv.len);
+		ASSERT_EQ(0, memcmp(self->rbuf, kept_msg, KEPT_LEN));
+		ASSERT_EQ(0, kt_stat(self->port, &st));
+		ASSERT_EQ(1U, st.nr_msgs);
+		ASSERT_EQ(self->before.sent + 1, st.sent);
+		break;
+	}
 	}
 }
 
