@@ -28,6 +28,7 @@
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/stringhash.h>
 #include <linux/uaccess.h>
@@ -991,9 +992,11 @@ out:
  * then (a receive) copied out without it and the elements written back
  * with one copy.  Per message that saves the lock, the poll wake-up and
  * two user copies with the calls around them, which for a small message
- * are a good part of the cost.  Messages that need more than a plain copy
- * (POST, a pool slice, a sender filter, a receive in place) go one at a
- * time, as single calls do.
+ * are a good part of the cost.  And the receiver is woken once a chunk is
+ * queued, not at the first message: woken earlier, it would preempt the
+ * sender at the next allocation and take the messages one by one.
+ * Messages that need more than a plain copy (POST, a pool slice, a sender
+ * filter, a receive in place) go one at a time, as single calls do.
  */
 #define KPORT_BATCH_CHUNK	16
 
@@ -1063,13 +1066,19 @@ static int kport_batch_write(struct kport_batch_run *r, u32 first, int n)
 	return i;
 }
 
-/* Whether a send goes by the chunked path: a small message, copied in. */
+/*
+ * A send chunk's messages are all allocated before any is queued (and
+ * freed again if the queue is full): past its first, a chunk takes no
+ * more than this many payload bytes.
+ */
+#define KPORT_BATCH_CHUNK_BYTES	SZ_64K
+
+/* Whether a send goes by the chunked path: a message copied in. */
 static bool kport_send_chunkable(const struct kport_port *port,
 				 const struct kport_msg *m)
 {
 	return !(m->flags & KPORT_MSG_POST) &&
-	       !(port->pool && m->len > port->pool->threshold) &&
-	       m->len <= KPORT_MSG_SMALL;
+	       !(port->pool && m->len > port->pool->threshold);
 }
 
 /*
@@ -1086,6 +1095,7 @@ static long kport_sendv_chunk(struct file *file, struct kport_batch_run *r,
 	int i, n, nread, sent, err;
 	struct kport_kmsg *msgs[KPORT_BATCH_CHUNK];
 	struct kport_msg *m;
+	size_t bytes = 0;
 	long ret = 0;
 
 	*stop = true;
@@ -1103,6 +1113,9 @@ static long kport_sendv_chunk(struct file *file, struct kport_batch_run *r,
 			*stop = ret;
 			return ret ?: 1;
 		}
+		if (n && bytes + m->len > KPORT_BATCH_CHUNK_BYTES)
+			break;
+		bytes += m->len;
 		ret = kport_send_args_ok(m);
 		if (!ret && m->offset)
 			ret = -EINVAL;

@@ -781,4 +781,48 @@ TEST_F(batch, a_message_put_back_after_a_fault_wakes_a_waiting_receiver)
 	close(uffd);
 }
 
+/*
+ * Past its first message, a send chunk takes at most 64 KiB of payload
+ * (and one message of any size): large messages cross chunks by bytes.
+ */
+TEST_F(batch, large_messages_cross_chunks_by_bytes_in_order)
+{
+	const uint32_t n = 24, big = 100 << 10, mid = 16 << 10;
+	char name[KPORT_NAME_MAX];
+	struct kport_msg *m;
+	uint32_t i, len;
+	char *data;
+	int fd;
+
+	kt_name(name, "chunkbytes");
+	fd = kt_create_simple(name, n, big);
+	ASSERT_LE(0, fd);
+	data = calloc(n, big);
+	m = calloc(n, sizeof(*m));
+	ASSERT_NE(NULL, data);
+	ASSERT_NE(NULL, m);
+	/* Mostly 16 KiB (four to a chunk), every seventh 100 KiB. */
+	for (i = 0; i < n; i++) {
+		len = i % 7 == 3 ? big : mid + i;
+		kt_fill(data + (size_t)i * big, len, i);
+		m[i].buf = (uintptr_t)(data + (size_t)i * big);
+		m[i].len = len;
+	}
+	ASSERT_EQ((int)n, batch_call(fd, KPORT_IOC_SENDV, m, n, 0, 0));
+	memset(data, 0, (size_t)n * big);
+	for (i = 0; i < n; i++)
+		m[i].len = big;
+	ASSERT_EQ((int)n, batch_call(fd, KPORT_IOC_RECVV, m, n,
+				     KPORT_MSG_NONBLOCK, 0));
+	for (i = 0; i < n; i++) {
+		len = i % 7 == 3 ? big : mid + i;
+		ASSERT_EQ(len, m[i].len);
+		ASSERT_EQ(0, kt_check_fill(data + (size_t)i * big, len, i));
+	}
+	free(m);
+	free(data);
+	close(fd);
+	kt_unlink(name);
+}
+
 TEST_HARNESS_MAIN
