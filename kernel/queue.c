@@ -366,6 +366,25 @@ static bool kport_deadline_passed(const ktime_t *deadline)
 	return deadline && !ktime_before(ktime_get(), *deadline);
 }
 
+/*
+ * Deliver @msg without waiting: to a waiting receiver, else into the queue
+ * if it has room (*@queued is set then).  The caller counts it as sent.
+ * Return: 0, or -EAGAIN if neither.
+ */
+static int kport_deliver_locked(struct kport_port *port,
+				struct kport_kmsg *msg, bool *queued)
+{
+	lockdep_assert_held(&port->lock);
+	*queued = false;
+	if (kport_handoff_locked(port, msg))
+		return 0;
+	if (!kport_has_room_locked(port))
+		return -EAGAIN;
+	kport_enqueue_locked(port, msg, false);
+	*queued = true;
+	return 0;
+}
+
 /**
  * kport_queue_send() - deliver a message to a port
  * @port:     the port.
@@ -383,6 +402,7 @@ int kport_queue_send(struct kport_port *port, struct kport_kmsg *msg,
 {
 	struct kport_waiter w;
 	__poll_t wake = 0;
+	bool queued;
 	int ret = 0;
 
 	spin_lock(&port->lock);
@@ -390,17 +410,14 @@ int kport_queue_send(struct kport_port *port, struct kport_kmsg *msg,
 		ret = -EIDRM;
 		goto out_unlock;
 	}
-	if (kport_handoff_locked(port, msg))
-		goto out_sent;
-	if (kport_has_room_locked(port)) {
-		kport_enqueue_locked(port, msg, false);
-		wake = KPORT_POLL_IN;
+	ret = kport_deliver_locked(port, msg, &queued);
+	if (!ret) {
+		if (queued)
+			wake = KPORT_POLL_IN;
 		goto out_sent;
 	}
-	if (nonblock) {
-		ret = -EAGAIN;
+	if (nonblock)
 		goto out_unlock;
-	}
 	if (kport_deadline_passed(deadline)) {
 		ret = -ETIMEDOUT;
 		goto out_unlock;
@@ -455,7 +472,7 @@ out_unlock:
 int kport_queue_send_many(struct kport_port *port, struct kport_kmsg **msgs,
 			  int n)
 {
-	bool queued = false;
+	bool queued, any = false;
 	int i;
 
 	spin_lock(&port->lock);
@@ -464,16 +481,13 @@ int kport_queue_send_many(struct kport_port *port, struct kport_kmsg **msgs,
 		return -EIDRM;
 	}
 	for (i = 0; i < n; i++) {
-		if (!kport_handoff_locked(port, msgs[i])) {
-			if (!kport_has_room_locked(port))
-				break;
-			kport_enqueue_locked(port, msgs[i], false);
-			queued = true;
-		}
+		if (kport_deliver_locked(port, msgs[i], &queued))
+			break;
+		any |= queued;
 		port->sent++;
 	}
 	spin_unlock(&port->lock);
-	if (queued)
+	if (any)
 		kport_wake_pollers(port, KPORT_POLL_IN);
 	return i;
 }
@@ -549,6 +563,31 @@ static void kport_take_locked(struct kport_port *port, struct kport_kmsg *msg,
 	port->received++;
 }
 
+/*
+ * Take the first message @from (any sender if NULL) if it fits the
+ * receive's buffer.  Return: the message, NULL if there is none, or
+ * ERR_PTR(-EMSGSIZE) with *@needed set (it stays first in line).
+ */
+static struct kport_kmsg *kport_take_first_locked(struct kport_port *port,
+						  struct pid *from,
+						  u32 bufsize, bool inplace,
+						  u32 *needed)
+{
+	struct kport_waiter *sender;
+	struct kport_kmsg *msg;
+
+	lockdep_assert_held(&port->lock);
+	msg = kport_peek_locked(port, from, &sender);
+	if (!msg)
+		return NULL;
+	if (!kport_fits(msg, bufsize, inplace)) {
+		*needed = msg->len;
+		return ERR_PTR(-EMSGSIZE);
+	}
+	kport_take_locked(port, msg, sender);
+	return msg;
+}
+
 /**
  * kport_queue_recv() - take a message from a port
  * @port:     the port.
@@ -571,7 +610,7 @@ struct kport_kmsg *kport_queue_recv(struct kport_port *port, struct pid *from,
 				    u32 bufsize, bool inplace, bool nonblock,
 				    const ktime_t *deadline, u32 *needed)
 {
-	struct kport_waiter w, *sender;
+	struct kport_waiter w;
 	struct kport_kmsg *msg;
 	int ret;
 
@@ -581,16 +620,13 @@ again:
 		ret = -EIDRM;
 		goto out_unlock;
 	}
-	msg = kport_peek_locked(port, from, &sender);
-	if (msg) {
-		if (!kport_fits(msg, bufsize, inplace)) {
-			*needed = msg->len;
-			ret = -EMSGSIZE;
-			goto out_unlock;
-		}
-		kport_take_locked(port, msg, sender);
-		goto out_got;
+	msg = kport_take_first_locked(port, from, bufsize, inplace, needed);
+	if (IS_ERR(msg)) {
+		ret = PTR_ERR(msg);
+		goto out_unlock;
 	}
+	if (msg)
+		goto out_got;
 	if (nonblock) {
 		ret = -EAGAIN;
 		goto out_unlock;
@@ -660,7 +696,6 @@ out_unlock:
 int kport_queue_recv_many(struct kport_port *port, const u32 *bufsize,
 			  struct kport_kmsg **msgs, int n, u32 *needed)
 {
-	struct kport_waiter *sender;
 	struct kport_kmsg *msg;
 	int i;
 
@@ -671,14 +706,10 @@ int kport_queue_recv_many(struct kport_port *port, const u32 *bufsize,
 		return -EIDRM;
 	}
 	for (i = 0; i < n; i++) {
-		msg = kport_peek_locked(port, NULL, &sender);
-		if (!msg)
+		msg = kport_take_first_locked(port, NULL, bufsize[i], false,
+					      needed);
+		if (IS_ERR_OR_NULL(msg))
 			break;
-		if (!kport_fits(msg, bufsize[i], false)) {
-			*needed = msg->len;
-			break;
-		}
-		kport_take_locked(port, msg, sender);
 		msgs[i] = msg;
 	}
 	spin_unlock(&port->lock);
