@@ -570,7 +570,6 @@ TEST_F(chunk, filtered_and_plain_elements_mix_in_one_recvv)
 TEST_F(batch, pool_sized_and_small_messages_mix_in_one_sendv)
 {
 	struct kport_version v;
-	struct kport_create c;
 	uint32_t i, big;
 	char *data;
 	int fd;
@@ -580,13 +579,7 @@ TEST_F(batch, pool_sized_and_small_messages_mix_in_one_sendv)
 	big = v.pool_threshold + 1;
 	data = calloc(BATCH_LONG, big);
 	ASSERT_NE(NULL, data);
-	memset(&c, 0, sizeof(c));
-	c.capacity = BATCH_LONG;
-	c.msg_size = big;
-	c.mode = 0600;
-	c.rights = KPORT_RIGHTS_ALL;
-	c.pool_size = 4 << 20;
-	fd = kt_create_raw(&c);
+	fd = kt_create_pool(NULL, 0, BATCH_LONG, big, 4 << 20);
 	ASSERT_LE(0, fd);
 	/* Every third message goes through the pool, one at a time. */
 	memset(self->bb->m, 0, sizeof(self->bb->m[0]) * BATCH_LONG);

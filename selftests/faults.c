@@ -125,48 +125,6 @@ static int ft_count_fds(void)
 	return n;
 }
 
-static int ft_proc_ports(const char *prefix, int *ours)
-{
-	char line[512];
-	FILE *f;
-	int n = 0;
-
-	if (ours)
-		*ours = 0;
-	f = fopen("/proc/kport", "re");
-	if (!f)
-		return -errno;
-	if (!fgets(line, sizeof(line), f)) {
-		fclose(f);
-		return -EIO;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *tab = strchr(line, '\t');
-
-		n++;
-		if (ours && tab && !strncmp(tab + 1, prefix, strlen(prefix)))
-			(*ours)++;
-	}
-	fclose(f);
-	return n;
-}
-
-static long ft_refcnt(void)
-{
-	char buf[32];
-	ssize_t n;
-	int fd = open("/sys/module/kport/refcnt", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
-}
-
 /* ---- The fixture ----------------------------------------------------------------- */
 
 struct ft_op;
@@ -237,9 +195,9 @@ FIXTURE_SETUP(faults)
 	ASSERT_NE(NULL, self->rbuf);
 	kt_fill(self->buf, FT_BUF, 7);
 	memset(self->rbuf, 0, FT_BUF);
-	self->refcnt0 = ft_refcnt();
+	self->refcnt0 = kt_module_refcnt();
 	ASSERT_LE(0, self->refcnt0);
-	self->ports0 = ft_proc_ports(self->prefix, &ours);
+	self->ports0 = kt_proc_ports(self->prefix, &ours);
 	ASSERT_LE(0, self->ports0);
 	ASSERT_LE(0, kt_dev());		/* cached: calls reuse it */
 }
@@ -360,17 +318,7 @@ static int ft_setup_one(FT_SELF, uint32_t len, char *why)
 static int ft_make_port(FT_SELF, const char *name, uint64_t flags, uint32_t capacity,
 			uint32_t msg_size, uint64_t pool, char *why)
 {
-	struct kport_create c;
-
-	memset(&c, 0, sizeof(c));
-	c.flags = flags;
-	kt_copy_name(c.name, name);
-	c.mode = 0600;
-	c.capacity = capacity;
-	c.msg_size = msg_size;
-	c.rights = KPORT_RIGHTS_ALL;
-	c.pool_size = pool;
-	self->port = kt_create_raw(&c);
+	self->port = kt_create_pool(name, flags, capacity, msg_size, pool);
 	return self->port < 0 ? FT_WHY("create: %d", self->port) : 0;
 }
 
@@ -400,16 +348,8 @@ static long ft_call_create_inbox(FT_SELF)
 
 static long ft_call_create_pool(FT_SELF)
 {
-	struct kport_create c;
-
-	memset(&c, 0, sizeof(c));
-	c.flags = KPORT_CREATE_ZEROCOPY;
-	c.mode = 0600;
-	c.capacity = 4;
-	c.msg_size = FT_POOL_MSG;
-	c.rights = KPORT_RIGHTS_ALL;
-	c.pool_size = FT_POOL;
-	return kt_create_raw(&c);
+	return kt_create_pool(NULL, KPORT_CREATE_ZEROCOPY, 4, FT_POOL_MSG,
+			      FT_POOL);
 }
 
 /* The name is free: a failed create left no port behind. */
@@ -1259,7 +1199,7 @@ TEST_F_TIMEOUT(faults, fails_cleanly_at_every_injected_fault_and_leaks_nothing, 
 			TH_LOG("n=%u: setup: %s", n, why);
 		}
 		fds = ft_count_fds();
-		ports = ft_proc_ports(self->prefix, NULL);
+		ports = kt_proc_ports(self->prefix, NULL);
 		ft_prefault_stack();
 		ASSERT_EQ(0, ft_arm(self->fail_fd, n));
 		ret = op->call(self);
@@ -1295,7 +1235,7 @@ TEST_F_TIMEOUT(faults, fails_cleanly_at_every_injected_fault_and_leaks_nothing, 
 		ASSERT_EQ(fds, ft_count_fds()) {
 			TH_LOG("n=%u: a failed call leaked a descriptor", n);
 		}
-		ASSERT_EQ(ports, ft_proc_ports(self->prefix, NULL)) {
+		ASSERT_EQ(ports, kt_proc_ports(self->prefix, NULL)) {
 			TH_LOG("n=%u: a failed call changed /proc/kport", n);
 		}
 	}
@@ -1320,8 +1260,8 @@ TEST_F_TIMEOUT(faults, fails_cleanly_at_every_injected_fault_and_leaks_nothing, 
 	kt_unlink(self->name);
 	kt_dev_close();
 	do {
-		ports = ft_proc_ports(self->prefix, &ours);
-		ref = ft_refcnt();
+		ports = kt_proc_ports(self->prefix, &ours);
+		ref = kt_module_refcnt();
 		if (ports == self->ports0 && !ours && ref == self->refcnt0)
 			break;
 		kt_sleep_ms(10);

@@ -1466,17 +1466,6 @@ static void fz_slice_add(struct fz_ofd *o, uint64_t off, uint64_t len, bool borr
 	}
 }
 
-/* RELEASE of a slice we hold; 0 or -errno. */
-static int fz_release(int fd, uint64_t off, uint64_t len)
-{
-	struct kport_slice s;
-
-	memset(&s, 0, sizeof(s));
-	s.offset = off;
-	s.len = len;
-	return kt_ioctl(fd, KPORT_IOC_RELEASE, &s);
-}
-
 static void fz_op_send(struct fz_thread *th)
 {
 	struct fz_run *run = th->run;
@@ -1825,7 +1814,7 @@ static void fz_op_recv(struct fz_thread *th)
 						  true);
 			if (in_pool && t.ofd->nslices < FZ_MAX_SLICES)
 				fz_slice_add(t.ofd, got->offset, got->len, false);
-			else if (in_pool && fz_release(t.fd, got->offset, got->len))
+			else if (in_pool && kt_release(t.fd, got->offset, got->len))
 				fz_violation(th, "RECV", "could not release a slice received in place");
 			fz_charge(run, p, got->len, false);
 		}
@@ -1973,7 +1962,7 @@ static void fz_op_borrow(struct fz_thread *th)
 				     (unsigned long long)p->pool_size);
 		else if (t.ofd->nslices < FZ_MAX_SLICES)
 			fz_slice_add(t.ofd, out->offset, s.len, true);
-		else if (fz_release(t.fd, out->offset, s.len))
+		else if (kt_release(t.fd, out->offset, s.len))
 			fz_violation(th, "BORROW", "could not release a borrowed slice");
 		fz_charge(run, p, 0, true);
 	}
@@ -2889,47 +2878,12 @@ static void *fz_thread_main(void *arg)
 
 /* ---- A run ------------------------------------------------------------------------------- */
 
+/* Module parameter @name, or @def if it cannot be read. */
 static unsigned long fz_param(const char *name, unsigned long def)
 {
-	char path[128], buf[32];
-	ssize_t n;
-	int fd;
+	long long v = kt_param_get(name);
 
-	snprintf(path, sizeof(path), "/sys/module/kport/parameters/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return def;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return def;
-	buf[n] = '\0';
-	return strtoul(buf, NULL, 0);
-}
-
-static int fz_proc_ports(const char *prefix, int *ours)
-{
-	char line[512];
-	FILE *f;
-	int n = 0;
-
-	*ours = 0;
-	f = fopen("/proc/kport", "re");
-	if (!f)
-		return -errno;
-	if (!fgets(line, sizeof(line), f)) {
-		fclose(f);
-		return -EIO;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *tab = strchr(line, '\t');
-
-		n++;
-		if (tab && !strncmp(tab + 1, prefix, strlen(prefix)))
-			(*ours)++;
-	}
-	fclose(f);
-	return n;
+	return v < 0 ? def : (unsigned long)v;
 }
 
 /*
@@ -3047,7 +3001,7 @@ static int fz_run(struct fz_result *res, uint64_t seed, unsigned int ms,
 	run->max_pool_size = v.max_pool_size;
 	run->threshold = v.pool_threshold;
 	run->max_user_bytes = fz_param("max_user_bytes", 64UL << 20);
-	before = fz_proc_ports(run->prefix, &ours);
+	before = kt_proc_ports(run->prefix, &ours);
 	run->enospc_possible =
 		(unsigned long)before + FZ_SLOTS + FZ_NAMES + 2 >=
 		fz_param("max_ports_per_user", 256) ||
@@ -3139,7 +3093,7 @@ static int fz_run(struct fz_result *res, uint64_t seed, unsigned int ms,
 	close(run->devnull);
 	kt_dev_close();
 	for (i = 0; i < 200; i++) {
-		if (fz_proc_ports(run->prefix, &ours) >= 0 && ours == 0)
+		if (kt_proc_ports(run->prefix, &ours) >= 0 && ours == 0)
 			break;
 		kt_sleep_ms(10);
 	}
@@ -3151,50 +3105,6 @@ static int fz_run(struct fz_result *res, uint64_t seed, unsigned int ms,
 }
 
 /* ---- Tests ---------------------------------------------------------------------------------- */
-
-static bool fz_debug_lane(void)
-{
-	const char *lane = getenv("KPORT_LANE");
-	const char *dbg = getenv("KPORT_DEBUG_LANE");
-
-	if (lane)
-		return !strcmp(lane, "debug");
-	if (dbg)
-		return !strcmp(dbg, "1");
-	return access("/proc/self/fail-nth", F_OK) == 0;
-}
-
-static unsigned int fz_env_uint(const char *name, unsigned int def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? (unsigned int)strtoul(v, NULL, 0) : def;
-}
-
-static uint64_t fz_seed(void)
-{
-	const char *v = getenv("KPORT_FUZZ_SEED");
-
-	if (v && *v)
-		return strtoull(v, NULL, 0);
-	return kt_now_ns() ^ ((uint64_t)getpid() << 32);
-}
-
-static long fz_refcnt(void)
-{
-	char buf[32];
-	ssize_t n;
-	int fd = open("/sys/module/kport/refcnt", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
-}
 
 FIXTURE(fuzz) {
 	struct fz_result *res;
@@ -3208,15 +3118,15 @@ FIXTURE(fuzz) {
 
 FIXTURE_SETUP(fuzz)
 {
-	unsigned int total = fz_env_uint("KPORT_FUZZ_SECONDS",
-					 fz_debug_lane() ? 12 : 15);
+	unsigned int total = kt_env_uint("KPORT_FUZZ_SECONDS",
+					 kt_debug_lane() ? 12 : 15);
 	int ours, i;
 
 	self->child = -1;
 	self->res = kt_shared_alloc(sizeof(*self->res));
 	ASSERT_NE(NULL, self->res);
-	self->seed = fz_seed();
-	self->threads = (int)fz_env_uint("KPORT_FUZZ_THREADS", 3);
+	self->seed = kt_env_seed("KPORT_FUZZ_SEED");
+	self->threads = (int)kt_env_uint("KPORT_FUZZ_THREADS", 3);
 	if (self->threads < 1)
 		self->threads = 1;
 	if (self->threads > FZ_MAX_THREADS)
@@ -3225,13 +3135,13 @@ FIXTURE_SETUP(fuzz)
 	self->ms = total * 1000 / 3;
 	/* Settled: the handles of an earlier test's processes are gone. */
 	for (i = 0; i < 100; i++) {
-		self->refcnt_before = fz_refcnt();
+		self->refcnt_before = kt_module_refcnt();
 		kt_sleep_ms(50);
-		if (self->refcnt_before == fz_refcnt())
+		if (self->refcnt_before == kt_module_refcnt())
 			break;
 	}
 	ASSERT_LE(0, self->refcnt_before);
-	self->ports_before = fz_proc_ports("kfz.", &ours);
+	self->ports_before = kt_proc_ports("kfz.", &ours);
 	ASSERT_LE(0, self->ports_before);
 }
 
@@ -3290,8 +3200,8 @@ static void fz_verdict(struct __test_metadata *_metadata,
 	EXPECT_LT(10U, res->successes);
 	kt_dev_close();
 	do {
-		ports = fz_proc_ports(res->prefix, &ours);
-		ref = fz_refcnt();
+		ports = kt_proc_ports(res->prefix, &ours);
+		ref = kt_module_refcnt();
 		if (ports == self->ports_before && ref == self->refcnt_before)
 			break;
 		kt_sleep_ms(10);

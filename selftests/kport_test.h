@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -180,6 +181,24 @@ static inline int kt_create(const char *name, uint64_t flags,
 	c.capacity = capacity;
 	c.msg_size = msg_size;
 	c.rights = rights;
+	return kt_create_raw(&c);
+}
+
+/* A 0600 port with all rights and a pool of @pool_size bytes (0: none). */
+static inline int kt_create_pool(const char *name, uint64_t flags,
+				 uint32_t capacity, uint32_t msg_size,
+				 uint64_t pool_size)
+{
+	struct kport_create c;
+
+	memset(&c, 0, sizeof(c));
+	c.flags = flags;
+	kt_copy_name(c.name, name);
+	c.mode = 0600;
+	c.capacity = capacity;
+	c.msg_size = msg_size;
+	c.rights = KPORT_RIGHTS_ALL;
+	c.pool_size = pool_size;
 	return kt_create_raw(&c);
 }
 
@@ -577,6 +596,101 @@ static inline pid_t kt_fork_receiver(int fd, uint32_t bufsize, uint64_t flags,
 		_exit(0);
 	}
 	return pid;
+}
+
+/* ---- Slices, the module as the system lists it, the run's settings -------- */
+
+/* KPORT_IOC_RELEASE of the slice at @offset, @len bytes; 0 or -errno. */
+static inline int kt_release(int fd, uint64_t offset, uint64_t len)
+{
+	struct kport_slice s;
+
+	memset(&s, 0, sizeof(s));
+	s.offset = offset;
+	s.len = len;
+	return kt_ioctl(fd, KPORT_IOC_RELEASE, &s);
+}
+
+/* The module's reference count (open descriptors, mappings), or -errno. */
+static inline long kt_module_refcnt(void)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	fd = open("/sys/module/kport/refcnt", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * Ports listed in /proc/kport (its lines after the header), or -errno;
+ * *@ours, unless NULL: how many of them are named @prefix...
+ */
+static inline int kt_proc_ports(const char *prefix, int *ours)
+{
+	char line[512];
+	FILE *f;
+	int n = 0;
+
+	if (ours)
+		*ours = 0;
+	f = fopen("/proc/kport", "re");
+	if (!f)
+		return -errno;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *tab = strchr(line, '\t');
+
+		n++;
+		if (ours && tab && !strncmp(tab + 1, prefix, strlen(prefix)))
+			(*ours)++;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * Whether this runs in the debug lane (KPORT_LANE, else KPORT_DEBUG_LANE,
+ * else whether the kernel has fail-nth), where everything is slower.
+ */
+static inline bool kt_debug_lane(void)
+{
+	const char *lane = getenv("KPORT_LANE");
+	const char *dbg = getenv("KPORT_DEBUG_LANE");
+
+	if (lane)
+		return !strcmp(lane, "debug");
+	if (dbg)
+		return !strcmp(dbg, "1");
+	return access("/proc/self/fail-nth", F_OK) == 0;
+}
+
+/* Environment variable @name as a number, @def if unset or empty. */
+static inline unsigned int kt_env_uint(const char *name, unsigned int def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? (unsigned int)strtoul(v, NULL, 0) : def;
+}
+
+/* A random seed, or the one environment variable @name gives. */
+static inline uint64_t kt_env_seed(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v && *v)
+		return strtoull(v, NULL, 0);
+	return kt_now_ns() ^ ((uint64_t)getpid() << 32);
 }
 
 /* ---- Pipes: one-byte tokens between processes ----------------------------- */

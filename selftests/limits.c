@@ -685,26 +685,7 @@ TEST_F(limits, lowered_max_user_bytes_applies_to_new_sends_only)
 /* A port with a pool of @pool bytes, messages up to @msg_size. */
 static int pool_port(const char *name, uint32_t msg_size, uint64_t pool)
 {
-	struct kport_create c;
-
-	memset(&c, 0, sizeof(c));
-	kt_copy_name(c.name, name);
-	c.mode = 0600;
-	c.capacity = 16;
-	c.msg_size = msg_size;
-	c.rights = KPORT_RIGHTS_ALL;
-	c.pool_size = pool;
-	return kt_create_raw(&c);
-}
-
-static int release_slice(int fd, uint64_t offset, uint64_t len)
-{
-	struct kport_slice sl;
-
-	memset(&sl, 0, sizeof(sl));
-	sl.offset = offset;
-	sl.len = len;
-	return kt_ioctl(fd, KPORT_IOC_RELEASE, &sl);
+	return kt_create_pool(name, 0, 16, msg_size, pool);
 }
 
 TEST_F(limits, max_pool_size_refuses_larger_pools_and_accepts_the_limit)
@@ -817,7 +798,7 @@ TEST_F(limits, pool_threshold_is_taken_when_a_port_is_created)
 					    KPORT_MSG_NONBLOCK | KPORT_MSG_INPLACE,
 					    &m));
 	ASSERT_EQ((uint32_t)KPORT_RESULT_INPLACE, m.result);
-	ASSERT_EQ(0, release_slice(a, m.offset, sizeof(buf)));
+	ASSERT_EQ(0, kt_release(a, m.offset, sizeof(buf)));
 	ASSERT_EQ((int)sizeof(buf), kt_recv(b, buf, sizeof(buf),
 					    KPORT_MSG_NONBLOCK | KPORT_MSG_INPLACE,
 					    &m));

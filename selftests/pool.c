@@ -167,16 +167,6 @@ static int slice_ioctl(int fd, unsigned long cmd, struct kport_slice *s)
 	return kt_ioctl(fd, cmd, s);
 }
 
-static int slice_release(int fd, uint64_t offset, uint64_t len)
-{
-	struct kport_slice s;
-
-	memset(&s, 0, sizeof(s));
-	s.offset = offset;
-	s.len = len;
-	return slice_ioctl(fd, KPORT_IOC_RELEASE, &s);
-}
-
 /*
  * Borrow @len bytes; @flags KPORT_MSG_NONBLOCK, KPORT_MSG_DEADLINE (with
  * @deadline), or 0 for a wait bounded by KT_TIMEOUT_MS.  Sets *@offset.
@@ -482,18 +472,8 @@ static int reap_kid(struct env *e, unsigned int slot)
 static int make_port(struct env *e, int idx, uint64_t flags, uint32_t cap,
 		     uint32_t msg_size, uint64_t pool)
 {
-	struct kport_create c;
-
-	memset(&c, 0, sizeof(c));
-	c.flags = flags;
-	if (idx >= 0)
-		kt_copy_name(c.name, e->names[idx]);
-	c.mode = 0600;
-	c.capacity = cap;
-	c.msg_size = msg_size;
-	c.rights = KPORT_RIGHTS_ALL;
-	c.pool_size = pool;
-	return keep_fd(e, kt_create_raw(&c));
+	return keep_fd(e, kt_create_pool(idx >= 0 ? e->names[idx] : NULL,
+					  flags, cap, msg_size, pool));
 }
 
 /* Open names[@idx] with @rights; the fd is kept. */
@@ -625,7 +605,7 @@ TEST_F(pool, an_in_place_receive_needs_a_buffer_only_for_messages_outside_the_po
 	ASSERT_EQ(20000, recv_inplace(fd, KPORT_MSG_NONBLOCK, &m));
 	ASSERT_EQ((uint32_t)KPORT_RESULT_INPLACE, m.result);
 	ASSERT_POOL(fd, PAGE_UP(20000), 1);
-	ASSERT_EQ(0, slice_release(fd, m.offset, 20000));
+	ASSERT_EQ(0, kt_release(fd, m.offset, 20000));
 	ASSERT_POOL(fd, 0, 0);
 }
 
@@ -774,7 +754,7 @@ TEST_F(payload, an_in_place_receive_leaves_it_in_the_pool_iff_above_the_threshol
 		ASSERT_POOL(self->fd, PAGE_UP(self->len), 1);
 		ASSERT_QUEUED(self->fd, 0);
 		ASSERT_EQ(0U, pat_check(map + m.offset, self->len, 7));
-		ASSERT_EQ(0, slice_release(self->rfd, m.offset, self->len));
+		ASSERT_EQ(0, kt_release(self->rfd, m.offset, self->len));
 	} else {
 		unsigned char *buf = keep_buf(&self->e, (size_t)self->len + 64);
 
@@ -858,7 +838,7 @@ static void many_receiver(struct env *e, struct tally *t, unsigned int me,
 		__atomic_fetch_add(&t->seen[id], 1, __ATOMIC_SEQ_CST);
 		t->got[me]++;
 		__atomic_sub_fetch(&t->holding, 1, __ATOMIC_SEQ_CST);
-		KT_CHILD_ASSERT(slice_release(fd, m.offset, m.len) == 0);
+		KT_CHILD_ASSERT(kt_release(fd, m.offset, m.len) == 0);
 	}
 	/* done: stay until the parent has looked at the pool */
 	KT_CHILD_ASSERT(kt_token_put(e->to_parent[1], 'd') == 0);
@@ -989,25 +969,25 @@ static void release_still_intact(struct __test_metadata *_metadata,
 
 	ASSERT_POOL(self->fd, REL_SLICE, 1);
 	ASSERT_EQ(0U, pat_check(self->map + self->off, REL_LEN, 1));
-	ASSERT_EQ(0, slice_release(self->fd, self->off, REL_LEN));
+	ASSERT_EQ(0, kt_release(self->fd, self->off, REL_LEN));
 	ASSERT_POOL(self->fd, 0, 0);
 	ASSERT_EQ(0, send_pattern(self->fd, REL_POOL, 2));
 	ASSERT_EQ((int)REL_POOL, recv_inplace(self->fd, KPORT_MSG_NONBLOCK, &m));
 	ASSERT_EQ(0ULL, m.offset);
 	ASSERT_EQ(0U, pat_check(self->map, REL_POOL, 2));
-	ASSERT_EQ(0, slice_release(self->fd, 0, REL_POOL));
+	ASSERT_EQ(0, kt_release(self->fd, 0, REL_POOL));
 	ASSERT_POOL(self->fd, 0, 0);
 }
 
 TEST_F(release, of_a_held_slice_frees_it_and_a_second_time_fails_with_ENOENT)
 {
-	ASSERT_EQ(0, slice_release(self->fd, self->off, REL_LEN));
+	ASSERT_EQ(0, kt_release(self->fd, self->off, REL_LEN));
 	ASSERT_POOL(self->fd, 0, 0);
-	ASSERT_EQ(-ENOENT, slice_release(self->fd, self->off, REL_LEN));
+	ASSERT_EQ(-ENOENT, kt_release(self->fd, self->off, REL_LEN));
 	ASSERT_POOL(self->fd, 0, 0);
 	/* the slice is free again: a whole-pool message fits */
 	ASSERT_EQ(0, send_pattern(self->fd, REL_POOL, 3));
-	ASSERT_EQ(-ENOENT, slice_release(self->fd, 0, REL_POOL));
+	ASSERT_EQ(-ENOENT, kt_release(self->fd, 0, REL_POOL));
 	ASSERT_POOL(self->fd, REL_POOL, 0);
 }
 
@@ -1023,10 +1003,10 @@ TEST_F(release, of_a_slice_never_held_fails_with_ENOENT)
 	for (off = 0; off < REL_POOL; off += PAGE) {
 		if (off == self->off)
 			continue;
-		ASSERT_EQ(-ENOENT, slice_release(self->fd, off, PAGE))
+		ASSERT_EQ(-ENOENT, kt_release(self->fd, off, PAGE))
 			TH_LOG("offset %llu", (unsigned long long)off);
 		if (off + REL_LEN <= REL_POOL) {
-			ASSERT_EQ(-ENOENT, slice_release(self->fd, off, REL_LEN))
+			ASSERT_EQ(-ENOENT, kt_release(self->fd, off, REL_LEN))
 				TH_LOG("offset %llu", (unsigned long long)off);
 		}
 	}
@@ -1055,10 +1035,10 @@ TEST_F(release, of_a_slice_held_by_another_handle_fails_with_ENOENT)
 	ASSERT_NE(self->off, other);
 	ASSERT_POOL(self->fd, 2 * REL_SLICE, 2);
 	/* neither may release the other's, nor may a third handle */
-	ASSERT_EQ(-ENOENT, slice_release(self->fd, other, REL_LEN));
-	ASSERT_EQ(-ENOENT, slice_release(h2, self->off, REL_LEN));
-	ASSERT_EQ(-ENOENT, slice_release(h0, self->off, REL_LEN));
-	ASSERT_EQ(-ENOENT, slice_release(h0, other, REL_LEN));
+	ASSERT_EQ(-ENOENT, kt_release(self->fd, other, REL_LEN));
+	ASSERT_EQ(-ENOENT, kt_release(h2, self->off, REL_LEN));
+	ASSERT_EQ(-ENOENT, kt_release(h0, self->off, REL_LEN));
+	ASSERT_EQ(-ENOENT, kt_release(h0, other, REL_LEN));
 	/* nor a child through a handle of its own */
 	keep_kid(&self->e, 0, kt_fork());
 	ASSERT_LE(0, self->e.kids[0]);
@@ -1066,14 +1046,14 @@ TEST_F(release, of_a_slice_held_by_another_handle_fails_with_ENOENT)
 		int fd = kt_open(self->e.names[0], KPORT_RIGHT_RECV, 0);
 
 		KT_CHILD_ASSERT(fd >= 0);
-		KT_CHILD_ASSERT(slice_release(fd, self->off, REL_LEN) == -ENOENT);
-		KT_CHILD_ASSERT(slice_release(fd, other, REL_LEN) == -ENOENT);
+		KT_CHILD_ASSERT(kt_release(fd, self->off, REL_LEN) == -ENOENT);
+		KT_CHILD_ASSERT(kt_release(fd, other, REL_LEN) == -ENOENT);
 		_exit(0);
 	}
 	ASSERT_EQ(0, reap_kid(&self->e, 0));
 	ASSERT_POOL(self->fd, 2 * REL_SLICE, 2);
 	ASSERT_EQ(0U, pat_check(self->map + other, REL_LEN, 5));
-	ASSERT_EQ(0, slice_release(h2, other, REL_LEN));
+	ASSERT_EQ(0, kt_release(h2, other, REL_LEN));
 	release_still_intact(_metadata, self);
 }
 
@@ -1083,7 +1063,7 @@ TEST_F(release, at_a_misaligned_offset_fails_with_EINVAL)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(delta); i++) {
-		ASSERT_EQ(-EINVAL, slice_release(self->fd, self->off + delta[i],
+		ASSERT_EQ(-EINVAL, kt_release(self->fd, self->off + delta[i],
 						 REL_LEN))
 			TH_LOG("offset + %llu", (unsigned long long)delta[i]);
 		ASSERT_POOL(self->fd, REL_SLICE, 1);
@@ -1100,9 +1080,9 @@ TEST_F(release, at_an_offset_past_the_pool_fails_with_EINVAL)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(offs); i++) {
-		ASSERT_EQ(-EINVAL, slice_release(self->fd, offs[i], REL_LEN))
+		ASSERT_EQ(-EINVAL, kt_release(self->fd, offs[i], REL_LEN))
 			TH_LOG("offset %#llx", (unsigned long long)offs[i]);
-		ASSERT_EQ(-EINVAL, slice_release(self->fd, offs[i], PAGE));
+		ASSERT_EQ(-EINVAL, kt_release(self->fd, offs[i], PAGE));
 	}
 	release_still_intact(_metadata, self);
 }
@@ -1117,12 +1097,12 @@ TEST_F(release, with_a_length_other_than_the_one_received_fails_with_EINVAL)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(lens); i++) {
-		ASSERT_EQ(-EINVAL, slice_release(self->fd, self->off, lens[i]))
+		ASSERT_EQ(-EINVAL, kt_release(self->fd, self->off, lens[i]))
 			TH_LOG("len %llu", (unsigned long long)lens[i]);
 		ASSERT_POOL(self->fd, REL_SLICE, 1);
 	}
 	/* a length past the pool at an offset held by no one either */
-	ASSERT_EQ(-EINVAL, slice_release(self->fd, REL_POOL - PAGE, 2 * PAGE));
+	ASSERT_EQ(-EINVAL, kt_release(self->fd, REL_POOL - PAGE, 2 * PAGE));
 	release_still_intact(_metadata, self);
 }
 
@@ -1162,10 +1142,10 @@ TEST_F(release, on_a_port_without_a_pool_fails_with_EOPNOTSUPP)
 
 	plain = make_port(&self->e, 1, 0, 4, 64, 0);
 	ASSERT_LE(0, plain);
-	ASSERT_EQ(-EOPNOTSUPP, slice_release(plain, self->off, REL_LEN));
-	ASSERT_EQ(-EOPNOTSUPP, slice_release(plain, 0, PAGE));
+	ASSERT_EQ(-EOPNOTSUPP, kt_release(plain, self->off, REL_LEN));
+	ASSERT_EQ(-EOPNOTSUPP, kt_release(plain, 0, PAGE));
 	ASSERT_EQ(0, kt_send(plain, "x", 1, 0, KPORT_MSG_NONBLOCK, 0));
-	ASSERT_EQ(-EOPNOTSUPP, slice_release(plain, 0, 1));
+	ASSERT_EQ(-EOPNOTSUPP, kt_release(plain, 0, 1));
 	release_still_intact(_metadata, self);
 }
 
@@ -1219,7 +1199,7 @@ TEST_F(mapping, a_read_only_mapping_of_a_receive_handle_shows_the_payloads)
 			TH_LOG("message %u", i);
 	}
 	for (i = 0; i < 3; i++) {
-		ASSERT_EQ(0, slice_release(self->rfd, m[i].offset, lens[i]));
+		ASSERT_EQ(0, kt_release(self->rfd, m[i].offset, lens[i]));
 	}
 	ASSERT_POOL(self->fd, 0, 0);
 }
@@ -1380,7 +1360,7 @@ TEST_F(mapping, a_write_through_a_read_only_mapping_raises_SIGSEGV)
 	}
 	ASSERT_EQ(128 + SIGSEGV, reap_kid(&self->e, 0));
 	ASSERT_EQ(0U, pat_check(map + m.offset, REL_LEN, 20));
-	ASSERT_EQ(0, slice_release(self->rfd, m.offset, REL_LEN));
+	ASSERT_EQ(0, kt_release(self->rfd, m.offset, REL_LEN));
 }
 
 TEST_F(mapping, a_partial_munmap_leaves_the_rest_readable_and_the_handle_busy)
@@ -1412,7 +1392,7 @@ TEST_F(mapping, a_partial_munmap_leaves_the_rest_readable_and_the_handle_busy)
 	map = map_pool(&self->e, self->rfd, MAP_POOL, PROT_READ, MAP_SHARED);
 	ASSERT_NE(MAP_FAILED, map);
 	ASSERT_EQ(0U, pat_check(map + m.offset, len, 21));
-	ASSERT_EQ(0, slice_release(self->rfd, m.offset, len));
+	ASSERT_EQ(0, kt_release(self->rfd, m.offset, len));
 	ASSERT_POOL(self->fd, 0, 0);
 }
 
@@ -1455,7 +1435,7 @@ TEST_F(mapping, mremap_cannot_grow_the_mapping_but_may_shrink_or_move_it)
 	ASSERT_EQ(-EBUSY, try_map(self->rfd, MAP_POOL, PROT_READ, MAP_SHARED, 0));
 	ASSERT_EQ(0, unmap_pool(&self->e, moved, keep));
 	ASSERT_EQ(0, try_map(self->rfd, MAP_POOL, PROT_READ, MAP_SHARED, 0));
-	ASSERT_EQ(0, slice_release(self->rfd, m.offset, len));
+	ASSERT_EQ(0, kt_release(self->rfd, m.offset, len));
 }
 
 TEST_F(mapping, a_forked_child_inherits_the_mapping_and_reads_the_payload)
@@ -1487,7 +1467,7 @@ TEST_F(mapping, a_forked_child_inherits_the_mapping_and_reads_the_payload)
 	map = map_pool(&self->e, self->rfd, MAP_POOL, PROT_READ, MAP_SHARED);
 	ASSERT_NE(MAP_FAILED, map);
 	ASSERT_EQ(0U, pat_check(map + m.offset, len, 23));
-	ASSERT_EQ(0, slice_release(self->rfd, m.offset, len));
+	ASSERT_EQ(0, kt_release(self->rfd, m.offset, len));
 	ASSERT_POOL(self->fd, 0, 0);
 }
 
@@ -1594,7 +1574,7 @@ TEST_F(full_pool, a_blocked_sender_completes_when_the_receiver_releases_its_slic
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(-EAGAIN, recv_msg(self->fd, buf, 20000, KPORT_MSG_NONBLOCK,
 				    NULL));
-	ASSERT_EQ(0, slice_release(self->fd, m.offset, FULL_POOL));
+	ASSERT_EQ(0, kt_release(self->fd, m.offset, FULL_POOL));
 	ASSERT_EQ(0, reap_kid(&self->e, 0));
 	ASSERT_POOL(self->fd, PAGE_UP(20000), 0);
 	ASSERT_EQ(20000, recv_msg(self->fd, buf, 20000, KPORT_MSG_NONBLOCK, &m));
@@ -1670,7 +1650,7 @@ TEST_F(full_pool, a_signal_interrupts_a_sender_waiting_for_room_or_restarts_it)
 	kt_sleep_ms(50);
 	ASSERT_EQ(0, kt_wait_sleeping(pid, "kport"));
 	ASSERT_TRUE(running(pid));
-	ASSERT_EQ(0, slice_release(self->fd, m.offset, FULL_POOL));
+	ASSERT_EQ(0, kt_release(self->fd, m.offset, FULL_POOL));
 	ASSERT_EQ(0, reap_kid(&self->e, 0));
 	buf = keep_buf(&self->e, 20000);
 	ASSERT_NE(NULL, buf);
@@ -1726,7 +1706,7 @@ static void reclaim_pool_whole(struct __test_metadata *_metadata,
 	ASSERT_POOL(self->fd, 0, 0);
 	ASSERT_EQ(0, send_pattern(self->fd, RC_POOL, 40));
 	ASSERT_EQ((int)RC_POOL, recv_inplace(self->fd, KPORT_MSG_NONBLOCK, &m));
-	ASSERT_EQ(0, slice_release(self->fd, m.offset, RC_POOL));
+	ASSERT_EQ(0, kt_release(self->fd, m.offset, RC_POOL));
 	ASSERT_POOL(self->fd, 0, 0);
 }
 
@@ -1836,24 +1816,6 @@ static int delete_module_nowait(void)
 	return syscall(SYS_delete_module, "kport", O_NONBLOCK) ? -errno : 0;
 }
 
-/* The module's reference count, or -errno. */
-static long module_refcnt(void)
-{
-	char buf[32];
-	ssize_t n;
-	int fd;
-
-	fd = open("/sys/module/kport/refcnt", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
-}
-
 static int load_module(const char *ko)
 {
 	int fd, ret;
@@ -1944,10 +1906,10 @@ TEST_F(lifetime, unloading_the_module_is_refused_while_a_pool_mapping_exists)
 	ASSERT_EQ(0, access("/sys/module/kport", F_OK));
 	ASSERT_EQ(0U, pat_check(map + m.offset, RC_LEN, 51));
 	/* the mapping held exactly one reference, dropped with it */
-	refs = module_refcnt();
+	refs = kt_module_refcnt();
 	ASSERT_LE(1, refs);
 	ASSERT_EQ(0, unmap_pool(&self->e, (void *)map, LT_POOL));
-	ASSERT_EQ(refs - 1, module_refcnt());
+	ASSERT_EQ(refs - 1, kt_module_refcnt());
 }
 
 /* ==== Zero-copy: BORROW and POST ================================================ */
@@ -2006,7 +1968,7 @@ static void zc_take(struct __test_metadata *_metadata,
 	ASSERT_EQ((uint32_t)KPORT_RESULT_INPLACE, m.result);
 	ASSERT_EQ(off, m.offset);
 	ASSERT_EQ(0U, pat_check(self->wmap + off, len, seed));
-	ASSERT_EQ(0, slice_release(self->fd, off, len));
+	ASSERT_EQ(0, kt_release(self->fd, off, len));
 }
 
 TEST_F(zerocopy, borrowing_without_the_send_right_fails_with_EBADF)
@@ -2053,10 +2015,10 @@ TEST_F(zerocopy, borrowing_zero_bytes_or_more_than_msg_size_fails_with_EINVAL)
 	/* msg_size itself is fine, and so is one byte */
 	ASSERT_EQ(0, slice_borrow(self->fd, ZC_MSG, KPORT_MSG_NONBLOCK, 0, &off));
 	ASSERT_POOL(self->fd, ZC_MSG, 1);
-	ASSERT_EQ(0, slice_release(self->fd, off, ZC_MSG));
+	ASSERT_EQ(0, kt_release(self->fd, off, ZC_MSG));
 	ASSERT_EQ(0, slice_borrow(self->fd, 1, KPORT_MSG_NONBLOCK, 0, &off));
 	ASSERT_POOL(self->fd, PAGE, 1);
-	ASSERT_EQ(0, slice_release(self->fd, off, 1));
+	ASSERT_EQ(0, kt_release(self->fd, off, 1));
 	ASSERT_POOL(self->fd, 0, 0);
 }
 
@@ -2101,7 +2063,7 @@ TEST_F(zerocopy, a_handle_with_the_send_right_maps_the_pool_writable_and_shared)
 	/* the fixture's handle has it mapped PROT_READ | PROT_WRITE */
 	off = zc_fill(_metadata, self, ZC_MSG, 61);
 	ASSERT_EQ(0U, pat_check(r + off, ZC_MSG, 61));
-	ASSERT_EQ(0, slice_release(self->fd, off, ZC_MSG));
+	ASSERT_EQ(0, kt_release(self->fd, off, ZC_MSG));
 }
 
 TEST_F(zerocopy, a_posted_slice_reaches_another_process_in_place_with_its_sender)
@@ -2131,7 +2093,7 @@ TEST_F(zerocopy, a_posted_slice_reaches_another_process_in_place_with_its_sender
 		/* tell the parent where it was */
 		KT_CHILD_ASSERT(kt_write_full(self->e.to_parent[1], &m.offset,
 					      sizeof(m.offset)) == 0);
-		KT_CHILD_ASSERT(slice_release(fd, m.offset, len) == 0);
+		KT_CHILD_ASSERT(kt_release(fd, m.offset, len) == 0);
 		_exit(0);
 	}
 	ASSERT_EQ('r', kt_token_get(self->e.to_parent[0], -1));
@@ -2181,7 +2143,7 @@ TEST_F(zerocopy, posting_a_slice_that_was_not_borrowed_fails_with_ENOENT)
 	ASSERT_QUEUED(self->fd, 0);
 	ASSERT_POOL(self->fd, 2 * PAGE + 5 * PAGE, 2);
 	ASSERT_EQ(0U, pat_check(self->wmap + held, 20000, 64));
-	ASSERT_EQ(0, slice_release(self->fd, held, 20000));
+	ASSERT_EQ(0, kt_release(self->fd, held, 20000));
 	/* the borrowed one still posts */
 	ASSERT_EQ(0, slice_post(self->fd, off, 5000, 0));
 	zc_take(_metadata, self, off, 5000, 63);
@@ -2247,7 +2209,7 @@ TEST_F(zerocopy, posting_another_length_on_a_fixed_port_fails_with_EMSGSIZE)
 	ASSERT_EQ((int)size, recv_inplace(fx, KPORT_MSG_NONBLOCK, &m));
 	ASSERT_EQ(off, m.offset);
 	ASSERT_EQ(0U, pat_check(w + off, size, 67));
-	ASSERT_EQ(0, slice_release(fx, off, size));
+	ASSERT_EQ(0, kt_release(fx, off, size));
 	ASSERT_POOL(fx, 0, 0);
 }
 
@@ -2278,14 +2240,14 @@ TEST_F(zerocopy, a_post_refused_with_EAGAIN_leaves_the_slice_borrowed)
 	ASSERT_EQ(20000, recv_inplace(one, KPORT_MSG_NONBLOCK, &m));
 	ASSERT_EQ(off, m.offset);
 	ASSERT_EQ(0U, pat_check(w + off, 20000, 68));
-	ASSERT_EQ(0, slice_release(one, off, 20000));
+	ASSERT_EQ(0, kt_release(one, off, 20000));
 	/* refused again, then given back unposted */
 	ASSERT_EQ(0, kt_send(one, "full", 4, 0, KPORT_MSG_NONBLOCK, 0));
 	ASSERT_EQ(0, slice_borrow(one, 20000, KPORT_MSG_NONBLOCK, 0, &off));
 	/* a deadline of 0, long past: refused at once */
 	ASSERT_EQ(-ETIMEDOUT, slice_post(one, off, 20000, KPORT_MSG_DEADLINE));
 	ASSERT_POOL(one, PAGE_UP(20000), 1);
-	ASSERT_EQ(0, slice_release(one, off, 20000));
+	ASSERT_EQ(0, kt_release(one, off, 20000));
 	ASSERT_POOL(one, 0, 0);
 	ASSERT_QUEUED(one, 1);
 }
@@ -2297,12 +2259,12 @@ TEST_F(zerocopy, releasing_a_borrowed_slice_unposted_gives_it_back)
 	ASSERT_EQ(0, slice_borrow(self->fd, 3 * PAGE, KPORT_MSG_NONBLOCK, 0,
 				  &off));
 	ASSERT_POOL(self->fd, 3 * PAGE, 1);
-	ASSERT_EQ(-EINVAL, slice_release(self->fd, off, 3 * PAGE - 1));
-	ASSERT_EQ(-EINVAL, slice_release(self->fd, off, 3 * PAGE + 1));
+	ASSERT_EQ(-EINVAL, kt_release(self->fd, off, 3 * PAGE - 1));
+	ASSERT_EQ(-EINVAL, kt_release(self->fd, off, 3 * PAGE + 1));
 	ASSERT_POOL(self->fd, 3 * PAGE, 1);
-	ASSERT_EQ(0, slice_release(self->fd, off, 3 * PAGE));
+	ASSERT_EQ(0, kt_release(self->fd, off, 3 * PAGE));
 	ASSERT_POOL(self->fd, 0, 0);
-	ASSERT_EQ(-ENOENT, slice_release(self->fd, off, 3 * PAGE));
+	ASSERT_EQ(-ENOENT, kt_release(self->fd, off, 3 * PAGE));
 	ASSERT_EQ(-ENOENT, slice_post(self->fd, off, 3 * PAGE,
 				      KPORT_MSG_NONBLOCK));
 	ASSERT_QUEUED(self->fd, 0);
@@ -2324,8 +2286,8 @@ TEST_F(zerocopy, a_borrowers_slices_are_freed_when_it_closes)
 	ASSERT_POOL(self->fd, 0, 0);
 	ASSERT_EQ(0, slice_borrow(self->fd, ZC_MSG, KPORT_MSG_NONBLOCK, 0, &a));
 	ASSERT_EQ(0, slice_borrow(self->fd, ZC_MSG, KPORT_MSG_NONBLOCK, 0, &b));
-	ASSERT_EQ(0, slice_release(self->fd, a, ZC_MSG));
-	ASSERT_EQ(0, slice_release(self->fd, b, ZC_MSG));
+	ASSERT_EQ(0, kt_release(self->fd, a, ZC_MSG));
+	ASSERT_EQ(0, kt_release(self->fd, b, ZC_MSG));
 }
 
 TEST_F(zerocopy, borrowing_from_an_exhausted_pool_fails_with_EAGAIN_or_ETIMEDOUT)
@@ -2352,10 +2314,10 @@ TEST_F(zerocopy, borrowing_from_an_exhausted_pool_fails_with_EAGAIN_or_ETIMEDOUT
 					   deadline, NULL));
 	ASSERT_LE(deadline, kt_now_ns());
 	ASSERT_POOL(self->fd, ZC_POOL, 2);
-	ASSERT_EQ(0, slice_release(self->fd, a, ZC_MSG));
+	ASSERT_EQ(0, kt_release(self->fd, a, ZC_MSG));
 	ASSERT_EQ(0, slice_borrow(self->fd, ZC_MSG, KPORT_MSG_NONBLOCK, 0, &a));
-	ASSERT_EQ(0, slice_release(self->fd, a, ZC_MSG));
-	ASSERT_EQ(0, slice_release(self->fd, b, ZC_MSG));
+	ASSERT_EQ(0, kt_release(self->fd, a, ZC_MSG));
+	ASSERT_EQ(0, kt_release(self->fd, b, ZC_MSG));
 	ASSERT_POOL(self->fd, 0, 0);
 }
 
@@ -2380,13 +2342,13 @@ TEST_F(zerocopy, a_blocked_borrow_completes_when_a_slice_is_released)
 	ASSERT_EQ(0, kt_wait_sleeping(pid, "kport"));
 	kt_sleep_ms(20);
 	ASSERT_TRUE(running(pid));
-	ASSERT_EQ(0, slice_release(self->fd, b, ZC_MSG));
+	ASSERT_EQ(0, kt_release(self->fd, b, ZC_MSG));
 	ASSERT_EQ(0, reap_kid(&self->e, 0));
 	ASSERT_EQ(0, kt_read_full(self->e.to_parent[0], &got, sizeof(got)));
 	/* the child borrowed through the handle it shares with us */
 	ASSERT_POOL(self->fd, ZC_MSG + 2 * PAGE, 2);
-	ASSERT_EQ(0, slice_release(self->fd, got, 2 * PAGE));
-	ASSERT_EQ(0, slice_release(self->fd, a, ZC_MSG));
+	ASSERT_EQ(0, kt_release(self->fd, got, 2 * PAGE));
+	ASSERT_EQ(0, kt_release(self->fd, a, ZC_MSG));
 	ASSERT_POOL(self->fd, 0, 0);
 }
 
@@ -2431,7 +2393,7 @@ TEST_F(zerocopy, a_batch_posts_borrowed_slices_and_receives_them_in_place)
 		ASSERT_EQ(off[i], m[i].offset);
 		ASSERT_EQ(getpid(), m[i].pid);
 		ASSERT_EQ(0U, pat_check(self->wmap + off[i], lens[i], 90 + i));
-		ASSERT_EQ(0, slice_release(self->fd, off[i], lens[i]));
+		ASSERT_EQ(0, kt_release(self->fd, off[i], lens[i]));
 	}
 	ASSERT_POOL(self->fd, 0, 0);
 }

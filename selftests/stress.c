@@ -159,34 +159,6 @@ static uint64_t st_mix(uint64_t a, uint64_t b)
 	return st_rand(&s);
 }
 
-static bool st_debug_lane(void)
-{
-	const char *lane = getenv("KPORT_LANE");
-	const char *dbg = getenv("KPORT_DEBUG_LANE");
-
-	if (lane)
-		return !strcmp(lane, "debug");
-	if (dbg)
-		return !strcmp(dbg, "1");
-	return access("/proc/self/fail-nth", F_OK) == 0;
-}
-
-static unsigned int st_env_uint(const char *name, unsigned int def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? (unsigned int)strtoul(v, NULL, 0) : def;
-}
-
-static uint64_t st_seed(void)
-{
-	const char *v = getenv("KPORT_STRESS_SEED");
-
-	if (v && *v)
-		return strtoull(v, NULL, 0);
-	return kt_now_ns() ^ ((uint64_t)getpid() << 32);
-}
-
 /* Record a failure; the first one is kept for the final report. */
 static void __attribute__((format(printf, 1, 2))) st_fail(const char *fmt, ...)
 {
@@ -314,49 +286,6 @@ static const struct st_hdr *st_take(const void *buf, uint32_t len,
 
 /* ---- /proc/kport and the module's reference count ----------------------- */
 
-/* Ports listed in /proc/kport; *@ours: how many are named @prefix... */
-static int st_proc_ports(const char *prefix, int *ours)
-{
-	char line[512];
-	FILE *f;
-	int n = 0;
-
-	*ours = 0;
-	f = fopen("/proc/kport", "re");
-	if (!f)
-		return -errno;
-	if (!fgets(line, sizeof(line), f)) {
-		fclose(f);
-		return -EIO;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *tab = strchr(line, '\t');
-
-		n++;
-		if (tab && !strncmp(tab + 1, prefix, strlen(prefix)))
-			(*ours)++;
-	}
-	fclose(f);
-	return n;
-}
-
-static long st_refcnt(void)
-{
-	char buf[32];
-	ssize_t n;
-	int fd;
-
-	fd = open("/sys/module/kport/refcnt", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
-}
-
 /*
  * Wait (at most KT_TIMEOUT_MS) until /proc/kport lists @ports ports, none
  * named @prefix..., and the module's refcount is @refcnt.  0 or -ETIMEDOUT
@@ -368,8 +297,8 @@ static int st_wait_quiet(const char *prefix, int ports, long refcnt,
 	uint64_t end = kt_now_ns() + KT_TIMEOUT_MS * KT_NSEC_PER_MSEC;
 
 	for (;;) {
-		*seen_ports = st_proc_ports(prefix, seen_ours);
-		*seen_ref = st_refcnt();
+		*seen_ports = kt_proc_ports(prefix, seen_ours);
+		*seen_ref = kt_module_refcnt();
 		if (*seen_ports == ports && *seen_ours == 0 &&
 		    *seen_ref == refcnt)
 			return 0;
@@ -540,17 +469,6 @@ static int st_handle_open(struct st_handle *h, int t, uint32_t rights,
 	return 0;
 }
 
-/* RELEASE of a slice; 0 or -errno. */
-static int st_release(int fd, uint64_t offset, uint64_t len)
-{
-	struct kport_slice s;
-
-	memset(&s, 0, sizeof(s));
-	s.offset = offset;
-	s.len = len;
-	return kt_ioctl(fd, KPORT_IOC_RELEASE, &s);
-}
-
 /*
  * Zero-copy send of @len bytes built in place: borrow, write, post.
  * Returns what the post returned, or the borrow's error with *@id_used
@@ -590,7 +508,7 @@ static int st_zc_send(struct st_worker *w, struct st_handle *h, uint32_t id,
 	ret = kt_ioctl(h->fd, KPORT_IOC_SEND, &m);
 	if (ret < 0) {
 		/* A failed post leaves the slice borrowed: give it back. */
-		int r = st_release(h->fd, s.offset, len);
+		int r = kt_release(h->fd, s.offset, len);
 
 		if (r)
 			st_fail("release of a slice whose post failed (%d): %d",
@@ -842,7 +760,7 @@ static int st_receive_one(struct st_worker *w, struct st_handle *hd, int t,
 			st_order_check(o, t, st_take((char *)h->map + m.offset,
 						     m.len, (uint32_t)t,
 						     sh->tally_id[t], &m));
-			i = st_release(h->fd, m.offset, m.len);
+			i = kt_release(h->fd, m.offset, m.len);
 			if (i)
 				st_fail("release of a received slice: %d", i);
 			return ret;
@@ -1341,11 +1259,11 @@ FIXTURE_SETUP(stress)
 		self->holder[i] = -1;
 	for (i = 0; i < ST_NR_TALLY; i++)
 		self->tally_fd[i] = -1;
-	self->seconds = st_env_uint("KPORT_STRESS_SECONDS",
-				    st_debug_lane() ? 15 : 20);
+	self->seconds = kt_env_uint("KPORT_STRESS_SECONDS",
+				    kt_debug_lane() ? 15 : 20);
 	sh = kt_shared_alloc(sizeof(*sh));
 	ASSERT_NE(NULL, sh);
-	sh->seed = st_seed();
+	sh->seed = kt_env_seed("KPORT_STRESS_SEED");
 	snprintf(sh->prefix, sizeof(sh->prefix), "kst.%d.", (int)getpid());
 	for (i = 0; i < ST_NR_TALLY; i++)
 		snprintf(sh->tally_name[i], KPORT_NAME_MAX, "%s%s", sh->prefix,
@@ -1353,9 +1271,9 @@ FIXTURE_SETUP(stress)
 	for (i = 0; i < ST_NR_CHURN; i++)
 		snprintf(sh->churn_name[i], KPORT_NAME_MAX, "%sc%d", sh->prefix, i);
 	/* Before anything of ours exists. */
-	self->refcnt_before = st_refcnt();
+	self->refcnt_before = kt_module_refcnt();
 	ASSERT_LE(0, self->refcnt_before);
-	self->ports_before = st_proc_ports(sh->prefix, &ours);
+	self->ports_before = kt_proc_ports(sh->prefix, &ours);
 	ASSERT_LE(0, self->ports_before);
 	ASSERT_EQ(0, ours);
 	/* Interrupted waits return EINTR; installed before any fork. */
@@ -1432,24 +1350,17 @@ TEST_F_TIMEOUT(stress, acked_messages_arrive_exactly_once_while_peers_are_killed
 	rng = sh->seed;
 	printf("# stress: seed=%llu seconds=%u lane=%s (KPORT_STRESS_SEED=%llu reproduces the choices)\n",
 	       (unsigned long long)sh->seed, self->seconds,
-	       st_debug_lane() ? "debug" : "stock",
+	       kt_debug_lane() ? "debug" : "stock",
 	       (unsigned long long)sh->seed);
 	fflush(stdout);
 
 	for (t = 0; t < ST_NR_TALLY; t++) {
 		const struct st_port_spec *ps = &st_tally[t];
-		struct kport_create c;
 		struct kport_stat st;
 
-		memset(&c, 0, sizeof(c));
-		c.flags = ps->flags;
-		kt_copy_name(c.name, sh->tally_name[t]);
-		c.mode = 0600;
-		c.capacity = ps->capacity;
-		c.msg_size = ps->msg_size;
-		c.rights = KPORT_RIGHTS_ALL;
-		c.pool_size = ps->pool_size;
-		self->tally_fd[t] = kt_create_raw(&c);
+		self->tally_fd[t] = kt_create_pool(sh->tally_name[t], ps->flags,
+						   ps->capacity, ps->msg_size,
+						   ps->pool_size);
 		ASSERT_LE(0, self->tally_fd[t]) {
 			TH_LOG("create %s: %d", sh->tally_name[t], self->tally_fd[t]);
 		}
@@ -1671,18 +1582,11 @@ static void st_holder(struct st_holders *hs, int kind)
 		KT_CHILD_ASSERT(fd >= 0);
 		KT_CHILD_ASSERT(kt_send(fd, buf, 8, 0, 0, 0) == 0);
 		{
-			struct kport_create c;
 			struct kport_slice s;
 			int zc;
 
-			memset(&c, 0, sizeof(c));
-			c.flags = KPORT_CREATE_ZEROCOPY;
-			c.capacity = 2;
-			c.msg_size = 4096;
-			c.rights = KPORT_RIGHTS_ALL;
-			c.mode = 0600;
-			c.pool_size = 16384;
-			zc = kt_create_raw(&c);
+			zc = kt_create_pool(NULL, KPORT_CREATE_ZEROCOPY, 2,
+					    4096, 16384);
 			KT_CHILD_ASSERT(zc >= 0);
 			KT_CHILD_ASSERT(mmap(NULL, 16384, PROT_READ | PROT_WRITE,
 					     MAP_SHARED, zc, 0) != MAP_FAILED);
@@ -1736,8 +1640,8 @@ static void st_holder(struct st_holders *hs, int kind)
 TEST_F_TIMEOUT(stress, killed_owners_and_holders_leave_no_port_handle_or_module_reference,
 	       120)
 {
-	unsigned int rounds = st_env_uint("KPORT_STRESS_ROUNDS",
-					  st_debug_lane() ? 4 : 12);
+	unsigned int rounds = kt_env_uint("KPORT_STRESS_ROUNDS",
+					  kt_debug_lane() ? 4 : 12);
 	struct st_holders *hs = kt_shared_alloc(sizeof(*hs));
 	pid_t *pids = self->holder;	/* reaped by the teardown */
 	unsigned int round;
@@ -1807,7 +1711,7 @@ TEST_F_TIMEOUT(stress, killed_owners_and_holders_leave_no_port_handle_or_module_
  */
 static void __attribute__((constructor)) st_timeouts(void)
 {
-	unsigned int s = st_env_uint("KPORT_STRESS_SECONDS", 0);
+	unsigned int s = kt_env_uint("KPORT_STRESS_SECONDS", 0);
 
 	if (s + 60 > 170)
 		_stress_acked_messages_arrive_exactly_once_while_peers_are_killed_and_ports_deleted_object.timeout =

@@ -56,24 +56,6 @@ static bool module_loaded(void)
 	return access(MODULE_DIR, F_OK) == 0;
 }
 
-/* The module's reference count, or -errno. */
-static long module_refcnt(void)
-{
-	char buf[32];
-	ssize_t n;
-	int fd;
-
-	fd = open(MODULE_DIR "/refcnt", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
-}
-
 /* "name=value ..." for the current parameters, to load the module again with. */
 static int module_args(char *args, size_t size)
 {
@@ -137,7 +119,7 @@ FIXTURE_SETUP(unload)
 	ASSERT_TRUE(module_loaded());
 	ASSERT_EQ(0, module_args(self->args, sizeof(self->args)));
 	/* nothing else may hold the module, or no unload can succeed */
-	ASSERT_EQ(0, module_refcnt()) TH_LOG("kport is in use by someone else");
+	ASSERT_EQ(0, kt_module_refcnt()) TH_LOG("kport is in use by someone else");
 	kt_name(self->name, _metadata->name);
 	kt_name(self->name2, "unload-second");
 }
@@ -263,25 +245,25 @@ TEST_F(unload, unload_is_refused_while_another_process_holds_a_handle)
 
 TEST_F(unload, every_open_file_holds_one_module_reference)
 {
-	ASSERT_EQ(0, module_refcnt());
+	ASSERT_EQ(0, kt_module_refcnt());
 	self->fd[0] = open(KPORT_DEVICE, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd[0]);
-	ASSERT_EQ(1, module_refcnt());
+	ASSERT_EQ(1, kt_module_refcnt());
 	self->fd[1] = kt_create(NULL, 0, 4, 16, 0600, KPORT_RIGHTS_ALL);
 	ASSERT_LE(0, self->fd[1]);
 	/* /dev/kport twice (ours and kt_dev()'s) and a port handle */
-	ASSERT_EQ(3, module_refcnt());
+	ASSERT_EQ(3, kt_module_refcnt());
 	self->fd[2] = dup(self->fd[1]);	/* the same file: no new reference */
 	ASSERT_LE(0, self->fd[2]);
-	ASSERT_EQ(3, module_refcnt());
+	ASSERT_EQ(3, kt_module_refcnt());
 	kt_dev_close();
 	close(self->fd[0]);
 	self->fd[0] = -1;
-	ASSERT_EQ(1, module_refcnt());
+	ASSERT_EQ(1, kt_module_refcnt());
 	close(self->fd[1]);
 	close(self->fd[2]);
 	self->fd[1] = self->fd[2] = -1;
-	ASSERT_EQ(0, module_refcnt());
+	ASSERT_EQ(0, kt_module_refcnt());
 }
 
 TEST_F(unload, unload_succeeds_once_everything_is_closed_and_reload_works)
@@ -317,7 +299,7 @@ TEST_F(unload, kernel_owned_ports_do_not_pin_the_module_and_go_with_it)
 	close(self->fd[1]);
 	self->fd[0] = self->fd[1] = -1;
 	kt_dev_close();
-	ASSERT_EQ(0, module_refcnt());
+	ASSERT_EQ(0, kt_module_refcnt());
 
 	unload_and_reload(_metadata, self);
 	/* unloading deleted them: the names are free */
