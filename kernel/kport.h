@@ -106,6 +106,22 @@ struct kport_pool {
 };
 
 /**
+ * struct kport_ident - who a message says it is from
+ * @pid: the sending thread group.
+ * @uid: its effective uid.
+ *
+ * A call made through an ioctl carries the caller's identity: the ioctl
+ * is the caller's own act.  write() carries the identity of whoever
+ * opened the handle, never current's: write() may be done on a caller's
+ * behalf by a program it does not control (a setuid program writing to
+ * an inherited stderr), which must not lend its credentials.
+ */
+struct kport_ident {
+	struct pid *pid;
+	kuid_t uid;
+};
+
+/**
  * struct kport_kmsg - a message in the kernel
  * @node:   in a priority list of its port, or on a private list.
  * @stash_next: instead of @node while in its port's stash.
@@ -118,6 +134,9 @@ struct kport_pool {
  * @pool:   the pool holding the payload, or NULL when it is in @data.
  * @offset: where in @pool.
  * @slice:  bytes allocated there (page-rounded).
+ * @rdv:    on a rendezvous port, the sender waiting while a receiver copies
+ *          this message out (its waiter is KPORT_WAIT_TAKEN), else NULL;
+ *          under port->lock (see queue.c, "Rendezvous").
  * @borrowed: held by a sender for a zero-copy post, not sent yet.
  * @small:  from kport_msg_cache (header and payload fit in
  *          KPORT_MSG_SMALL), not kvmalloc().
@@ -138,6 +157,7 @@ struct kport_kmsg {
 	struct kport_pool *pool;
 	u64 offset;
 	u32 slice;
+	struct kport_waiter *rdv;
 	bool borrowed;
 	bool small;
 	u8 data[];
@@ -157,11 +177,13 @@ enum kport_wait_state {
 	KPORT_WAIT_DONE,	/* send: message taken; recv: message handed over */
 	KPORT_WAIT_RETRY,	/* recv: look at the queue again */
 	KPORT_WAIT_DEAD,	/* the port was deleted */
+	KPORT_WAIT_TAKEN,	/* rendezvous send: a receiver is copying it out */
 };
 
 /**
  * struct kport_waiter - a task blocked in send or receive, on its stack
- * @node:    in port->senders or port->receivers while WAITING.
+ * @node:    in port->senders or port->receivers while WAITING, else
+ *           empty.
  * @task:    the sleeping task.
  * @msg:     send: the message to deliver; recv: the message handed over.
  * @from:    recv: accept only messages from this thread group (or NULL).
@@ -194,7 +216,12 @@ struct kport_waiter {
  * @all_node:   in the list of all ports while @published.
  * @linked:     the name or inbox table holds a reference.
  * @published:  counted in the limits and listed; under kport_table_lock.
+ * @counted:    counted in @owner's nr_ports: from publication until it is
+ *              deleted (not until it is freed, which a handle held by
+ *              someone else may put off); under kport_table_lock.
  * @inbox_pid:  for an inbox, the owning thread group.
+ * @inbox_exec: for an inbox, the owner's self_exec_id when it created it:
+ *              the inbox belongs to that program image, not to the pid.
  * @owner_pid:  for a process-owned port, the creating thread group.
  * @flags:      KPORT_CREATE_* less NONBLOCK.
  * @pool:       the shared-memory pool, or NULL.
@@ -232,7 +259,9 @@ struct kport_port {
 	struct list_head all_node;
 	bool linked;
 	bool published;
+	bool counted;
 	struct pid *inbox_pid;
+	u64 inbox_exec;
 	struct pid *owner_pid;
 
 	u64 flags;
@@ -270,6 +299,8 @@ struct kport_port {
  * @port:    holds a reference.
  * @user:    the opener's user, charged for messages sent through here.
  * @rights:  KPORT_RIGHT_*.
+ * @opener:  the opener's identity, for write() (struct kport_ident); its
+ *           pid holds a reference.
  * @creator: releasing this handle deletes a process-owned port.
  * @maps:    live mappings (VMAs) of the pool through this handle.
  * @lock:    protects @slices.
@@ -279,6 +310,7 @@ struct kport_handle {
 	struct kport_port *port;
 	struct kport_user *user;
 	u32 rights;
+	struct kport_ident opener;
 	bool creator;
 	atomic_t maps;
 	spinlock_t lock;	/* protects @slices */
@@ -358,7 +390,9 @@ void kport_queue_init(struct kport_port *port, u32 capacity);
 int kport_msg_cache_init(void);
 void kport_msg_cache_exit(void);
 struct kport_kmsg *kport_msg_alloc(struct kport_port *port,
-				   struct kport_user *user, u32 len, u32 prio);
+				   struct kport_user *user,
+				   const struct kport_ident *from, u32 len,
+				   u32 prio);
 void kport_msg_free(struct kport_port *port, struct kport_kmsg *msg);
 void kport_stash_drain(struct kport_port *port);
 int kport_queue_send(struct kport_port *port, struct kport_kmsg *msg,
@@ -366,6 +400,7 @@ int kport_queue_send(struct kport_port *port, struct kport_kmsg *msg,
 struct kport_kmsg *kport_queue_recv(struct kport_port *port, struct pid *from,
 				    u32 bufsize, bool inplace, bool nonblock,
 				    const ktime_t *deadline, u32 *needed);
+void kport_queue_delivered(struct kport_port *port, struct kport_kmsg *msg);
 void kport_queue_putback(struct kport_port *port, struct kport_kmsg *msg);
 int kport_queue_send_many(struct kport_port *port, struct kport_kmsg **msgs,
 			  int n);
@@ -389,7 +424,6 @@ void kport_pool_wake(struct kport_pool *pool);
 void kport_pool_stat(struct kport_pool *pool, struct kport_stat *st);
 void kport_handle_init_slices(struct kport_handle *h);
 int kport_handle_hold(struct kport_handle *h, struct kport_kmsg *msg);
-void kport_handle_unhold(struct kport_handle *h, struct kport_kmsg *msg);
 struct kport_kmsg *kport_handle_take_borrowed(struct kport_handle *h,
 					      u64 offset, u32 len);
 void kport_handle_release_all(struct kport_handle *h);

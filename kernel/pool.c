@@ -246,6 +246,9 @@ static struct kport_kmsg *kport_handle_find_locked(struct kport_handle *h,
  * @msg: a pool message on no list.
  *
  * Cannot fail for a message the pool gave out: slices do not overlap.
+ * A commit point: once the slice is on the tree, any thread sharing the
+ * handle may release or post it, so the caller must not touch @msg again
+ * (it calls this after its last step that can fail).
  *
  * Context: takes h->lock.
  * Return: 0, or -EEXIST if the offset is held already (a bug).
@@ -275,21 +278,6 @@ int kport_handle_hold(struct kport_handle *h, struct kport_kmsg *msg)
 	spin_unlock(&h->lock);
 	atomic_inc(&msg->pool->held);
 	return 0;
-}
-
-/**
- * kport_handle_unhold() - forget a message kport_handle_hold() recorded
- * @h:   the handle.
- * @msg: the message, still on @h's tree.
- *
- * Context: takes h->lock.
- */
-void kport_handle_unhold(struct kport_handle *h, struct kport_kmsg *msg)
-{
-	spin_lock(&h->lock);
-	rb_erase(&msg->hnode, &h->slices);
-	spin_unlock(&h->lock);
-	atomic_dec(&msg->pool->held);
 }
 
 /*
@@ -409,7 +397,8 @@ long kport_ioctl_borrow(struct file *file, unsigned int cmd, void __user *uarg)
 		deadline = &kt;
 	}
 
-	msg = kport_msg_alloc(port, h->user, 0, 0);
+	/* From nobody yet: POST says who it is from. */
+	msg = kport_msg_alloc(port, h->user, &h->opener, 0, 0);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	ret = kport_pool_attach(port, msg, s.len,
@@ -418,16 +407,20 @@ long kport_ioctl_borrow(struct file *file, unsigned int cmd, void __user *uarg)
 	if (ret)
 		goto err_free;
 	msg->borrowed = true;
-	ret = kport_handle_hold(h, msg);
-	if (ret)
-		goto err_free;
 
+	/*
+	 * Commit point: the offset is written out before the slice goes on
+	 * the handle's tree.  Once it is there another thread of the caller
+	 * may release or post it, so nothing may be undone after that.
+	 */
 	s.offset = msg->offset;
 	if (copy_to_user(uarg, &s, sizeof(s))) {
-		kport_handle_unhold(h, msg);
 		ret = -EFAULT;
 		goto err_free;
 	}
+	ret = kport_handle_hold(h, msg);
+	if (ret)
+		goto err_free;
 	return 0;
 
 err_free:

@@ -83,14 +83,48 @@ static struct kport_port *kport_find_name_locked(const char *name)
 	return NULL;
 }
 
-static struct kport_port *kport_find_inbox_locked(struct pid *pid)
+/*
+ * Whether @port's owner still runs the program that created the inbox.
+ * An exec ends that program: the pid then names a new one, which must not
+ * be reachable through (nor be refused an inbox because of) an inbox the
+ * old image left behind, say in a child that kept the creating handle.
+ */
+static bool kport_inbox_current(const struct kport_port *port)
+{
+	struct task_struct *task;
+	bool current_image;
+
+	rcu_read_lock();
+	task = pid_task(port->inbox_pid, PIDTYPE_TGID);
+	current_image = task &&
+			READ_ONCE(task->self_exec_id) == port->inbox_exec;
+	rcu_read_unlock();
+	return current_image;
+}
+
+static bool kport_unlink_locked(struct kport_port *port);
+
+/*
+ * The inbox of @pid.  One its owner's exec left behind is unlinked (it
+ * lives on for those holding it, unreachable by pid) and returned in
+ * *@stale, whose table reference the caller drops once it has let go of
+ * kport_table_lock.
+ */
+static struct kport_port *kport_find_inbox_locked(struct pid *pid,
+						  struct kport_port **stale)
 {
 	struct kport_port *port;
 
 	lockdep_assert_held(&kport_table_lock);
+	*stale = NULL;
 	hash_for_each_possible(kport_inboxes, port, hnode, hash_ptr(pid, 32)) {
-		if (port->inbox_pid == pid)
+		if (port->inbox_pid != pid)
+			continue;
+		if (kport_inbox_current(port))
 			return port;
+		kport_unlink_locked(port);
+		*stale = port;
+		return NULL;
 	}
 	return NULL;
 }
@@ -144,10 +178,26 @@ void kport_port_put(struct kport_port *port)
 	if (port->published) {
 		list_del(&port->all_node);
 		kport_nr_ports--;
-		port->owner->nr_ports--;
 	}
+	if (port->counted)
+		port->owner->nr_ports--;
 	mutex_unlock(&kport_table_lock);
 	kport_port_free(port);
+}
+
+/*
+ * A deleted port no longer counts against its owner's max_ports_per_user:
+ * whoever still holds a handle keeps its memory, but must not keep the
+ * owner from making new ports.  (It still counts against max_ports until
+ * freed: that bounds memory, and each such port costs its holder an fd.)
+ */
+static void kport_uncount_locked(struct kport_port *port)
+{
+	lockdep_assert_held(&kport_table_lock);
+	if (port->counted) {
+		port->owner->nr_ports--;
+		port->counted = false;
+	}
 }
 
 /* Take @port out of its table; the table's reference becomes the caller's. */
@@ -172,6 +222,7 @@ static int kport_port_delete(struct kport_port *port)
 
 	mutex_lock(&kport_table_lock);
 	had_table_ref = kport_unlink_locked(port);
+	kport_uncount_locked(port);
 	mutex_unlock(&kport_table_lock);
 	ret = kport_queue_kill(port);
 	if (had_table_ref)
@@ -196,10 +247,14 @@ static bool kport_may_delete(struct kport_port *port, struct file *file)
  * Open-time check of @rights against the port's mode, with the caller's
  * credentials: owner bits when its euid owns the port, group bits when it
  * is in the port's group, other bits otherwise; read grants receive,
- * write grants send.  CAP_IPC_OWNER overrides, as for SysV IPC.
+ * write grants send.  A handle with no right (for stat and delete) needs
+ * the caller to own the port or to have one of the two: it still pins the
+ * port and shows its counters, so a stranger gets none.  CAP_IPC_OWNER
+ * overrides, as for SysV IPC.
  */
 static int kport_may_open(struct kport_port *port, u32 rights)
 {
+	bool owner = uid_eq(current_euid(), port->uid);
 	umode_t granted = port->mode;
 	umode_t need = 0;
 
@@ -207,13 +262,13 @@ static int kport_may_open(struct kport_port *port, u32 rights)
 		need |= 02;
 	if (rights & KPORT_RIGHT_RECV)
 		need |= 04;
-	if (!need)
-		return 0;
-	if (uid_eq(current_euid(), port->uid))
+	if (owner)
 		granted >>= 6;
 	else if (in_egroup_p(port->gid))
 		granted >>= 3;
-	if ((need & ~granted & 07) == 0 || capable(CAP_IPC_OWNER))
+	if (need ? (need & ~granted & 07) == 0 : owner || (granted & 06))
+		return 0;
+	if (capable(CAP_IPC_OWNER))
 		return 0;
 	return -EACCES;
 }
@@ -239,6 +294,9 @@ static struct file *kport_handle_file(struct kport_port *port, u32 rights,
 	}
 	h->port = port;
 	h->rights = rights;
+	/* The file's f_cred, as anon_inode_getfile() below records it. */
+	h->opener.pid = get_pid(task_tgid(current));
+	h->opener.uid = current_euid();
 	h->creator = creator;
 	kport_handle_init_slices(h);
 
@@ -259,6 +317,7 @@ static struct file *kport_handle_file(struct kport_port *port, u32 rights,
 		flags |= O_NONBLOCK;
 	file = anon_inode_getfile("[kport]", &kport_port_fops, h, flags);
 	if (IS_ERR(file)) {
+		put_pid(h->opener.pid);
 		kport_user_put(h->user);
 		kfree(h);
 		return file;
@@ -299,7 +358,7 @@ static int kport_new_handle(struct kport_port *port, u32 rights, bool creator,
  */
 static int kport_publish(struct kport_port *port)
 {
-	struct kport_port *other;
+	struct kport_port *other, *stale = NULL;
 	int ret = -ENOSPC;
 
 	mutex_lock(&kport_table_lock);
@@ -308,7 +367,7 @@ static int kport_publish(struct kport_port *port)
 		goto out_unlock;
 	ret = -EEXIST;
 	if (port->inbox_pid) {
-		other = kport_find_inbox_locked(port->inbox_pid);
+		other = kport_find_inbox_locked(port->inbox_pid, &stale);
 		if (other)
 			goto out_unlock;
 		hash_add(kport_inboxes, &port->hnode,
@@ -329,9 +388,12 @@ static int kport_publish(struct kport_port *port)
 	list_add_tail(&port->all_node, &kport_all_ports);
 	kport_nr_ports++;
 	port->owner->nr_ports++;
+	port->counted = true;
 	ret = 0;
 out_unlock:
 	mutex_unlock(&kport_table_lock);
+	if (stale)
+		kport_port_put(stale);
 	return ret;
 }
 
@@ -417,8 +479,10 @@ int kport_port_create(const struct kport_create *args)
 	port->msg_size = args->msg_size;
 	if (process_owned)
 		port->owner_pid = get_pid(task_tgid(current));
-	if (args->flags & KPORT_CREATE_INBOX)
+	if (args->flags & KPORT_CREATE_INBOX) {
 		port->inbox_pid = get_pid(task_tgid(current));
+		port->inbox_exec = READ_ONCE(current->self_exec_id);
+	}
 	if (args->pool_size) {
 		ret = kport_pool_create(port, args->pool_size,
 					args->flags & KPORT_CREATE_ZEROCOPY,
@@ -454,7 +518,7 @@ int kport_port_create(const struct kport_create *args)
 int kport_port_open(const struct kport_open *args)
 {
 	bool inbox = args->flags & KPORT_OPEN_INBOX;
-	struct kport_port *port;
+	struct kport_port *port, *stale = NULL;
 	struct pid *pid = NULL;
 	struct file *file;
 	int name_len, fd, ret;
@@ -477,11 +541,13 @@ int kport_port_open(const struct kport_open *args)
 			return -ESRCH;
 	}
 	mutex_lock(&kport_table_lock);
-	port = inbox ? kport_find_inbox_locked(pid) :
+	port = inbox ? kport_find_inbox_locked(pid, &stale) :
 		       kport_find_name_locked(args->name);
 	if (port)
 		refcount_inc(&port->ref);
 	mutex_unlock(&kport_table_lock);
+	if (stale)
+		kport_port_put(stale);
 	put_pid(pid);
 	if (!port)
 		return -ENOENT;
@@ -528,6 +594,7 @@ int kport_port_unlink(const struct kport_unlink *args)
 		return -EPERM;
 	}
 	kport_unlink_locked(port);
+	kport_uncount_locked(port);
 	mutex_unlock(&kport_table_lock);
 
 	kport_queue_kill(port);
@@ -647,14 +714,22 @@ static int kport_send_len_ok(const struct kport_port *port, u32 len)
 	return 0;
 }
 
+/* What an ioctl's message says it is from: see struct kport_ident. */
+static void kport_ident_current(struct kport_ident *id)
+{
+	id->pid = task_tgid(current);
+	id->uid = current_euid();
+}
+
 /* A message of @len bytes copied in from @buf, not from a pool. */
 static struct kport_kmsg *kport_msg_copy_in(struct kport_handle *h,
+					    const struct kport_ident *from,
 					    const void __user *buf, u32 len,
 					    u32 prio)
 {
 	struct kport_kmsg *msg;
 
-	msg = kport_msg_alloc(h->port, h->user, len, prio);
+	msg = kport_msg_alloc(h->port, h->user, from, len, prio);
 	if (IS_ERR(msg))
 		return msg;
 	if (copy_from_user(msg->data, buf, len)) {
@@ -664,8 +739,9 @@ static struct kport_kmsg *kport_msg_copy_in(struct kport_handle *h,
 	return msg;
 }
 
-static int kport_do_send(struct file *file, const void __user *buf, u32 len,
-			 u32 prio, bool nonblock, const ktime_t *deadline)
+static int kport_do_send(struct file *file, const struct kport_ident *from,
+			 const void __user *buf, u32 len, u32 prio,
+			 bool nonblock, const ktime_t *deadline)
 {
 	struct kport_handle *h = file->private_data;
 	struct kport_port *port = h->port;
@@ -680,7 +756,7 @@ static int kport_do_send(struct file *file, const void __user *buf, u32 len,
 
 	if (port->pool && len > port->pool->threshold) {
 		/* One copy: from the sender straight into a pool slice. */
-		msg = kport_msg_alloc(port, h->user, 0, prio);
+		msg = kport_msg_alloc(port, h->user, from, 0, prio);
 		if (IS_ERR(msg))
 			return PTR_ERR(msg);
 		ret = kport_pool_attach(port, msg, len, nonblock, deadline);
@@ -691,7 +767,7 @@ static int kport_do_send(struct file *file, const void __user *buf, u32 len,
 			goto err_free;
 		}
 	} else {
-		msg = kport_msg_copy_in(h, buf, len, prio);
+		msg = kport_msg_copy_in(h, from, buf, len, prio);
 		if (IS_ERR(msg))
 			return PTR_ERR(msg);
 	}
@@ -761,14 +837,17 @@ static int kport_send_args_ok(const struct kport_msg *m)
 static long kport_send_one(struct file *file, const struct kport_msg *m,
 			   bool nonblock, const ktime_t *deadline)
 {
+	struct kport_ident from;
+
 	if (kport_send_args_ok(m))
 		return -EINVAL;
 	if (m->flags & KPORT_MSG_POST)
 		return kport_post(file, m, nonblock, deadline);
 	if (m->offset)
 		return -EINVAL;
-	return kport_do_send(file, u64_to_user_ptr(m->buf), m->len, m->priority,
-			     nonblock, deadline);
+	kport_ident_current(&from);
+	return kport_do_send(file, &from, u64_to_user_ptr(m->buf), m->len,
+			     m->priority, nonblock, deadline);
 }
 
 static long kport_ioctl_send(struct file *file, const struct kport_msg *m)
@@ -867,17 +946,21 @@ static long kport_recv_one(struct file *file, struct kport_msg *m,
 	m->offset = 0;
 	m->result = 0;
 	if (inplace && msg->pool) {
-		/* Nothing to copy: the handle holds the slice until released. */
+		/*
+		 * Nothing to copy: the handle holds the slice until released.
+		 * Commit point: the struct is written out before the slice
+		 * goes on the handle's tree, where another thread may release
+		 * it at once; after that nothing can be put back.
+		 */
 		m->offset = msg->offset;
 		m->result = KPORT_RESULT_INPLACE;
-		ret = kport_handle_hold(h, msg);
-		if (ret)
+		ret = -EFAULT;
+		if (copy_to_user(uarg, m, sizeof(*m)))
 			goto err_putback;
-		if (copy_to_user(uarg, m, sizeof(*m))) {
-			kport_handle_unhold(h, msg);
-			ret = -EFAULT;
-			goto err_putback;
-		}
+		kport_queue_delivered(port, msg);
+		/* Cannot fail (but for a bug): the slice is ours alone. */
+		if (WARN_ON_ONCE(kport_handle_hold(h, msg)))
+			kport_msg_free(port, msg);
 		return 0;
 	}
 	ret = -EFAULT;
@@ -885,6 +968,7 @@ static long kport_recv_one(struct file *file, struct kport_msg *m,
 			 msg->len) ||
 	    copy_to_user(uarg, m, sizeof(*m)))
 		goto err_putback;
+	kport_queue_delivered(port, msg);
 	kport_msg_free(port, msg);
 	return 0;
 
@@ -912,8 +996,11 @@ static long kport_ioctl_recv(struct file *file, struct kport_msg *m,
 /*
  * KPORT_IOC_SENDRECV: send on @file, then receive on recv_fd (or @file).
  * "done" is cleared before anything happens and set once the send is
- * done, so that a fault writing it can only fail the call while nothing
- * has happened yet.
+ * done.  The send is the commit point: after it the call never restarts
+ * (a restart would send again), so a signal in the receive gives -EINTR;
+ * and it never fails as if nothing had happened, so if "done" cannot be
+ * written (another thread made the page read-only meanwhile) the call
+ * returns KPORT_SR_SENT without receiving.
  */
 static long kport_ioctl_sendrecv(struct file *file, unsigned int cmd,
 				 void __user *uarg)
@@ -967,12 +1054,14 @@ static long kport_ioctl_sendrecv(struct file *file, unsigned int cmd,
 			     kport_deadline(&sr.send, &skt));
 	if (ret)
 		goto out;
-	ret = -EFAULT;
+	ret = KPORT_SR_SENT;
 	if (put_user(KPORT_SR_SENT, &usr->done))
 		goto out;
 	ret = kport_recv_one(rfile, &sr.recv, &usr->recv,
 			     kport_nonblock(rfile, sr.recv.flags),
 			     kport_deadline(&sr.recv, &rkt), NULL);
+	if (ret == -ERESTARTSYS)
+		ret = -EINTR;
 out:
 	fdput(f);
 	return ret;
@@ -1073,11 +1162,14 @@ static int kport_batch_write(struct kport_batch_run *r, u32 first, int n)
  */
 #define KPORT_BATCH_CHUNK_BYTES	SZ_64K
 
-/* Whether a send goes by the chunked path: a message copied in. */
+/*
+ * Whether a send goes by the chunked path: a message copied in, to a port
+ * with a queue (a rendezvous send waits for its receiver's copy).
+ */
 static bool kport_send_chunkable(const struct kport_port *port,
 				 const struct kport_msg *m)
 {
-	return !(m->flags & KPORT_MSG_POST) &&
+	return port->capacity && !(m->flags & KPORT_MSG_POST) &&
 	       !(port->pool && m->len > port->pool->threshold);
 }
 
@@ -1095,10 +1187,12 @@ static long kport_sendv_chunk(struct file *file, struct kport_batch_run *r,
 	int i, n, nread, sent, err;
 	struct kport_kmsg *msgs[KPORT_BATCH_CHUNK];
 	struct kport_msg *m;
+	struct kport_ident from;
 	size_t bytes = 0;
 	long ret = 0;
 
 	*stop = true;
+	kport_ident_current(&from);
 	nread = kport_batch_read(r, first, min_t(u32, r->b.count - first,
 						 KPORT_BATCH_CHUNK), &err);
 	for (n = 0; n < nread; n++) {
@@ -1123,8 +1217,8 @@ static long kport_sendv_chunk(struct file *file, struct kport_batch_run *r,
 			ret = kport_send_len_ok(port, m->len);
 		if (ret)
 			break;
-		msgs[n] = kport_msg_copy_in(h, u64_to_user_ptr(m->buf), m->len,
-					    m->priority);
+		msgs[n] = kport_msg_copy_in(h, &from, u64_to_user_ptr(m->buf),
+					    m->len, m->priority);
 		if (IS_ERR(msgs[n])) {
 			ret = PTR_ERR(msgs[n]);
 			break;
@@ -1204,8 +1298,10 @@ static long kport_recvv_chunk(struct file *file, struct kport_batch_run *r,
 			break;
 	}
 	written = kport_batch_write(r, first, copied);
-	for (i = 0; i < written; i++)
+	for (i = 0; i < written; i++) {
+		kport_queue_delivered(port, msgs[i]);
 		kport_msg_free(port, msgs[i]);
+	}
 	if (written < got) {
 		kport_queue_putback_many(port, msgs + written, got - written);
 		return written ?: -EFAULT;
@@ -1373,15 +1469,21 @@ static long kport_port_ioctl(struct file *file, unsigned int cmd,
 	return -ENOTTY;
 }
 
+/*
+ * write() and read() act on the handle alone, never on current's
+ * credentials: a message written is from the handle's opener (see struct
+ * kport_ident), whoever does the write.
+ */
 static ssize_t kport_port_write(struct file *file, const char __user *buf,
 				size_t count, loff_t *ppos)
 {
+	struct kport_handle *h = file->private_data;
 	int ret;
 
 	if (count > U32_MAX)
 		return -EMSGSIZE;
-	ret = kport_do_send(file, buf, count, 0, file->f_flags & O_NONBLOCK,
-			    NULL);
+	ret = kport_do_send(file, &h->opener, buf, count, 0,
+			    file->f_flags & O_NONBLOCK, NULL);
 	return ret ? ret : count;
 }
 
@@ -1403,6 +1505,7 @@ static ssize_t kport_port_read(struct file *file, char __user *buf,
 		kport_queue_putback(h->port, msg);
 		return -EFAULT;
 	}
+	kport_queue_delivered(h->port, msg);
 	kport_msg_free(h->port, msg);
 	return len;
 }
@@ -1425,6 +1528,7 @@ static int kport_handle_release(struct inode *inode, struct file *file)
 		kport_port_delete(port);
 	kport_handle_release_all(h);
 	atomic_dec(&port->handles);
+	put_pid(h->opener.pid);
 	kport_user_put(h->user);
 	kfree(h);
 	kport_port_put(port);

@@ -19,7 +19,19 @@
  *     room ever) a receiver takes the message from the waiting sender.
  * A waiter is completed by whoever changes its state, under port->lock, so
  * every message is delivered exactly once and waiters are served in the
- * order they arrived, one each (no thundering herd).
+ * order they arrived, one each (no thundering herd).  Blocked senders are
+ * served by priority, then in the order they arrived.
+ *
+ * Rendezvous (capacity 0): a send completes only once a receiver has the
+ * message in its own memory, because nothing can hold it meanwhile.  A
+ * receiver that takes a message from a sender (or is handed one) leaves
+ * that sender KPORT_WAIT_TAKEN, pointed to by msg->rdv, while it copies
+ * out; then kport_queue_delivered() completes the sender, or a fault gives
+ * the message back to it (kport_queue_putback()): the sender waits again,
+ * first in line, as if never taken.  A TAKEN sender ignores signals and
+ * its deadline (a receiver has the message: the outcome is a copy away),
+ * except a fatal signal: the sender then leaves the message to the
+ * receiver, which frees it if the copy fails.
  */
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
@@ -153,18 +165,20 @@ static size_t kport_msg_charge(u32 len)
  * kport_msg_alloc() - allocate a message and charge it to a user
  * @port: the port it is for (whose stash it may come from).
  * @user: who pays for it while it is queued.
+ * @from: who it is from (see struct kport_ident); the pid is referenced.
  * @len:  payload size (already checked against the port's msg_size).
  * @prio: priority.
  *
- * The sender's thread group and effective uid are recorded.  The payload
- * is left for the caller to fill.
+ * The payload is left for the caller to fill.
  *
  * Context: process context, may sleep.
  * Return: the message, or ERR_PTR(-ENOBUFS) over the user's quota,
  * ERR_PTR(-ENOMEM).
  */
 struct kport_kmsg *kport_msg_alloc(struct kport_port *port,
-				   struct kport_user *user, u32 len, u32 prio)
+				   struct kport_user *user,
+				   const struct kport_ident *from, u32 len,
+				   u32 prio)
 {
 	size_t size = kport_msg_charge(len);
 	struct kport_kmsg *msg;
@@ -189,13 +203,14 @@ struct kport_kmsg *kport_msg_alloc(struct kport_port *port,
 	msg->small = small;
 	msg->user = user;
 	refcount_inc(&user->ref);
-	msg->sender = get_pid(task_tgid(current));
-	msg->uid = current_euid();
+	msg->sender = get_pid(from->pid);
+	msg->uid = from->uid;
 	msg->len = len;
 	msg->prio = prio;
 	msg->pool = NULL;
 	msg->offset = 0;
 	msg->slice = 0;
+	msg->rdv = NULL;
 	msg->borrowed = false;
 	return msg;
 }
@@ -332,19 +347,32 @@ static void kport_wake_pollers(struct kport_port *port, __poll_t events)
  * waker changes it under the lock before calling wake_up_process(), so a
  * completion between the check and schedule() only makes schedule()
  * return at once.  Return: 0 when completed (@w->state says how),
- * otherwise -ERESTARTSYS or -ETIMEDOUT with @w still on its list.
- * Completion wins over a signal or timeout that raced with it: what was
- * done is reported.
+ * otherwise -ERESTARTSYS, -ETIMEDOUT or (@nonblock: a rendezvous send
+ * whose receiver gave the message back) -EAGAIN with @w still on its
+ * list, or -EINTR (a fatal signal) with @w still TAKEN.  Completion wins over a
+ * signal or timeout that raced with it: what was done is reported.
  */
 static int kport_wait_locked(struct kport_port *port, struct kport_waiter *w,
-			     const ktime_t *deadline)
+			     bool nonblock, const ktime_t *deadline)
 	__must_hold(&port->lock)
 {
 	ktime_t expires;
 
 	for (;;) {
+		if (w->state == KPORT_WAIT_TAKEN) {
+			/* See "Rendezvous" above. */
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			set_current_state(TASK_KILLABLE);
+			spin_unlock(&port->lock);
+			schedule();
+			spin_lock(&port->lock);
+			continue;
+		}
 		if (w->state != KPORT_WAIT_WAITING)
 			return 0;
+		if (nonblock)
+			return -EAGAIN;
 		if (signal_pending(current))
 			return -ERESTARTSYS;
 		if (deadline && !ktime_before(ktime_get(), *deadline))
@@ -400,21 +428,37 @@ static int kport_deliver_locked(struct kport_port *port,
 int kport_queue_send(struct kport_port *port, struct kport_kmsg *msg,
 		     bool nonblock, const ktime_t *deadline)
 {
-	struct kport_waiter w;
+	struct kport_waiter w = {
+		.task = current,
+		.msg = msg,
+		.state = KPORT_WAIT_WAITING,
+	};
 	__poll_t wake = 0;
 	bool queued;
 	int ret = 0;
 
+	INIT_LIST_HEAD(&w.node);
 	spin_lock(&port->lock);
 	if (port->dead) {
 		ret = -EIDRM;
 		goto out_unlock;
 	}
-	ret = kport_deliver_locked(port, msg, &queued);
-	if (!ret) {
-		if (queued)
-			wake = KPORT_POLL_IN;
-		goto out_sent;
+	if (port->capacity) {
+		ret = kport_deliver_locked(port, msg, &queued);
+		if (!ret) {
+			if (queued)
+				wake = KPORT_POLL_IN;
+			goto out_sent;
+		}
+	} else {
+		/* Hand it over, then wait for the receiver's copy. */
+		msg->rdv = &w;
+		if (kport_handoff_locked(port, msg)) {
+			w.state = KPORT_WAIT_TAKEN;
+			goto wait;
+		}
+		msg->rdv = NULL;
+		ret = -EAGAIN;
 	}
 	if (nonblock)
 		goto out_unlock;
@@ -423,18 +467,23 @@ int kport_queue_send(struct kport_port *port, struct kport_kmsg *msg,
 		goto out_unlock;
 	}
 
-	w.task = current;
-	w.msg = msg;
-	w.from = NULL;
-	w.bufsize = 0;
-	w.inplace = false;
-	w.state = KPORT_WAIT_WAITING;
 	list_add_tail(&w.node, &port->senders);
 	port->nr_senders++;
 	/* A receiver on a rendezvous port would not wait now. */
 	if (!port->capacity)
 		kport_wake_pollers(port, KPORT_POLL_IN);
-	ret = kport_wait_locked(port, &w, deadline);
+wait:
+	ret = kport_wait_locked(port, &w, nonblock, deadline);
+	if (ret == -EINTR) {
+		/*
+		 * Killed while a receiver copies the message out: it is the
+		 * receiver's now (freed if its copy fails), and as good as
+		 * sent to a task that will never see this return.
+		 */
+		msg->rdv = NULL;
+		ret = 0;
+		goto out_unlock;
+	}
 	if (ret) {
 		list_del(&w.node);
 		port->nr_senders--;
@@ -465,6 +514,9 @@ out_unlock:
  * wake-up once, not per message.  Stops at the first message that no
  * receiver takes and the queue has no room for.
  *
+ * Not for a rendezvous port, where each send waits for its receiver's copy
+ * (kport_queue_send()).
+ *
  * Context: process context; takes port->lock.
  * Return: how many were delivered, from the first (the caller still owns
  * the others), or -EIDRM if the port was deleted (none was).
@@ -475,6 +527,8 @@ int kport_queue_send_many(struct kport_port *port, struct kport_kmsg **msgs,
 	bool queued, any = false;
 	int i;
 
+	if (WARN_ON_ONCE(!port->capacity))
+		return 0;
 	spin_lock(&port->lock);
 	if (port->dead) {
 		spin_unlock(&port->lock);
@@ -552,7 +606,13 @@ static void kport_take_locked(struct kport_port *port, struct kport_kmsg *msg,
 			      struct kport_waiter *sender)
 {
 	lockdep_assert_held(&port->lock);
-	if (sender) {
+	if (sender && !port->capacity) {
+		/* Rendezvous: the sender waits for our copy (see above). */
+		port->nr_senders--;
+		list_del_init(&sender->node);
+		sender->state = KPORT_WAIT_TAKEN;
+		msg->rdv = sender;
+	} else if (sender) {
 		port->nr_senders--;
 		port->sent++;
 		kport_waiter_wake_locked(port, sender, KPORT_WAIT_DONE);
@@ -647,7 +707,7 @@ again:
 	/* A sender on a rendezvous port would not wait now. */
 	if (!port->capacity)
 		kport_wake_pollers(port, KPORT_POLL_OUT);
-	ret = kport_wait_locked(port, &w, deadline);
+	ret = kport_wait_locked(port, &w, false, deadline);
 	if (ret) {
 		list_del(&w.node);
 		port->nr_receivers--;
@@ -719,6 +779,76 @@ int kport_queue_recv_many(struct kport_port *port, const u32 *bufsize,
 	return i;
 }
 
+static void kport_free_list(struct kport_port *port, struct list_head *list)
+{
+	struct kport_kmsg *msg, *tmp;
+
+	list_for_each_entry_safe(msg, tmp, list, node)
+		kport_msg_free(port, msg);
+}
+
+/**
+ * kport_queue_delivered() - a receiver has copied a message out
+ * @port: the port it came from.
+ * @msg:  the message, from kport_queue_recv() or kport_queue_recv_many().
+ *
+ * The receive's commit point: called once the message is in the
+ * receiver's memory and nothing can fail any more, before the message is
+ * freed or held.  On a rendezvous port this is what completes the send.
+ *
+ * Context: process context; takes port->lock on a rendezvous port.
+ */
+void kport_queue_delivered(struct kport_port *port, struct kport_kmsg *msg)
+{
+	if (port->capacity)
+		return;
+	spin_lock(&port->lock);
+	/* Sent now, even if its sender was killed meanwhile (no ->rdv). */
+	port->sent++;
+	if (msg->rdv) {
+		kport_waiter_wake_locked(port, msg->rdv, KPORT_WAIT_DONE);
+		msg->rdv = NULL;
+	}
+	spin_unlock(&port->lock);
+}
+
+/*
+ * Give back @msg, which a receiver could not copy out.  @handoff: offer
+ * it to a waiting receiver first.  Return: whether the caller must free
+ * it (the port is dead, or it is a rendezvous message whose sender was
+ * killed meanwhile and so never sent it).
+ */
+static bool kport_putback_locked(struct kport_port *port,
+				 struct kport_kmsg *msg, bool handoff)
+{
+	struct kport_waiter *sw = msg->rdv;
+
+	lockdep_assert_held(&port->lock);
+	port->received--;
+	if (sw) {
+		/* A rendezvous: the message goes back to its sender. */
+		if (port->dead) {
+			msg->rdv = NULL;
+			kport_waiter_wake_locked(port, sw, KPORT_WAIT_DEAD);
+			return false;
+		}
+		if (handoff && kport_handoff_locked(port, msg))
+			return false;
+		msg->rdv = NULL;
+		sw->state = KPORT_WAIT_WAITING;
+		list_add(&sw->node, &port->senders);
+		port->nr_senders++;
+		/* To look at its signals and deadline again. */
+		wake_up_process(sw->task);
+		return false;
+	}
+	if (port->dead || !port->capacity)
+		return true;
+	if (!handoff || !kport_handoff_locked(port, msg))
+		kport_enqueue_locked(port, msg, true);
+	return false;
+}
+
 /**
  * kport_queue_putback() - return a message a receiver could not copy out
  * @port: the port it came from.
@@ -726,23 +856,20 @@ int kport_queue_recv_many(struct kport_port *port, const u32 *bufsize,
  *
  * The message goes to a waiting receiver or back to the head of its
  * priority, even if that overfills the queue for a while: a fault in the
- * receiver must never lose a message.  On a deleted port it is freed.
+ * receiver must never lose a message.  On a rendezvous port it goes back
+ * to its sender, still waiting.  On a deleted port it is freed (or its
+ * rendezvous sender told, and it frees it).
  *
  * Context: process context; takes port->lock.
  */
 void kport_queue_putback(struct kport_port *port, struct kport_kmsg *msg)
 {
-	bool dead;
+	bool free;
 
 	spin_lock(&port->lock);
-	dead = port->dead;
-	if (!dead) {
-		port->received--;
-		if (!kport_handoff_locked(port, msg))
-			kport_enqueue_locked(port, msg, true);
-	}
+	free = kport_putback_locked(port, msg, true);
 	spin_unlock(&port->lock);
-	if (dead)
+	if (free)
 		kport_msg_free(port, msg);
 	else
 		kport_wake_pollers(port, KPORT_POLL_IN);
@@ -755,9 +882,9 @@ void kport_queue_putback(struct kport_port *port, struct kport_kmsg *msg)
  * @n:    how many.
  *
  * As kport_queue_putback(), for several: they go back to the heads of
- * their priorities in their order.  Rather than hand each to a waiting
- * receiver, every waiting receiver is told to look again (this is the path
- * of a fault, not worth a hand-off of its own).
+ * their priorities (or to their senders) in their order.  Rather than hand
+ * each to a waiting receiver, every waiting receiver is told to look again
+ * (this is the path of a fault, not worth a hand-off of its own).
  *
  * Context: process context; takes port->lock.
  */
@@ -765,28 +892,23 @@ void kport_queue_putback_many(struct kport_port *port,
 			      struct kport_kmsg **msgs, int n)
 {
 	struct kport_waiter *rw, *tmp;
-	bool dead;
+	LIST_HEAD(gone);
 	int i;
 
 	spin_lock(&port->lock);
-	dead = port->dead;
-	if (!dead) {
-		for (i = n - 1; i >= 0; i--) {
-			port->received--;
-			kport_enqueue_locked(port, msgs[i], true);
-		}
+	for (i = n - 1; i >= 0; i--) {
+		if (kport_putback_locked(port, msgs[i], false))
+			list_add(&msgs[i]->node, &gone);
+	}
+	if (!port->dead) {
 		list_for_each_entry_safe(rw, tmp, &port->receivers, node) {
 			port->nr_receivers--;
 			kport_waiter_wake_locked(port, rw, KPORT_WAIT_RETRY);
 		}
 	}
 	spin_unlock(&port->lock);
-	if (!dead) {
-		kport_wake_pollers(port, KPORT_POLL_IN);
-		return;
-	}
-	for (i = 0; i < n; i++)
-		kport_msg_free(port, msgs[i]);
+	kport_wake_pollers(port, KPORT_POLL_IN);
+	kport_free_list(port, &gone);
 }
 
 /* Detach every queued message onto @list. */
@@ -801,14 +923,6 @@ static void kport_splice_queue_locked(struct kport_port *port,
 	port->prio_map = 0;
 	port->nr_msgs = 0;
 	port->bytes = 0;
-}
-
-static void kport_free_list(struct kport_port *port, struct list_head *list)
-{
-	struct kport_kmsg *msg, *tmp;
-
-	list_for_each_entry_safe(msg, tmp, list, node)
-		kport_msg_free(port, msg);
 }
 
 /**

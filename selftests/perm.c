@@ -6,7 +6,8 @@
  * Opening a port checks the requested rights against the port's mode like
  * a file's: owner bits for its owner, group bits for members of its group,
  * other bits for everybody else (read = 4 grants receive, write = 2 grants
- * send), CAP_IPC_OWNER passes; rights 0 needs no permission.  The rights a
+ * send), CAP_IPC_OWNER passes; rights 0 (stat, poll, delete) needs the
+ * caller to own the port or to be granted read or write.  The rights a
  * handle was opened with are all it can use.  Only the owner or
  * CAP_IPC_OWNER may delete, by name with the caller's credentials, through
  * a handle with the credentials it was opened with.
@@ -490,16 +491,31 @@ TEST_F(perm, other_user_cannot_open_a_0600_port_to_send_or_receive)
 	ASSERT_EQ(1U, st.handles);
 }
 
-TEST_F(perm, other_user_may_open_a_0600_port_with_rights_0_to_stat_it)
+TEST_F(perm, other_user_cannot_open_a_0600_port_even_with_rights_0)
 {
+	struct kport_stat st;
+
 	root_port(_metadata, self, 0600);
+	ASSERT_EQ(-EACCES, as_user(&nobody, do_open_and_stat, &self->req));
+	ASSERT_EQ(0, kt_stat(self->port, &st));
+	ASSERT_EQ(1U, st.handles);
+}
+
+TEST_F(perm, other_user_may_open_with_rights_0_when_granted_read_or_write)
+{
+	root_port(_metadata, self, 0604);
+	ASSERT_EQ(0, as_user(&nobody, do_open_and_stat, &self->req));
+	ASSERT_EQ(0, kt_unlink(self->name));
+	close(self->port);
+	root_port(_metadata, self, 0602);
 	ASSERT_EQ(0, as_user(&nobody, do_open_and_stat, &self->req));
 }
 
-TEST_F(perm, rights_0_needs_no_permission_even_with_mode_0)
+TEST_F(perm, owner_may_open_its_mode_0_port_with_rights_0_but_others_not)
 {
-	root_port(_metadata, self, 0);
-	ASSERT_EQ(0, as_user(&nobody, do_open_and_stat, &self->req));
+	owner_port(_metadata, self, 0);
+	ASSERT_EQ(0, as_user(&owner, do_open_and_stat, &self->req));
+	ASSERT_EQ(-EACCES, as_user(&nobody, do_open_and_stat, &self->req));
 }
 
 TEST_F(perm, mode_0622_lets_others_send_but_not_receive)
@@ -805,7 +821,8 @@ TEST_F(perm, root_cannot_delete_through_a_handle_opened_by_another_user)
 {
 	int sv[2], fd;
 
-	owner_port(_metadata, self, 0600);
+	/* other may open it (rights 0 needs read or write), not delete it */
+	owner_port(_metadata, self, 0604);
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv));
 	self->req.sock = sv[1];
 	ASSERT_EQ(0, as_user(&other, do_open_and_pass, &self->req));

@@ -904,7 +904,7 @@ static int cmd_stat(int argc, char **argv)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	need_port(&ref);
 
-	/* Rights 0: a stat-only handle needs no permission on the port. */
+	/* Rights 0: a stat-only handle (the owner, or read or write granted). */
 	fd = open_port(&ref, 0);
 	ret = kport_stat(fd, &st);
 	if (ret < 0)

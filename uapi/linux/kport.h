@@ -149,13 +149,16 @@ struct kport_create {
  * @name:   the port's name (all zero with KPORT_OPEN_INBOX).
  * @rights: KPORT_RIGHT_* wanted; each is checked against the port's mode
  *          (-EACCES).  0 gives a handle good only for stat, poll and
- *          delete, and needs no permission.
+ *          delete; it needs the caller to own the port or to be granted
+ *          read or write by its mode (-EACCES otherwise).
  * @pid:    with KPORT_OPEN_INBOX, the process (as the caller's pid
  *          namespace numbers it) whose inbox to open; otherwise 0.
  * @__reserved: must be 0.
  *
  * Returns a new O_CLOEXEC file descriptor; -ENOENT if there is no such
- * port (or no such inbox).
+ * port (or no such inbox).  An inbox belongs to the program that made it:
+ * once its process has exec()ed, the pid no longer names that inbox
+ * (-ENOENT), and the new program may create its own.
  */
 struct kport_open {
 	__u64 flags;
@@ -305,6 +308,15 @@ struct kport_batch {
  * would, then the receive as KPORT_IOC_RECV would; if the send fails
  * nothing is received.  -EBADF if @recv_fd is not open or lacks the
  * receive right, -EINVAL if it is not a kport handle.
+ *
+ * Returns 0 when both were done.  An error with @done 0: nothing was
+ * sent (a signal then restarts the call, as for SEND).  An error with
+ * KPORT_SR_SENT in @done: the request went out and the receive failed;
+ * such a call is never restarted (that would send again), so a signal
+ * in the receive gives -EINTR even with SA_RESTART: receive the reply
+ * with KPORT_IOC_RECV.  If @done could not be written after the send
+ * (the struct was made read-only or unmapped meanwhile), the call returns
+ * KPORT_SR_SENT (1) and receives nothing.
  */
 struct kport_sendrecv {
 	__u64 flags;

@@ -1,0 +1,807 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kport selftest: the holes of issue 8, each as the attack that found it
+ * (doc/security.md).
+ *
+ * Every call has a commit point: nothing becomes visible to another thread
+ * before the last step that can fail, and nothing done is undone or redone
+ * behind the caller's back.  The tests break that rule the ways it breaks:
+ * an output struct on a read-only page while another thread releases what
+ * the call would publish, a signal after the call's side effect, a write()
+ * done by a process that did not open the handle, an exec between
+ * creating an inbox and looking it up, a deleted port kept by a handle,
+ * and a rendezvous receiver whose copy faults.  Needs root (to change ids
+ * and module parameters).
+ */
+#include "kport_test.h"
+
+#include <pthread.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#define MSG_SIZE	64
+#define POOL_SIZE	(64 * 4096)
+#define BIG		8192	/* travels through a pool */
+#define NOBODY		65534
+
+static long page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * Two pages: the first writable, the second read-only.  @ro_at bytes of
+ * an object placed at the returned address minus @ro_at lie on the first
+ * page, the rest on the read-only one.  @init is copied there first.
+ */
+static void *straddle(const void *init, size_t size, size_t ro_at)
+{
+	long ps = page_size();
+	char *p = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memcpy(p + ps - ro_at, init, size);
+	if (mprotect(p + ps, ps, PROT_READ))
+		return NULL;
+	return p + ps - ro_at;
+}
+
+static void unstraddle(void *obj, size_t ro_at)
+{
+	long ps = page_size();
+
+	munmap((char *)obj + ro_at - ps, 2 * ps);
+}
+
+/* A pool port (zero-copy if asked) of capacity 8, all rights, 0600. */
+static int pool_port(bool zerocopy)
+{
+	return kt_create_pool(NULL, zerocopy ? KPORT_CREATE_ZEROCOPY : 0, 8,
+			      BIG, POOL_SIZE);
+}
+
+/* ---- 1. Nothing is published before the last copy-out ------------------- */
+
+struct releaser {
+	int fd;
+	volatile bool stop;
+	unsigned long released;
+};
+
+/* Release every slice offset there is, again and again. */
+static void *release_everything(void *arg)
+{
+	struct releaser *r = arg;
+	uint64_t off;
+
+	while (!r->stop) {
+		for (off = 0; off < POOL_SIZE; off += 4096) {
+			if (!kt_release(r->fd, off, BIG))
+				r->released++;
+			if (!kt_release(r->fd, off, 4096))
+				r->released++;
+		}
+	}
+	return NULL;
+}
+
+TEST(borrow_onto_a_read_only_struct_fails_and_leaves_no_slice)
+{
+	struct kport_slice s, *ro;
+	struct kport_stat st;
+	int fd = pool_port(true);
+
+	ASSERT_LE(0, fd);
+	memset(&s, 0, sizeof(s));
+	s.len = BIG;
+	ro = straddle(&s, sizeof(s), 0);
+	ASSERT_NE(NULL, ro);
+	ASSERT_EQ(-EFAULT, kt_ioctl(fd, KPORT_IOC_BORROW, ro));
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	ASSERT_EQ(0U, st.slices_held);
+	ASSERT_EQ(0U, st.pool_used);
+	ASSERT_EQ(-ENOENT, kt_release(fd, 0, BIG));
+	/* And a borrow that can write its answer still works. */
+	ASSERT_EQ(0, kt_ioctl(fd, KPORT_IOC_BORROW, &s));
+	ASSERT_EQ(0, kt_release(fd, s.offset, BIG));
+	unstraddle(ro, 0);
+	close(fd);
+}
+
+TEST(borrow_faulting_while_another_thread_releases_cannot_free_twice)
+{
+	struct releaser r = { .stop = false };
+	struct kport_slice s, *ro;
+	struct kport_stat st;
+	pthread_t t;
+	int i;
+
+	r.fd = pool_port(true);
+	ASSERT_LE(0, r.fd);
+	memset(&s, 0, sizeof(s));
+	s.len = BIG;
+	ro = straddle(&s, sizeof(s), 0);
+	ASSERT_NE(NULL, ro);
+	ASSERT_EQ(0, pthread_create(&t, NULL, release_everything, &r));
+	for (i = 0; i < 3000; i++)
+		ASSERT_EQ(-EFAULT, kt_ioctl(r.fd, KPORT_IOC_BORROW, ro));
+	r.stop = true;
+	pthread_join(t, NULL);
+	/* Nothing failed was ever on the handle for the releaser to find. */
+	ASSERT_EQ(0UL, r.released);
+	ASSERT_EQ(0, kt_stat(r.fd, &st));
+	ASSERT_EQ(0U, st.slices_held);
+	ASSERT_EQ(0U, st.pool_used);
+	unstraddle(ro, 0);
+	close(r.fd);
+}
+
+/* Receive in place with the struct on a read-only page. */
+static int recv_inplace_ro(int fd, struct kport_msg **rop)
+{
+	struct kport_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.flags = KPORT_MSG_INPLACE | KPORT_MSG_NONBLOCK;
+	if (!*rop)
+		*rop = straddle(&m, sizeof(m), 0);
+	return kt_ioctl(fd, KPORT_IOC_RECV, *rop);
+}
+
+TEST(in_place_receive_onto_a_read_only_struct_keeps_the_message_queued)
+{
+	struct kport_msg *ro = NULL, m;
+	static char big[BIG], got[BIG];
+	struct kport_stat st;
+	int fd = pool_port(false);
+
+	ASSERT_LE(0, fd);
+	kt_fill(big, sizeof(big), 1);
+	ASSERT_EQ(0, kt_send(fd, big, BIG, 0, 0, 0));
+	ASSERT_EQ(-EFAULT, recv_inplace_ro(fd, &ro));
+	ASSERT_NE(NULL, ro);
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	ASSERT_EQ(1U, st.nr_msgs);
+	ASSERT_EQ(0U, st.slices_held);
+	ASSERT_EQ(-ENOENT, kt_release(fd, 0, BIG));
+	/* The message is whole for the next receive. */
+	ASSERT_EQ(BIG, kt_recv(fd, got, sizeof(got), 0, &m));
+	ASSERT_EQ(0U, kt_check_fill(got, BIG, 1));
+	unstraddle(ro, 0);
+	close(fd);
+}
+
+TEST(in_place_receive_faulting_while_another_thread_releases_loses_nothing)
+{
+	struct releaser r = { .stop = false };
+	struct kport_msg *ro = NULL;
+	static char big[BIG];
+	struct kport_stat st;
+	pthread_t t;
+	int i;
+
+	r.fd = pool_port(false);
+	ASSERT_LE(0, r.fd);
+	ASSERT_EQ(0, kt_send(r.fd, big, BIG, 0, 0, 0));
+	ASSERT_EQ(0, pthread_create(&t, NULL, release_everything, &r));
+	for (i = 0; i < 3000; i++)
+		ASSERT_EQ(-EFAULT, recv_inplace_ro(r.fd, &ro));
+	r.stop = true;
+	pthread_join(t, NULL);
+	ASSERT_EQ(0UL, r.released);
+	ASSERT_EQ(0, kt_stat(r.fd, &st));
+	ASSERT_EQ(1U, st.nr_msgs);
+	ASSERT_EQ(0U, st.slices_held);
+	unstraddle(ro, 0);
+	close(r.fd);
+}
+
+TEST(recvv_in_place_onto_a_read_only_element_keeps_the_message_queued)
+{
+	struct kport_msg m, *ro;
+	struct kport_batch b;
+	static char big[BIG];
+	struct kport_stat st;
+	int fd = pool_port(false);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kt_send(fd, big, BIG, 0, 0, 0));
+	memset(&m, 0, sizeof(m));
+	m.flags = KPORT_MSG_INPLACE;
+	ro = straddle(&m, sizeof(m), 0);
+	ASSERT_NE(NULL, ro);
+	memset(&b, 0, sizeof(b));
+	b.flags = KPORT_MSG_NONBLOCK;
+	b.msgs = (uintptr_t)ro;
+	b.count = 1;
+	b.msg_size = sizeof(m);
+	ASSERT_EQ(-EFAULT, kt_ioctl(fd, KPORT_IOC_RECVV, &b));
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	ASSERT_EQ(1U, st.nr_msgs);
+	ASSERT_EQ(0U, st.slices_held);
+	unstraddle(ro, 0);
+	close(fd);
+}
+
+TEST(sendrecv_in_place_reply_onto_a_read_only_page_says_sent_and_keeps_it)
+{
+	const size_t recv_at = offsetof(struct kport_sendrecv, recv);
+	struct kport_sendrecv sr, *p;
+	static char big[BIG];
+	struct kport_stat st;
+	int req = kt_create_simple(NULL, 8, MSG_SIZE);
+	int rep = pool_port(false);
+
+	ASSERT_LE(0, req);
+	ASSERT_LE(0, rep);
+	ASSERT_EQ(0, kt_send(rep, big, BIG, 0, 0, 0));
+	memset(&sr, 0, sizeof(sr));
+	sr.recv_fd = rep;
+	sr.send.buf = (uintptr_t)"ping";
+	sr.send.len = 4;
+	sr.recv.flags = KPORT_MSG_INPLACE | KPORT_MSG_NONBLOCK;
+	/* done is writable, the reply's struct is not */
+	p = straddle(&sr, sizeof(sr), recv_at);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(-EFAULT, kt_ioctl(req, KPORT_IOC_SENDRECV, p));
+	ASSERT_EQ(KPORT_SR_SENT, p->done);
+	ASSERT_EQ(0, kt_stat(req, &st));
+	ASSERT_EQ(1U, st.nr_msgs);
+	ASSERT_EQ(0, kt_stat(rep, &st));
+	ASSERT_EQ(1U, st.nr_msgs);
+	ASSERT_EQ(0U, st.slices_held);
+	unstraddle(p, recv_at);
+	close(req);
+	close(rep);
+}
+
+/* ---- 2. A call that has sent is never restarted ---------------------------- */
+
+static volatile int signals_caught;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	signals_caught++;
+}
+
+struct pester {
+	pthread_t target;
+	int port;		/* wait until it has a receiver (or sender) */
+	bool sender;
+	int count;
+};
+
+static void *pester(void *arg)
+{
+	struct pester *p = arg;
+	int i;
+
+	if (p->sender ? kt_wait_send_waiters(p->port, 1) :
+			kt_wait_recv_waiters(p->port, 1))
+		return NULL;
+	for (i = 0; i < p->count; i++) {
+		pthread_kill(p->target, SIGUSR1);
+		kt_sleep_ms(20);
+	}
+	return NULL;
+}
+
+/* A SENDRECV of "ping" on @req, the reply to @buf from @rep. */
+static void ping(struct kport_sendrecv *sr, int rep, char *buf)
+{
+	memset(sr, 0, sizeof(*sr));
+	sr->recv_fd = rep;
+	sr->send.buf = (uintptr_t)"ping";
+	sr->send.len = 4;
+	sr->recv.buf = (uintptr_t)buf;
+	sr->recv.len = MSG_SIZE;
+}
+
+/*
+ * SENDRECV @sr on @req while @p signals us (an SA_RESTART handler) once
+ * its port has a waiter.  Returns what the ioctl did, or -ECHILD if the
+ * pester thread could not start.
+ */
+static int pestered_sendrecv(int req, struct kport_sendrecv *sr,
+			     struct pester *p)
+{
+	pthread_t t;
+	int ret;
+
+	if (kt_sigaction(SIGUSR1, on_signal, SA_RESTART))
+		return -ECHILD;
+	signals_caught = 0;
+	p->target = pthread_self();
+	if (pthread_create(&t, NULL, pester, p))
+		return -ECHILD;
+	ret = kt_ioctl(req, KPORT_IOC_SENDRECV, sr);
+	pthread_join(t, NULL);
+	signal(SIGUSR1, SIG_DFL);
+	return ret;
+}
+
+TEST(sendrecv_interrupted_after_sending_gives_eintr_and_sends_once)
+{
+	struct pester p = { .count = 5 };
+	struct kport_sendrecv sr;
+	struct kport_stat st;
+	char buf[MSG_SIZE];
+	int req = kt_create_simple(NULL, 16, MSG_SIZE);
+	int rep = kt_create_simple(NULL, 16, MSG_SIZE);
+
+	ASSERT_LE(0, req);
+	ASSERT_LE(0, rep);
+	ping(&sr, rep, buf);
+	sr.recv.flags = KPORT_MSG_DEADLINE;
+	sr.recv.deadline_ns = kt_deadline_ms(2000);
+	p.port = rep;
+	ASSERT_EQ(-EINTR, pestered_sendrecv(req, &sr, &p));
+	ASSERT_EQ(KPORT_SR_SENT, sr.done);
+	ASSERT_LE(1, signals_caught);
+	ASSERT_EQ(0, kt_stat(req, &st));
+	ASSERT_EQ(1U, st.nr_msgs);
+	ASSERT_EQ(1U, st.sent);
+	close(req);
+	close(rep);
+}
+
+TEST(sendrecv_interrupted_before_sending_restarts_and_sends_once)
+{
+	struct pester p = { .count = 3, .sender = true };
+	struct kport_sendrecv sr;
+	struct kport_stat st;
+	char buf[MSG_SIZE];
+	/* a rendezvous request port: the send itself waits */
+	int req = kt_create_simple(NULL, 0, MSG_SIZE);
+	int rep = kt_create_simple(NULL, 16, MSG_SIZE);
+
+	ASSERT_LE(0, req);
+	ASSERT_LE(0, rep);
+	ping(&sr, rep, buf);
+	sr.send.flags = KPORT_MSG_DEADLINE;
+	sr.send.deadline_ns = kt_deadline_ms(300);
+	p.port = req;
+	/* Nobody receives: the send times out, restarted by each signal. */
+	ASSERT_EQ(-ETIMEDOUT, pestered_sendrecv(req, &sr, &p));
+	ASSERT_EQ(0U, sr.done);
+	ASSERT_EQ(3, signals_caught);
+	ASSERT_EQ(0, kt_stat(req, &st));
+	ASSERT_EQ(0U, st.nr_msgs);
+	ASSERT_EQ(0U, st.sent);
+	close(req);
+	close(rep);
+}
+
+struct taker {
+	int fd;
+	void *page;	/* made read-only before taking */
+	size_t len;
+	int ret;
+};
+
+static void *protect_then_take(void *arg)
+{
+	struct taker *tk = arg;
+	char buf[MSG_SIZE];
+
+	tk->ret = kt_wait_send_waiters(tk->fd, 1);
+	if (tk->ret)
+		return NULL;
+	if (mprotect(tk->page, tk->len, PROT_READ)) {
+		tk->ret = -errno;
+		return NULL;
+	}
+	tk->ret = kt_recv(tk->fd, buf, sizeof(buf), 0, NULL);
+	return NULL;
+}
+
+TEST(sendrecv_whose_done_turns_read_only_after_sending_returns_sent)
+{
+	struct kport_sendrecv *sr;
+	struct taker tk = { 0 };
+	struct kport_stat st;
+	pthread_t t;
+	int req = kt_create_simple(NULL, 0, MSG_SIZE);
+	int rep = kt_create_simple(NULL, 16, MSG_SIZE);
+
+	ASSERT_LE(0, req);
+	ASSERT_LE(0, rep);
+	sr = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sr);
+	sr->recv_fd = rep;
+	sr->send.buf = (uintptr_t)"ping";
+	sr->send.len = 4;
+	sr->recv.flags = KPORT_MSG_NONBLOCK;
+	tk.fd = req;
+	tk.page = sr;
+	tk.len = page_size();
+	ASSERT_EQ(0, pthread_create(&t, NULL, protect_then_take, &tk));
+	/* Blocks in the rendezvous send until the taker has the page RO. */
+	ASSERT_EQ(KPORT_SR_SENT, kt_ioctl(req, KPORT_IOC_SENDRECV, sr));
+	pthread_join(t, NULL);
+	ASSERT_EQ(4, tk.ret);
+	ASSERT_EQ(0U, sr->done);
+	ASSERT_EQ(0, kt_stat(req, &st));
+	ASSERT_EQ(1U, st.sent);
+	munmap(sr, page_size());
+	close(req);
+	close(rep);
+}
+
+/* ---- 3. write() is from the opener, whoever writes ---------------------------- */
+
+TEST(write_by_a_setuid_root_holder_of_a_nobody_handle_says_nobody)
+{
+	char name[KPORT_NAME_MAX];
+	struct kport_msg m;
+	char buf[MSG_SIZE];
+	int port, ret;
+	pid_t pid;
+
+	kt_name(name, _metadata->name);
+	port = kt_create(name, 0, 8, MSG_SIZE, 0666, KPORT_RIGHTS_ALL);
+	ASSERT_LE(0, port);
+	pid = kt_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd;
+
+		/* Open as nobody... */
+		KT_CHILD_ASSERT(!setresuid(NOBODY, NOBODY, 0));
+		fd = kt_open(name, KPORT_RIGHT_SEND, 0);
+		KT_CHILD_ASSERT(fd >= 0);
+		/* ...and write as root, as a setuid program would. */
+		KT_CHILD_ASSERT(!setresuid(0, 0, 0));
+		KT_CHILD_ASSERT(geteuid() == 0);
+		KT_CHILD_ASSERT(write(fd, "written", 7) == 7);
+		/* An ioctl is the caller's own act: it says root. */
+		KT_CHILD_ASSERT(kt_send(fd, "ioctl", 5, 0, 0, 0) == 0);
+		_exit(0);
+	}
+	ASSERT_EQ(0, kt_reap(pid, -1));
+	ret = kt_recv(port, buf, sizeof(buf), KPORT_MSG_NONBLOCK, &m);
+	ASSERT_EQ(7, ret);
+	ASSERT_EQ((uint32_t)NOBODY, m.uid);
+	ret = kt_recv(port, buf, sizeof(buf), KPORT_MSG_NONBLOCK, &m);
+	ASSERT_EQ(5, ret);
+	ASSERT_EQ(0U, m.uid);
+	ASSERT_EQ(0, kt_unlink(name));
+	close(port);
+}
+
+TEST(write_by_another_process_carries_the_openers_pid)
+{
+	struct kport_msg m;
+	char buf[MSG_SIZE];
+	int port = kt_create_simple(NULL, 8, MSG_SIZE);
+	pid_t pid;
+
+	ASSERT_LE(0, port);
+	pid = kt_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		KT_CHILD_ASSERT(write(port, "w", 1) == 1);
+		KT_CHILD_ASSERT(kt_send(port, "s", 1, 0, 0, 0) == 0);
+		_exit(0);
+	}
+	ASSERT_EQ(0, kt_reap(pid, -1));
+	ASSERT_EQ(1, kt_recv(port, buf, sizeof(buf), KPORT_MSG_NONBLOCK, &m));
+	ASSERT_EQ('w', buf[0]);
+	ASSERT_EQ(getpid(), m.pid);
+	ASSERT_EQ(1, kt_recv(port, buf, sizeof(buf), KPORT_MSG_NONBLOCK, &m));
+	ASSERT_EQ('s', buf[0]);
+	/* the child is gone: its pid no longer names anyone */
+	ASSERT_NE(getpid(), m.pid);
+	close(port);
+}
+
+/* ---- 4. An inbox belongs to a program image, not to a pid -------------------- */
+
+#define EXEC_ENV	"KPORT_SECURITY_EXEC"
+
+/*
+ * After the exec: the old image's inbox (still held by a child) must not
+ * be what our pid names, and we may make our own.  Exit 0 when so.
+ */
+static void after_exec(void)
+{
+	char buf[MSG_SIZE];
+	int fd, mine;
+
+	fd = kt_open_inbox(getpid(), KPORT_RIGHT_SEND, 0);
+	if (fd != -ENOENT) {
+		fprintf(stderr, "# after exec: open inbox gave %d\n", fd);
+		_exit(1);
+	}
+	mine = kt_create(NULL, KPORT_CREATE_INBOX, 8, MSG_SIZE, 0600,
+			 KPORT_RIGHTS_ALL);
+	if (mine < 0) {
+		fprintf(stderr, "# after exec: create inbox gave %d\n", mine);
+		_exit(2);
+	}
+	fd = kt_open_inbox(getpid(), KPORT_RIGHTS_ALL, 0);
+	if (fd < 0)
+		_exit(3);
+	/* It is the new one: empty, not the old one with "old" queued. */
+	if (kt_recv(fd, buf, sizeof(buf), KPORT_MSG_NONBLOCK, NULL) != -EAGAIN)
+		_exit(4);
+	_exit(0);
+}
+
+static void __attribute__((constructor)) maybe_after_exec(void)
+{
+	if (getenv(EXEC_ENV))
+		after_exec();
+}
+
+TEST(inbox_left_behind_by_exec_is_not_reached_by_the_pid)
+{
+	int token[2], report[2];
+	pid_t pid, keeper;
+
+	ASSERT_EQ(0, pipe(token));
+	ASSERT_EQ(0, pipe(report));
+	/* The keeper outlives its parent: make it ours to reap. */
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+	pid = kt_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char buf[MSG_SIZE];
+		int inbox;
+		char c;
+
+		inbox = kt_create(NULL, KPORT_CREATE_INBOX, 8, MSG_SIZE, 0600,
+				  KPORT_RIGHTS_ALL);
+		KT_CHILD_ASSERT(inbox >= 0);
+		KT_CHILD_ASSERT(kt_send(inbox, "old", 3, 0, 0, 0) == 0);
+		keeper = fork();
+		KT_CHILD_ASSERT(keeper >= 0);
+		if (keeper == 0) {
+			/* Keeps the old inbox alive, and may still use it. */
+			KT_CHILD_ASSERT(read(token[0], &c, 1) == 1);
+			KT_CHILD_ASSERT(kt_recv(inbox, buf, sizeof(buf),
+						KPORT_MSG_NONBLOCK, NULL) == 3);
+			_exit(0);
+		}
+		KT_CHILD_ASSERT(write(report[1], &keeper, sizeof(keeper)) ==
+				sizeof(keeper));
+		/* Same pid, new program: see after_exec(). */
+		setenv(EXEC_ENV, "1", 1);
+		execl("/proc/self/exe", "security", (char *)NULL);
+		_exit(99);
+	}
+	ASSERT_EQ((ssize_t)sizeof(keeper), read(report[0], &keeper,
+						 sizeof(keeper)));
+	ASSERT_EQ(0, kt_reap(pid, -1));
+	ASSERT_EQ(1, write(token[1], "go", 1));
+	ASSERT_EQ(0, kt_reap(keeper, -1));
+	close(token[0]);
+	close(token[1]);
+	close(report[0]);
+	close(report[1]);
+}
+
+/* ---- 5. A deleted port stops counting against its owner ---------------------- */
+
+static const char *const params[] = { "max_ports_per_user" };
+
+/* Whatever a test leaves set is put back when the binary exits. */
+static void __attribute__((constructor)) save_params(void)
+{
+	if (!getenv(EXEC_ENV))
+		kt_params_save_for_exit(params, 1);
+}
+
+TEST(deleted_port_held_by_a_handle_no_longer_counts_against_its_owner)
+{
+	long long old = kt_param_get("max_ports_per_user");
+	char name[KPORT_NAME_MAX];
+	int a, held, b;
+
+	ASSERT_LE(0, old);
+	kt_name(name, _metadata->name);
+	ASSERT_EQ(0, kt_param_set("max_ports_per_user", 1));
+	a = kt_create(name, 0, 4, MSG_SIZE, 0600, KPORT_RIGHTS_ALL);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(-ENOSPC, kt_create_simple(NULL, 4, MSG_SIZE));
+	held = kt_open(name, KPORT_RIGHT_SEND, 0);
+	ASSERT_LE(0, held);
+	ASSERT_EQ(0, kt_delete(a));
+	close(a);
+	/* "held" keeps the dead port's memory, not its owner's count. */
+	b = kt_create_simple(NULL, 4, MSG_SIZE);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(-ENOSPC, kt_create_simple(NULL, 4, MSG_SIZE));
+	close(held);
+	close(b);
+	ASSERT_EQ(0, kt_param_set("max_ports_per_user", old));
+}
+
+/* ---- 6. A rendezvous send completes only when the receiver has it ------------ */
+
+/* A receive into a read-only buffer: its copy-out faults. */
+struct bad_receiver {
+	int fd;
+	void *buf;
+	int ret;
+};
+
+static void *receive_into_ro(void *arg)
+{
+	struct bad_receiver *br = arg;
+
+	br->ret = kt_recv(br->fd, br->buf, MSG_SIZE, 0, NULL);
+	return NULL;
+}
+
+static void *ro_buffer(void)
+{
+	void *p = mmap(NULL, page_size(), PROT_READ,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+TEST(rendezvous_handoff_to_a_faulting_receiver_does_not_complete_the_send)
+{
+	struct bad_receiver br;
+	struct kport_stat st;
+	pthread_t t;
+	int fd = kt_create_simple(NULL, 0, MSG_SIZE);
+
+	ASSERT_LE(0, fd);
+	br.fd = fd;
+	br.buf = ro_buffer();
+	ASSERT_NE(NULL, br.buf);
+	ASSERT_EQ(0, pthread_create(&t, NULL, receive_into_ro, &br));
+	ASSERT_EQ(0, kt_wait_recv_waiters(fd, 1));
+	/* Handed over, faulted, handed back: nobody received it. */
+	ASSERT_EQ(-ETIMEDOUT, kt_send(fd, "hello", 5, 0, KPORT_MSG_DEADLINE,
+				      kt_deadline_ms(300)));
+	pthread_join(t, NULL);
+	ASSERT_EQ(-EFAULT, br.ret);
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	ASSERT_EQ(0U, st.nr_msgs);
+	ASSERT_EQ(0U, st.sent);
+	ASSERT_EQ(0U, st.received);
+	munmap(br.buf, page_size());
+	close(fd);
+}
+
+TEST(rendezvous_nonblocking_send_to_a_faulting_receiver_gives_eagain)
+{
+	struct bad_receiver br;
+	struct kport_stat st;
+	pthread_t t;
+	int fd = kt_create_simple(NULL, 0, MSG_SIZE);
+
+	ASSERT_LE(0, fd);
+	br.fd = fd;
+	br.buf = ro_buffer();
+	ASSERT_NE(NULL, br.buf);
+	ASSERT_EQ(0, pthread_create(&t, NULL, receive_into_ro, &br));
+	ASSERT_EQ(0, kt_wait_recv_waiters(fd, 1));
+	ASSERT_EQ(-EAGAIN, kt_send(fd, "hello", 5, 0, KPORT_MSG_NONBLOCK, 0));
+	pthread_join(t, NULL);
+	ASSERT_EQ(-EFAULT, br.ret);
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	ASSERT_EQ(0U, st.nr_msgs);
+	ASSERT_EQ(0U, st.send_waiters);
+	munmap(br.buf, page_size());
+	close(fd);
+}
+
+struct blocked_sender {
+	int fd;
+	int ret;
+	volatile bool returned;
+};
+
+static void *send_and_wait(void *arg)
+{
+	struct blocked_sender *bs = arg;
+
+	bs->ret = kt_send(bs->fd, "hello", 5, 0, KPORT_MSG_DEADLINE,
+			  kt_deadline_ms(KT_TIMEOUT_MS));
+	bs->returned = true;
+	return NULL;
+}
+
+TEST(rendezvous_sender_waits_on_while_a_receiver_faults_then_is_received)
+{
+	struct blocked_sender bs = { .returned = false };
+	struct kport_stat st;
+	char buf[MSG_SIZE];
+	void *ro;
+	pthread_t t;
+	int fd = kt_create_simple(NULL, 0, MSG_SIZE);
+
+	ASSERT_LE(0, fd);
+	ro = ro_buffer();
+	ASSERT_NE(NULL, ro);
+	bs.fd = fd;
+	ASSERT_EQ(0, pthread_create(&t, NULL, send_and_wait, &bs));
+	ASSERT_EQ(0, kt_wait_send_waiters(fd, 1));
+	ASSERT_EQ(-EFAULT, kt_recv(fd, ro, MSG_SIZE, KPORT_MSG_NONBLOCK,
+				   NULL));
+	/* The sender is still waiting, first in line, its message whole. */
+	kt_sleep_ms(50);
+	ASSERT_FALSE(bs.returned);
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	ASSERT_EQ(1U, st.send_waiters);
+	ASSERT_EQ(1U, st.nr_msgs);
+	ASSERT_EQ(5, kt_recv(fd, buf, sizeof(buf), KPORT_MSG_NONBLOCK, NULL));
+	ASSERT_EQ(0, memcmp(buf, "hello", 5));
+	pthread_join(t, NULL);
+	ASSERT_EQ(0, bs.ret);
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	ASSERT_EQ(1U, st.sent);
+	ASSERT_EQ(1U, st.received);
+	ASSERT_EQ(0U, st.nr_msgs);
+	munmap(ro, page_size());
+	close(fd);
+}
+
+TEST(rendezvous_recvv_fault_gives_every_message_back_to_its_sender)
+{
+	struct blocked_sender bs[3];
+	struct kport_msg m[3];
+	struct kport_batch b;
+	struct kport_stat st;
+	char buf[3][MSG_SIZE];
+	int fd = kt_create_simple(NULL, 0, MSG_SIZE), i, returned;
+	pthread_t t[3];
+	void *ro;
+
+	ASSERT_LE(0, fd);
+	ro = ro_buffer();
+	ASSERT_NE(NULL, ro);
+	memset(bs, 0, sizeof(bs));
+	for (i = 0; i < 3; i++) {
+		bs[i].fd = fd;
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, send_and_wait,
+					    &bs[i]));
+		ASSERT_EQ(0, kt_wait_send_waiters(fd, i + 1));
+	}
+	/*
+	 * The first element is received alone; the other two are taken
+	 * together, and the copy into the second faults: both go back.
+	 */
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < 3; i++) {
+		m[i].buf = (uintptr_t)(i == 1 ? ro : buf[i]);
+		m[i].len = MSG_SIZE;
+	}
+	memset(&b, 0, sizeof(b));
+	b.flags = KPORT_MSG_NONBLOCK;
+	b.msgs = (uintptr_t)m;
+	b.count = 3;
+	b.msg_size = sizeof(m[0]);
+	ASSERT_EQ(1, kt_ioctl(fd, KPORT_IOC_RECVV, &b));
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	ASSERT_EQ(2U, st.send_waiters);
+	ASSERT_EQ(1U, st.sent);
+	ASSERT_EQ(1U, st.received);
+	kt_sleep_ms(50);
+	for (returned = 0, i = 0; i < 3; i++)
+		returned += bs[i].returned;
+	ASSERT_EQ(1, returned);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(5, kt_recv(fd, buf[0], MSG_SIZE, KPORT_MSG_NONBLOCK,
+				     NULL));
+	for (i = 0; i < 3; i++) {
+		pthread_join(t[i], NULL);
+		ASSERT_EQ(0, bs[i].ret);
+	}
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	ASSERT_EQ(3U, st.sent);
+	ASSERT_EQ(0U, st.nr_msgs);
+	munmap(ro, page_size());
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
