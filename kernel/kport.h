@@ -46,6 +46,9 @@
 #include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/ktime.h>
+#include <linux/nsproxy.h>
+#include <linux/sched.h>
+#include <linux/time_namespace.h>
 #include <linux/kport.h>
 
 struct file;
@@ -347,6 +350,29 @@ static __always_inline int kport_copy_arg(void *karg, size_t ksize,
 	if (usize > PAGE_SIZE)
 		return -E2BIG;
 	return copy_struct_from_user(karg, ksize, uarg, usize);
+}
+
+/*
+ * A KPORT_MSG_DEADLINE (CLOCK_MONOTONIC as the caller's time namespace
+ * reads it, in ns) as the kernel's clock reads it; absurdly late means
+ * never.  What timens_ktime_to_host() does, which modules cannot call.
+ */
+static inline ktime_t kport_deadline_ktime(u64 ns)
+{
+	ktime_t kt = ns > KTIME_MAX ? KTIME_MAX : (ktime_t)ns;
+#ifdef CONFIG_TIME_NS
+	ktime_t off;
+
+	off = timespec64_to_ktime(current->nsproxy->time_ns->offsets.monotonic);
+	if (kt == KTIME_MAX || !off)
+		return kt;
+	if (kt < off)
+		return 0;	/* before the namespace's clock began: past */
+	if (off < 0 && kt > KTIME_MAX + off)
+		return KTIME_MAX;
+	kt -= off;
+#endif
+	return kt;
 }
 
 /* Whether the reserved words @r[0..@n) are all zero (a few, on the hot path). */

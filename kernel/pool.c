@@ -393,7 +393,7 @@ long kport_ioctl_borrow(struct file *file, unsigned int cmd, void __user *uarg)
 	if (!s.len || s.len > port->msg_size)
 		return -EINVAL;
 	if (s.flags & KPORT_MSG_DEADLINE) {
-		kt = s.deadline_ns > KTIME_MAX ? KTIME_MAX : s.deadline_ns;
+		kt = kport_deadline_ktime(s.deadline_ns);
 		deadline = &kt;
 	}
 

@@ -680,12 +680,12 @@ static bool kport_nonblock(struct file *file, u64 flags)
 	return (flags & KPORT_MSG_NONBLOCK) || (file->f_flags & O_NONBLOCK);
 }
 
-/* Turn a deadline in ns into a ktime; absurdly late means never. */
+/* A message's deadline, if it has one: see kport_deadline_ktime(). */
 static const ktime_t *kport_deadline(const struct kport_msg *m, ktime_t *kt)
 {
 	if (!(m->flags & KPORT_MSG_DEADLINE))
 		return NULL;
-	*kt = m->deadline_ns > KTIME_MAX ? KTIME_MAX : (ktime_t)m->deadline_ns;
+	*kt = kport_deadline_ktime(m->deadline_ns);
 	return kt;
 }
 
@@ -1348,7 +1348,7 @@ static long kport_ioctl_batch(struct file *file, unsigned int cmd,
 	    r.b.msg_size < KPORT_MSG_SIZE_VER0 || r.b.msg_size > PAGE_SIZE)
 		return -EINVAL;
 	if (r.b.flags & KPORT_MSG_DEADLINE) {
-		kt = r.b.deadline_ns > KTIME_MAX ? KTIME_MAX : r.b.deadline_ns;
+		kt = kport_deadline_ktime(r.b.deadline_ns);
 		deadline = &kt;
 	}
 

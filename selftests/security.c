@@ -16,6 +16,7 @@
 #include "kport_test.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
@@ -802,6 +803,61 @@ TEST(rendezvous_recvv_fault_gives_every_message_back_to_its_sender)
 	ASSERT_EQ(0U, st.nr_msgs);
 	munmap(ro, page_size());
 	close(fd);
+}
+
+/* ---- Deadlines are on the caller's clock ------------------------------------ */
+
+#define NO_TIMENS	4	/* exit code: this kernel has no time namespaces */
+
+/* In a new time namespace 1000 s ahead: does a 200 ms deadline hold? */
+static void timens_child(void)
+{
+	char buf[MSG_SIZE];
+	uint64_t t0, took;
+	pid_t pid;
+	int fd;
+
+	if (unshare(CLONE_NEWTIME))
+		_exit(errno == EINVAL ? NO_TIMENS : 1);
+	fd = open("/proc/self/timens_offsets", O_WRONLY);
+	KT_CHILD_ASSERT(fd >= 0);
+	KT_CHILD_ASSERT(write(fd, "monotonic 1000 0", 16) == 16);
+	close(fd);
+	pid = fork();	/* the namespace is its children's */
+	KT_CHILD_ASSERT(pid >= 0);
+	if (pid == 0) {
+		fd = kt_create_simple(NULL, 4, MSG_SIZE);
+		KT_CHILD_ASSERT(fd >= 0);
+		t0 = kt_now_ns();
+		KT_CHILD_ASSERT(kt_recv_ex(fd, buf, sizeof(buf),
+					   KPORT_MSG_DEADLINE, 0,
+					   t0 + 200 * KT_NSEC_PER_MSEC,
+					   NULL) == -ETIMEDOUT);
+		took = kt_now_ns() - t0;
+		KT_CHILD_ASSERT(took >= 200 * KT_NSEC_PER_MSEC);
+		KT_CHILD_ASSERT(took < 5 * KT_NSEC_PER_SEC);
+		/* A deadline past on our clock is past. */
+		KT_CHILD_ASSERT(kt_recv_ex(fd, buf, sizeof(buf),
+					   KPORT_MSG_DEADLINE, 0,
+					   kt_now_ns() - KT_NSEC_PER_MSEC,
+					   NULL) == -ETIMEDOUT);
+		_exit(0);
+	}
+	_exit(kt_reap(pid, -1));
+}
+
+TEST(deadlines_are_read_on_the_callers_time_namespace_clock)
+{
+	pid_t pid = kt_fork();
+	int ret;
+
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		timens_child();
+	ret = kt_reap(pid, -1);
+	if (ret == NO_TIMENS)
+		SKIP(return, "no time namespaces in this kernel");
+	ASSERT_EQ(0, ret);
 }
 
 TEST_HARNESS_MAIN
