@@ -181,17 +181,24 @@ int kport_pool_attach(struct kport_port *port, struct kport_kmsg *msg,
 }
 
 /**
- * kport_pool_detach() - return a message's slice to its pool
+ * kport_pool_detach() - return a message's slice to its pool, wiped
  * @msg: a message with a slice, on no list and no tree.
  *
- * Context: any.
+ * Context: process context (the wipe may be long).
  */
 void kport_pool_detach(struct kport_kmsg *msg)
 {
 	struct kport_pool *pool = msg->pool;
+	void *slice = pool->vaddr + msg->offset;
 
-	gen_pool_free(pool->slices, (unsigned long)pool->vaddr + msg->offset,
-		      msg->slice);
+	/*
+	 * A free slice holds zeroes, as the whole pool did when made: a
+	 * handle that maps the pool later must not read what was delivered
+	 * before it came.  The whole slice, not the payload: a zero-copy
+	 * sender may have written all of it.
+	 */
+	memset(slice, 0, msg->slice);
+	gen_pool_free(pool->slices, (unsigned long)slice, msg->slice);
 	msg->pool = NULL;
 	kport_pool_wake(pool);
 }

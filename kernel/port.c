@@ -867,6 +867,24 @@ static long kport_ioctl_send(struct file *file, const struct kport_msg *m)
 }
 
 /*
+ * A sender's pid as the receiver's namespace numbers it; 0 if the sender
+ * is gone and its number already names another process, which the
+ * receiver must not take for the sender.
+ */
+static pid_t kport_pid_nr(struct pid *pid)
+{
+	pid_t nr = pid_vnr(pid);
+
+	if (nr && !pid_has_task(pid, PIDTYPE_TGID)) {
+		rcu_read_lock();
+		if (find_vpid(nr) && find_vpid(nr) != pid)
+			nr = 0;
+		rcu_read_unlock();
+	}
+	return nr;
+}
+
+/*
  * The sender's ids as the receiver sees them, remembered across the
  * messages of one batch: a batch usually comes from one sender, and
  * translating a pid and a uid into the receiver's namespaces is a good
@@ -884,14 +902,14 @@ static void kport_sender_ids(struct kport_sender_ids *ids,
 			     const struct kport_kmsg *msg, struct kport_msg *m)
 {
 	if (!ids) {
-		m->pid = pid_vnr(msg->sender);
+		m->pid = kport_pid_nr(msg->sender);
 		m->uid = from_kuid_munged(current_user_ns(), msg->uid);
 		return;
 	}
 	if (ids->pid != msg->sender) {
 		put_pid(ids->pid);
 		ids->pid = get_pid(msg->sender);
-		ids->nr = pid_vnr(msg->sender);
+		ids->nr = kport_pid_nr(msg->sender);
 	}
 	if (!uid_eq(ids->kuid, msg->uid)) {
 		ids->kuid = msg->uid;

@@ -258,6 +258,38 @@ TEST(sendrecv_in_place_reply_onto_a_read_only_page_says_sent_and_keeps_it)
 	close(rep);
 }
 
+TEST(a_pool_mapped_after_a_delivery_holds_no_trace_of_it)
+{
+	static char big[BIG], got[BIG];
+	const unsigned char *map;
+	int fd = pool_port(true), i;
+	struct kport_slice s;
+	size_t off;
+
+	ASSERT_LE(0, fd);
+	memset(big, 0xa5, sizeof(big));
+	/* one message copied through the pool, one posted zero-copy */
+	ASSERT_EQ(0, kt_send(fd, big, BIG, 0, 0, 0));
+	ASSERT_EQ(BIG, kt_recv(fd, got, sizeof(got), 0, NULL));
+	memset(&s, 0, sizeof(s));
+	s.len = BIG - 3000;	/* a slice of BIG bytes */
+	ASSERT_EQ(0, kt_ioctl(fd, KPORT_IOC_BORROW, &s));
+	map = mmap(NULL, POOL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	/* a zero-copy sender may write the whole slice, not only len */
+	memset((char *)map + s.offset, 0x5a, BIG);
+	ASSERT_EQ(0, kt_release(fd, s.offset, BIG - 3000));
+	munmap((void *)map, POOL_SIZE);
+	/* Whoever maps it now sees zeroes only. */
+	map = mmap(NULL, POOL_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	for (off = 0, i = 0; off < POOL_SIZE; off++)
+		i |= map[off];
+	ASSERT_EQ(0, i);
+	munmap((void *)map, POOL_SIZE);
+	close(fd);
+}
+
 /* ---- 2. A call that has sent is never restarted ---------------------------- */
 
 static volatile int signals_caught;
@@ -495,8 +527,56 @@ TEST(write_by_another_process_carries_the_openers_pid)
 	ASSERT_EQ(getpid(), m.pid);
 	ASSERT_EQ(1, kt_recv(port, buf, sizeof(buf), KPORT_MSG_NONBLOCK, &m));
 	ASSERT_EQ('s', buf[0]);
-	/* the child is gone: its pid no longer names anyone */
-	ASSERT_NE(getpid(), m.pid);
+	/* the child is gone: still its number (nobody else has it) */
+	ASSERT_EQ(pid, m.pid);
+	close(port);
+}
+
+/* Fork a child that sleeps until killed; its pid or -errno. */
+static pid_t sleeper(void)
+{
+	pid_t pid = kt_fork();
+
+	if (pid == 0) {
+		/* holding no handle of the test's */
+		syscall(SYS_close_range, 3, ~0U, 0);
+		pause();
+		_exit(0);
+	}
+	return pid < 0 ? -errno : pid;
+}
+
+TEST(a_dead_senders_pid_reused_by_another_process_reads_as_0)
+{
+	struct kport_msg m;
+	char buf[MSG_SIZE], last[16];
+	int port = kt_create_simple(NULL, 8, MSG_SIZE), fd, ret;
+	pid_t pid, other;
+
+	ASSERT_LE(0, port);
+	pid = kt_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		KT_CHILD_ASSERT(kt_send(port, "a", 1, 0, 0, 0) == 0);
+		_exit(0);
+	}
+	ASSERT_EQ(0, kt_reap(pid, -1));
+	/* Give its number to a new process (root may pick the next pid). */
+	fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY);
+	ASSERT_LE(0, fd);
+	snprintf(last, sizeof(last), "%d", (int)pid - 1);
+	ASSERT_LT(0, write(fd, last, strlen(last)));
+	close(fd);
+	other = sleeper();
+	ASSERT_LT(0, other);
+	if (other != pid) {
+		kt_kill_reap(other);
+		SKIP(return, "pid %d went to another fork first", (int)pid);
+	}
+	ret = kt_recv(port, buf, sizeof(buf), KPORT_MSG_NONBLOCK, &m);
+	kt_kill_reap(other);
+	ASSERT_EQ(1, ret);
+	ASSERT_EQ(0, m.pid);
 	close(port);
 }
 
@@ -603,23 +683,29 @@ TEST(deleted_port_held_by_a_handle_no_longer_counts_against_its_owner)
 	char name[KPORT_NAME_MAX];
 	int a, held, b;
 
+	int over_before, deleted, over_after;
+
 	ASSERT_LE(0, old);
 	kt_name(name, _metadata->name);
 	ASSERT_EQ(0, kt_param_set("max_ports_per_user", 1));
+	/* Everything is done before asserting, so the limit is put back. */
 	a = kt_create(name, 0, 4, MSG_SIZE, 0600, KPORT_RIGHTS_ALL);
-	ASSERT_LE(0, a);
-	ASSERT_EQ(-ENOSPC, kt_create_simple(NULL, 4, MSG_SIZE));
+	over_before = kt_create_simple(NULL, 4, MSG_SIZE);
 	held = kt_open(name, KPORT_RIGHT_SEND, 0);
-	ASSERT_LE(0, held);
-	ASSERT_EQ(0, kt_delete(a));
+	deleted = kt_delete(a);
 	close(a);
 	/* "held" keeps the dead port's memory, not its owner's count. */
 	b = kt_create_simple(NULL, 4, MSG_SIZE);
+	over_after = kt_create_simple(NULL, 4, MSG_SIZE);
+	ASSERT_EQ(0, kt_param_set("max_ports_per_user", old));
+	ASSERT_LE(0, a);
+	ASSERT_EQ(-ENOSPC, over_before);
+	ASSERT_LE(0, held);
+	ASSERT_EQ(0, deleted);
 	ASSERT_LE(0, b);
-	ASSERT_EQ(-ENOSPC, kt_create_simple(NULL, 4, MSG_SIZE));
+	ASSERT_EQ(-ENOSPC, over_after);
 	close(held);
 	close(b);
-	ASSERT_EQ(0, kt_param_set("max_ports_per_user", old));
 }
 
 /* ---- 6. A rendezvous send completes only when the receiver has it ------------ */
