@@ -178,7 +178,7 @@ struct kport_kmsg {
 enum kport_wait_state {
 	KPORT_WAIT_WAITING,	/* still on its list */
 	KPORT_WAIT_DONE,	/* send: message taken; recv: message handed over */
-	KPORT_WAIT_RETRY,	/* recv: look at the queue again */
+	KPORT_WAIT_RETRY,	/* recv: look again; send: given back, decide again */
 	KPORT_WAIT_DEAD,	/* the port was deleted */
 	KPORT_WAIT_TAKEN,	/* rendezvous send: a receiver is copying it out */
 };

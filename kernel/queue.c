@@ -27,11 +27,12 @@
  * receiver that takes a message from a sender (or is handed one) leaves
  * that sender KPORT_WAIT_TAKEN, pointed to by msg->rdv, while it copies
  * out; then kport_queue_delivered() completes the sender, or a fault gives
- * the message back to it (kport_queue_putback()): the sender waits again,
- * first in line, as if never taken.  A TAKEN sender ignores signals and
- * its deadline (a receiver has the message: the outcome is a copy away),
- * except a fatal signal: the sender then leaves the message to the
- * receiver, which frees it if the copy fails.
+ * the message back to it (kport_queue_putback(), KPORT_WAIT_RETRY): the
+ * sender decides again as a new send would (signals, O_NONBLOCK, its
+ * deadline) and, if it still waits, waits first in line.  A TAKEN sender
+ * ignores signals and its deadline (a receiver has the message: the
+ * outcome is a copy away), except a fatal signal: the sender then leaves
+ * the message to the receiver, which frees it if the copy fails.
  */
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
@@ -363,7 +364,7 @@ static int kport_wait_locked(struct kport_port *port, struct kport_waiter *w,
 			/* See "Rendezvous" above. */
 			if (fatal_signal_pending(current))
 				return -EINTR;
-			set_current_state(TASK_KILLABLE);
+			set_current_state(TASK_KILLABLE | TASK_FREEZABLE);
 			spin_unlock(&port->lock);
 			schedule();
 			spin_lock(&port->lock);
@@ -437,8 +438,11 @@ int kport_queue_send(struct kport_port *port, struct kport_kmsg *msg,
 	bool queued;
 	int ret = 0;
 
+	bool retried = false;
+
 	INIT_LIST_HEAD(&w.node);
 	spin_lock(&port->lock);
+again:
 	if (port->dead) {
 		ret = -EIDRM;
 		goto out_unlock;
@@ -467,7 +471,11 @@ int kport_queue_send(struct kport_port *port, struct kport_kmsg *msg,
 		goto out_unlock;
 	}
 
-	list_add_tail(&w.node, &port->senders);
+	/* Given back by a faulting receiver: first in line again. */
+	if (retried)
+		list_add(&w.node, &port->senders);
+	else
+		list_add_tail(&w.node, &port->senders);
 	port->nr_senders++;
 	/* A receiver on a rendezvous port would not wait now. */
 	if (!port->capacity)
@@ -488,6 +496,27 @@ wait:
 		list_del(&w.node);
 		port->nr_senders--;
 		goto out_unlock;
+	}
+	if (w.state == KPORT_WAIT_RETRY) {
+		/*
+		 * A rendezvous receiver gave the message back: nothing has
+		 * happened, so decide again as a new send would (signals,
+		 * non-blocking, the deadline), which no receiver faulting on
+		 * purpose can keep us from doing.
+		 */
+		ret = -ERESTARTSYS;
+		if (signal_pending(current))
+			goto out_unlock;
+		/* Before any hand-off: one could be refused forever. */
+		ret = -EAGAIN;
+		if (nonblock)
+			goto out_unlock;
+		ret = -ETIMEDOUT;
+		if (kport_deadline_passed(deadline))
+			goto out_unlock;
+		w.state = KPORT_WAIT_WAITING;
+		retried = true;
+		goto again;
 	}
 	/* Completed: whoever completed us counted the message as sent. */
 	if (w.state == KPORT_WAIT_DEAD)
@@ -826,20 +855,15 @@ static bool kport_putback_locked(struct kport_port *port,
 	lockdep_assert_held(&port->lock);
 	port->received--;
 	if (sw) {
-		/* A rendezvous: the message goes back to its sender. */
-		if (port->dead) {
-			msg->rdv = NULL;
-			kport_waiter_wake_locked(port, sw, KPORT_WAIT_DEAD);
-			return false;
-		}
-		if (handoff && kport_handoff_locked(port, msg))
-			return false;
+		/*
+		 * A rendezvous: the message goes back to its sender, never on
+		 * to another receiver, so that the sender looks at its
+		 * signals, deadline and O_NONBLOCK again before anyone can
+		 * take it (see "Rendezvous" above).
+		 */
 		msg->rdv = NULL;
-		sw->state = KPORT_WAIT_WAITING;
-		list_add(&sw->node, &port->senders);
-		port->nr_senders++;
-		/* To look at its signals and deadline again. */
-		wake_up_process(sw->task);
+		kport_waiter_wake_locked(port, sw, port->dead ?
+					 KPORT_WAIT_DEAD : KPORT_WAIT_RETRY);
 		return false;
 	}
 	if (port->dead || !port->capacity)

@@ -719,7 +719,21 @@ struct bad_receiver {
 	int fd;
 	void *buf;
 	int ret;
+	volatile bool *stop;
 };
+
+/* Receive into a read-only buffer again and again, until told or EIDRM. */
+static void *keep_faulting(void *arg)
+{
+	struct bad_receiver *br = arg;
+
+	while (!*br->stop) {
+		br->ret = kt_recv(br->fd, br->buf, MSG_SIZE, 0, NULL);
+		if (br->ret == -EIDRM)
+			break;
+	}
+	return NULL;
+}
 
 static void *receive_into_ro(void *arg)
 {
@@ -786,6 +800,39 @@ TEST(rendezvous_nonblocking_send_to_a_faulting_receiver_gives_eagain)
 	close(fd);
 }
 
+TEST(faulting_receivers_in_turn_cannot_hold_a_sender_past_its_deadline)
+{
+	struct bad_receiver br[3];
+	volatile bool stop = false;
+	pthread_t t[3];
+	uint64_t t0;
+	int fd = kt_create_simple(NULL, 0, MSG_SIZE), i, ret;
+	void *ro = ro_buffer();
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, ro);
+	for (i = 0; i < 3; i++) {
+		br[i].fd = fd;
+		br[i].buf = ro;
+		br[i].stop = &stop;
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, keep_faulting,
+					    &br[i]));
+	}
+	ASSERT_EQ(0, kt_wait_recv_waiters(fd, 3));
+	t0 = kt_now_ns();
+	ret = kt_send(fd, "hello", 5, 0, KPORT_MSG_DEADLINE,
+		      kt_deadline_ms(300));
+	ASSERT_EQ(-ETIMEDOUT, ret);
+	ASSERT_GT(5 * KT_NSEC_PER_SEC, kt_now_ns() - t0);
+	ASSERT_EQ(-EAGAIN, kt_send(fd, "hello", 5, 0, KPORT_MSG_NONBLOCK, 0));
+	stop = true;
+	ASSERT_EQ(0, kt_delete(fd));
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	munmap(ro, page_size());
+	close(fd);
+}
+
 struct blocked_sender {
 	int fd;
 	int ret;
@@ -820,7 +867,7 @@ TEST(rendezvous_sender_waits_on_while_a_receiver_faults_then_is_received)
 	ASSERT_EQ(-EFAULT, kt_recv(fd, ro, MSG_SIZE, KPORT_MSG_NONBLOCK,
 				   NULL));
 	/* The sender is still waiting, first in line, its message whole. */
-	kt_sleep_ms(50);
+	ASSERT_EQ(0, kt_wait_send_waiters(fd, 1));
 	ASSERT_FALSE(bs.returned);
 	ASSERT_EQ(0, kt_stat(fd, &st));
 	ASSERT_EQ(1U, st.send_waiters);
@@ -873,6 +920,7 @@ TEST(rendezvous_recvv_fault_gives_every_message_back_to_its_sender)
 	b.count = 3;
 	b.msg_size = sizeof(m[0]);
 	ASSERT_EQ(1, kt_ioctl(fd, KPORT_IOC_RECVV, &b));
+	ASSERT_EQ(0, kt_wait_send_waiters(fd, 2));
 	ASSERT_EQ(0, kt_stat(fd, &st));
 	ASSERT_EQ(2U, st.send_waiters);
 	ASSERT_EQ(1U, st.sent);
