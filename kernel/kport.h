@@ -220,8 +220,11 @@ struct kport_waiter {
  * @linked:     the name or inbox table holds a reference.
  * @published:  counted in the limits and listed; under kport_table_lock.
  * @counted:    counted in @owner's nr_ports: from publication until it is
- *              deleted (not until it is freed, which a handle held by
- *              someone else may put off); under kport_table_lock.
+ *              deleted and no handle of @owner's is left (not until it is
+ *              freed, which a handle held by someone else may put off);
+ *              under kport_table_lock.
+ * @deleted:    deleted (unlinked for good); under kport_table_lock.
+ * @owner_handles: open handles opened by @owner's uid.
  * @inbox_pid:  for an inbox, the owning thread group.
  * @inbox_exec: for an inbox, the owner's self_exec_id when it created it:
  *              the inbox belongs to that program image, not to the pid.
@@ -263,6 +266,7 @@ struct kport_port {
 	bool linked;
 	bool published;
 	bool counted;
+	bool deleted;
 	struct pid *inbox_pid;
 	u64 inbox_exec;
 	struct pid *owner_pid;
@@ -276,6 +280,7 @@ struct kport_port {
 	u32 msg_size;
 	struct kport_user *owner;
 	atomic_t handles;
+	atomic_t owner_handles;
 
 	spinlock_t lock;	/* see the locking overview above */
 	bool dead;

@@ -186,18 +186,27 @@ void kport_port_put(struct kport_port *port)
 }
 
 /*
- * A deleted port no longer counts against its owner's max_ports_per_user:
- * whoever still holds a handle keeps its memory, but must not keep the
- * owner from making new ports.  (It still counts against max_ports until
- * freed: that bounds memory, and each such port costs its holder an fd.)
+ * A deleted port stops counting against its owner's max_ports_per_user
+ * once the owner holds no handle to it: another user who keeps a handle
+ * keeps its memory but must not keep the owner from making new ports, and
+ * the owner must not escape its own limit by keeping handles to ports it
+ * deleted (it would fill max_ports, which every user shares).  Called at
+ * deletion and when an owner's handle goes; the port counts against
+ * max_ports until freed.
  */
 static void kport_uncount_locked(struct kport_port *port)
 {
 	lockdep_assert_held(&kport_table_lock);
-	if (port->counted) {
+	if (port->counted && port->deleted &&
+	    !atomic_read(&port->owner_handles)) {
 		port->owner->nr_ports--;
 		port->counted = false;
 	}
+}
+
+static bool kport_handle_is_owners(const struct kport_handle *h)
+{
+	return uid_eq(h->user->uid, h->port->owner->uid);
 }
 
 /* Take @port out of its table; the table's reference becomes the caller's. */
@@ -222,6 +231,7 @@ static int kport_port_delete(struct kport_port *port)
 
 	mutex_lock(&kport_table_lock);
 	had_table_ref = kport_unlink_locked(port);
+	port->deleted = true;
 	kport_uncount_locked(port);
 	mutex_unlock(&kport_table_lock);
 	ret = kport_queue_kill(port);
@@ -323,6 +333,8 @@ static struct file *kport_handle_file(struct kport_port *port, u32 rights,
 		return file;
 	}
 	atomic_inc(&port->handles);
+	if (kport_handle_is_owners(h))
+		atomic_inc(&port->owner_handles);
 	return file;
 }
 
@@ -594,6 +606,7 @@ int kport_port_unlink(const struct kport_unlink *args)
 		return -EPERM;
 	}
 	kport_unlink_locked(port);
+	port->deleted = true;
 	kport_uncount_locked(port);
 	mutex_unlock(&kport_table_lock);
 
@@ -1546,6 +1559,13 @@ static int kport_handle_release(struct inode *inode, struct file *file)
 		kport_port_delete(port);
 	kport_handle_release_all(h);
 	atomic_dec(&port->handles);
+	/* Ordered with kport_port_delete()'s look by kport_table_lock. */
+	if (kport_handle_is_owners(h) &&
+	    atomic_dec_and_test(&port->owner_handles)) {
+		mutex_lock(&kport_table_lock);
+		kport_uncount_locked(port);
+		mutex_unlock(&kport_table_lock);
+	}
 	put_pid(h->opener.pid);
 	kport_user_put(h->user);
 	kfree(h);

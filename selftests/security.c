@@ -681,35 +681,71 @@ static void __attribute__((constructor)) save_params(void)
 		kt_params_save_for_exit(params, 1);
 }
 
-TEST(deleted_port_held_by_a_handle_no_longer_counts_against_its_owner)
+/*
+ * A child that opens @name as nobody and holds it until @token closes; it
+ * closes @inherited, the owner's handle, which fork gave it.
+ */
+static pid_t nobody_holder(const char *name, int inherited, int token[2],
+			   int ready[2])
+{
+	pid_t pid = kt_fork();
+	char c;
+	int fd;
+
+	if (pid == 0) {
+		close(inherited);
+		close(token[1]);
+		KT_CHILD_ASSERT(!setresuid(NOBODY, NOBODY, NOBODY));
+		fd = kt_open(name, KPORT_RIGHT_SEND, 0);
+		KT_CHILD_ASSERT(fd >= 0);
+		KT_CHILD_ASSERT(write(ready[1], "r", 1) == 1);
+		(void)!read(token[0], &c, 1);
+		_exit(0);
+	}
+	return pid;
+}
+
+TEST(deleted_port_held_by_another_user_no_longer_counts_against_its_owner)
 {
 	long long old = kt_param_get("max_ports_per_user");
-	char name[KPORT_NAME_MAX];
-	int a, held, b;
-
-	int over_before, deleted, over_after;
+	int a, b, deleted, over_before, over_after, own, own_over;
+	int token[2], ready[2];
+	char name[KPORT_NAME_MAX], c;
+	pid_t holder;
 
 	ASSERT_LE(0, old);
+	ASSERT_EQ(0, pipe(token));
+	ASSERT_EQ(0, pipe(ready));
 	kt_name(name, _metadata->name);
 	ASSERT_EQ(0, kt_param_set("max_ports_per_user", 1));
 	/* Everything is done before asserting, so the limit is put back. */
-	a = kt_create(name, 0, 4, MSG_SIZE, 0600, KPORT_RIGHTS_ALL);
+	a = kt_create(name, 0, 4, MSG_SIZE, 0666, KPORT_RIGHTS_ALL);
 	over_before = kt_create_simple(NULL, 4, MSG_SIZE);
-	held = kt_open(name, KPORT_RIGHT_SEND, 0);
+	holder = nobody_holder(name, a, token, ready);
+	(void)!read(ready[0], &c, 1);
 	deleted = kt_delete(a);
 	close(a);
-	/* "held" keeps the dead port's memory, not its owner's count. */
+	/* nobody keeps the dead port's memory, not its owner's count */
 	b = kt_create_simple(NULL, 4, MSG_SIZE);
 	over_after = kt_create_simple(NULL, 4, MSG_SIZE);
+	/* but the owner keeping a handle to its deleted port still pays */
+	own = dup(b);
+	kt_delete(b);
+	close(b);
+	own_over = kt_create_simple(NULL, 4, MSG_SIZE);
+	close(own);
 	ASSERT_EQ(0, kt_param_set("max_ports_per_user", old));
+	close(token[1]);
+	ASSERT_EQ(0, kt_reap(holder, -1));
 	ASSERT_LE(0, a);
 	ASSERT_EQ(-ENOSPC, over_before);
-	ASSERT_LE(0, held);
 	ASSERT_EQ(0, deleted);
 	ASSERT_LE(0, b);
 	ASSERT_EQ(-ENOSPC, over_after);
-	close(held);
-	close(b);
+	ASSERT_EQ(-ENOSPC, own_over);
+	close(token[0]);
+	close(ready[0]);
+	close(ready[1]);
 }
 
 /* ---- 6. A rendezvous send completes only when the receiver has it ------------ */
