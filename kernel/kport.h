@@ -111,6 +111,7 @@ struct kport_pool {
 /**
  * struct kport_ident - who a message says it is from
  * @pid: the sending thread group.
+ * @exec: its self_exec_id then: which program it ran.
  * @uid: its effective uid.
  *
  * A call made through an ioctl carries the caller's identity: the ioctl
@@ -121,6 +122,7 @@ struct kport_pool {
  */
 struct kport_ident {
 	struct pid *pid;
+	u64 exec;
 	kuid_t uid;
 };
 
@@ -131,6 +133,8 @@ struct kport_ident {
  * @hnode:  in its handle's tree while held (received in place or borrowed).
  * @user:   charged for the header and any inline payload; holds a reference.
  * @sender: thread group of the sending process; holds a reference.
+ * @sender_exec: the sender's self_exec_id when it sent: once its process
+ *          runs another program, its pid is no longer reported.
  * @uid:    sender's effective uid when it sent.
  * @len:    payload size (for a borrowed slice: the length borrowed).
  * @prio:   priority.
@@ -154,6 +158,7 @@ struct kport_kmsg {
 	struct rb_node hnode;
 	struct kport_user *user;
 	struct pid *sender;
+	u64 sender_exec;
 	kuid_t uid;
 	u32 len;
 	u32 prio;

@@ -306,6 +306,7 @@ static struct file *kport_handle_file(struct kport_port *port, u32 rights,
 	h->rights = rights;
 	/* The file's f_cred, as anon_inode_getfile() below records it. */
 	h->opener.pid = get_pid(task_tgid(current));
+	h->opener.exec = READ_ONCE(current->self_exec_id);
 	h->opener.uid = current_euid();
 	h->creator = creator;
 	kport_handle_init_slices(h);
@@ -731,6 +732,7 @@ static int kport_send_len_ok(const struct kport_port *port, u32 len)
 static void kport_ident_current(struct kport_ident *id)
 {
 	id->pid = task_tgid(current);
+	id->exec = READ_ONCE(current->self_exec_id);
 	id->uid = current_euid();
 }
 
@@ -825,6 +827,7 @@ static long kport_post(struct file *file, const struct kport_msg *m,
 	/* The message is from whoever posts it, not whoever borrowed. */
 	put_pid(msg->sender);
 	msg->sender = get_pid(task_tgid(current));
+	msg->sender_exec = READ_ONCE(current->self_exec_id);
 	msg->uid = current_euid();
 	ret = kport_queue_send(port, msg, nonblock, deadline);
 	if (ret) {
@@ -880,20 +883,23 @@ static long kport_ioctl_send(struct file *file, const struct kport_msg *m)
 }
 
 /*
- * A sender's pid as the receiver's namespace numbers it; 0 if the sender
- * is gone and its number already names another process, which the
- * receiver must not take for the sender.
+ * A sender's pid as the receiver's namespace numbers it; 0 if it no
+ * longer names the program that sent (see struct kport_ident): the
+ * process has exec'd since, or is gone and its number names another.
  */
-static pid_t kport_pid_nr(struct pid *pid)
+static pid_t kport_pid_nr(struct pid *pid, u64 exec)
 {
+	struct task_struct *task;
 	pid_t nr = pid_vnr(pid);
 
-	if (nr && !pid_has_task(pid, PIDTYPE_TGID)) {
-		rcu_read_lock();
-		if (find_vpid(nr) && find_vpid(nr) != pid)
-			nr = 0;
-		rcu_read_unlock();
-	}
+	if (!nr)
+		return 0;
+	rcu_read_lock();
+	task = pid_task(pid, PIDTYPE_TGID);
+	if (task ? READ_ONCE(task->self_exec_id) != exec :
+		   find_vpid(nr) && find_vpid(nr) != pid)
+		nr = 0;
+	rcu_read_unlock();
 	return nr;
 }
 
@@ -906,6 +912,7 @@ static pid_t kport_pid_nr(struct pid *pid)
  */
 struct kport_sender_ids {
 	struct pid *pid;
+	u64 exec;
 	pid_t nr;
 	kuid_t kuid;
 	uid_t uid;
@@ -915,14 +922,15 @@ static void kport_sender_ids(struct kport_sender_ids *ids,
 			     const struct kport_kmsg *msg, struct kport_msg *m)
 {
 	if (!ids) {
-		m->pid = kport_pid_nr(msg->sender);
+		m->pid = kport_pid_nr(msg->sender, msg->sender_exec);
 		m->uid = from_kuid_munged(current_user_ns(), msg->uid);
 		return;
 	}
-	if (ids->pid != msg->sender) {
+	if (ids->pid != msg->sender || ids->exec != msg->sender_exec) {
 		put_pid(ids->pid);
 		ids->pid = get_pid(msg->sender);
-		ids->nr = kport_pid_nr(msg->sender);
+		ids->exec = msg->sender_exec;
+		ids->nr = kport_pid_nr(msg->sender, msg->sender_exec);
 	}
 	if (!uid_eq(ids->kuid, msg->uid)) {
 		ids->kuid = msg->uid;

@@ -205,6 +205,7 @@ struct kport_kmsg *kport_msg_alloc(struct kport_port *port,
 	msg->user = user;
 	refcount_inc(&user->ref);
 	msg->sender = get_pid(from->pid);
+	msg->sender_exec = from->exec;
 	msg->uid = from->uid;
 	msg->len = len;
 	msg->prio = prio;

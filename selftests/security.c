@@ -617,10 +617,64 @@ static void after_exec(void)
 	_exit(0);
 }
 
+/* "wait:R:W": say so on fd W, then wait for fd R to close. */
+static void exec_and_wait(const char *how)
+{
+	int r, w;
+	char c;
+
+	if (sscanf(how, "wait:%d:%d", &r, &w) != 2)
+		_exit(5);
+	if (write(w, "e", 1) != 1)
+		_exit(6);
+	(void)!read(r, &c, 1);
+	_exit(0);
+}
+
 static void __attribute__((constructor)) maybe_after_exec(void)
 {
-	if (getenv(EXEC_ENV))
+	const char *how = getenv(EXEC_ENV);
+
+	if (how && !strncmp(how, "wait:", 5))
+		exec_and_wait(how);
+	if (how)
 		after_exec();
+}
+
+TEST(a_sender_that_has_exec_d_since_is_reported_as_pid_0)
+{
+	int port = kt_create_simple(NULL, 8, MSG_SIZE), token[2], ready[2];
+	struct kport_msg m;
+	char buf[MSG_SIZE], how[48];
+	pid_t pid;
+
+	ASSERT_LE(0, port);
+	ASSERT_EQ(0, pipe(token));
+	ASSERT_EQ(0, pipe(ready));
+	pid = kt_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(token[1]);
+		KT_CHILD_ASSERT(kt_send(port, "i", 1, 0, 0, 0) == 0);
+		KT_CHILD_ASSERT(write(port, "w", 1) == 1);
+		snprintf(how, sizeof(how), "wait:%d:%d", token[0], ready[1]);
+		setenv(EXEC_ENV, how, 1);
+		execl("/proc/self/exe", "security", (char *)NULL);
+		_exit(99);
+	}
+	close(token[0]);
+	close(ready[1]);
+	/* The same process, another program: its number is no longer it. */
+	ASSERT_EQ(1, read(ready[0], buf, 1));
+	ASSERT_EQ(1, kt_recv(port, buf, sizeof(buf), KPORT_MSG_NONBLOCK, &m));
+	ASSERT_EQ(0, m.pid);
+	ASSERT_EQ(0U, m.uid);
+	ASSERT_EQ(1, kt_recv(port, buf, sizeof(buf), KPORT_MSG_NONBLOCK, &m));
+	ASSERT_EQ(getpid(), m.pid);	/* written: the opener's, us */
+	close(token[1]);
+	ASSERT_EQ(0, kt_reap(pid, -1));
+	close(ready[0]);
+	close(port);
 }
 
 TEST(inbox_left_behind_by_exec_is_not_reached_by_the_pid)
