@@ -437,6 +437,7 @@ struct kport_kmsg *kport_queue_recv(struct kport_port *port, struct pid *from,
 				    u32 bufsize, bool inplace, bool nonblock,
 				    const ktime_t *deadline, u32 *needed);
 void kport_queue_delivered(struct kport_port *port, struct kport_kmsg *msg);
+void kport_queue_consumed(struct kport_port *port, struct kport_kmsg *msg);
 void kport_queue_putback(struct kport_port *port, struct kport_kmsg *msg);
 int kport_queue_send_many(struct kport_port *port, struct kport_kmsg **msgs,
 			  int n);

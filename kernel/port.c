@@ -84,6 +84,22 @@ static struct kport_port *kport_find_name_locked(const char *name)
 }
 
 /*
+ * Whether thread group @pid is alive and still runs the program it ran
+ * when its self_exec_id was @exec: an exec makes it another program.
+ */
+static bool kport_same_program(struct pid *pid, u64 exec)
+{
+	struct task_struct *task;
+	bool same;
+
+	rcu_read_lock();
+	task = pid_task(pid, PIDTYPE_TGID);
+	same = task && READ_ONCE(task->self_exec_id) == exec;
+	rcu_read_unlock();
+	return same;
+}
+
+/*
  * Whether @port's owner still runs the program that created the inbox.
  * An exec ends that program: the pid then names a new one, which must not
  * be reachable through (nor be refused an inbox because of) an inbox the
@@ -91,15 +107,7 @@ static struct kport_port *kport_find_name_locked(const char *name)
  */
 static bool kport_inbox_current(const struct kport_port *port)
 {
-	struct task_struct *task;
-	bool current_image;
-
-	rcu_read_lock();
-	task = pid_task(port->inbox_pid, PIDTYPE_TGID);
-	current_image = task &&
-			READ_ONCE(task->self_exec_id) == port->inbox_exec;
-	rcu_read_unlock();
-	return current_image;
+	return kport_same_program(port->inbox_pid, port->inbox_exec);
 }
 
 static bool kport_unlink_locked(struct kport_port *port);
@@ -221,6 +229,20 @@ static bool kport_unlink_locked(struct kport_port *port)
 }
 
 /*
+ * The table's part of deleting @port: unlink it for good and let go of
+ * its owner's count if it may (kport_uncount_locked()).  Return: whether
+ * the table's reference is now the caller's.
+ */
+static bool kport_delete_locked(struct kport_port *port)
+{
+	bool had_table_ref = kport_unlink_locked(port);
+
+	port->deleted = true;
+	kport_uncount_locked(port);
+	return had_table_ref;
+}
+
+/*
  * Delete @port: unlink its name at once (it may be reused), then let
  * everyone waiting on it go.  Return: 0, or -EIDRM if already deleted.
  */
@@ -230,9 +252,7 @@ static int kport_port_delete(struct kport_port *port)
 	int ret;
 
 	mutex_lock(&kport_table_lock);
-	had_table_ref = kport_unlink_locked(port);
-	port->deleted = true;
-	kport_uncount_locked(port);
+	had_table_ref = kport_delete_locked(port);
 	mutex_unlock(&kport_table_lock);
 	ret = kport_queue_kill(port);
 	if (had_table_ref)
@@ -284,6 +304,18 @@ static int kport_may_open(struct kport_port *port, u32 rights)
 }
 
 /*
+ * The caller as a message sender (see struct kport_ident): what an
+ * ioctl's message says it is from, and what a handle records of its
+ * opener.  @id->pid is not referenced.
+ */
+static void kport_ident_current(struct kport_ident *id)
+{
+	id->pid = task_tgid(current);
+	id->exec = READ_ONCE(current->self_exec_id);
+	id->uid = current_euid();
+}
+
+/*
  * Make the file for a new handle.  On success the handle owns the caller's
  * reference to @port.
  */
@@ -305,9 +337,8 @@ static struct file *kport_handle_file(struct kport_port *port, u32 rights,
 	h->port = port;
 	h->rights = rights;
 	/* The file's f_cred, as anon_inode_getfile() below records it. */
-	h->opener.pid = get_pid(task_tgid(current));
-	h->opener.exec = READ_ONCE(current->self_exec_id);
-	h->opener.uid = current_euid();
+	kport_ident_current(&h->opener);
+	get_pid(h->opener.pid);
 	h->creator = creator;
 	kport_handle_init_slices(h);
 
@@ -606,9 +637,7 @@ int kport_port_unlink(const struct kport_unlink *args)
 		mutex_unlock(&kport_table_lock);
 		return -EPERM;
 	}
-	kport_unlink_locked(port);
-	port->deleted = true;
-	kport_uncount_locked(port);
+	kport_delete_locked(port);
 	mutex_unlock(&kport_table_lock);
 
 	kport_queue_kill(port);
@@ -728,14 +757,6 @@ static int kport_send_len_ok(const struct kport_port *port, u32 len)
 	return 0;
 }
 
-/* What an ioctl's message says it is from: see struct kport_ident. */
-static void kport_ident_current(struct kport_ident *id)
-{
-	id->pid = task_tgid(current);
-	id->exec = READ_ONCE(current->self_exec_id);
-	id->uid = current_euid();
-}
-
 /* A message of @len bytes copied in from @buf, not from a pool. */
 static struct kport_kmsg *kport_msg_copy_in(struct kport_handle *h,
 					    const struct kport_ident *from,
@@ -806,6 +827,7 @@ static long kport_post(struct file *file, const struct kport_msg *m,
 {
 	struct kport_handle *h = file->private_data;
 	struct kport_port *port = h->port;
+	struct kport_ident from;
 	struct kport_kmsg *msg;
 	u32 borrowed;
 	int ret;
@@ -825,10 +847,11 @@ static long kport_post(struct file *file, const struct kport_msg *m,
 	msg->prio = m->priority;
 	msg->borrowed = false;
 	/* The message is from whoever posts it, not whoever borrowed. */
+	kport_ident_current(&from);
 	put_pid(msg->sender);
-	msg->sender = get_pid(task_tgid(current));
-	msg->sender_exec = READ_ONCE(current->self_exec_id);
-	msg->uid = current_euid();
+	msg->sender = get_pid(from.pid);
+	msg->sender_exec = from.exec;
+	msg->uid = from.uid;
 	ret = kport_queue_send(port, msg, nonblock, deadline);
 	if (ret) {
 		msg->len = borrowed;
@@ -889,18 +912,18 @@ static long kport_ioctl_send(struct file *file, const struct kport_msg *m)
  */
 static pid_t kport_pid_nr(struct pid *pid, u64 exec)
 {
-	struct task_struct *task;
 	pid_t nr = pid_vnr(pid);
+	struct pid *now;
 
-	if (!nr)
-		return 0;
+	if (!nr || kport_same_program(pid, exec))
+		return nr;
+	if (pid_has_task(pid, PIDTYPE_TGID))
+		return 0;	/* exec'd */
+	/* Gone: its number says who sent only while nobody else has it. */
 	rcu_read_lock();
-	task = pid_task(pid, PIDTYPE_TGID);
-	if (task ? READ_ONCE(task->self_exec_id) != exec :
-		   find_vpid(nr) && find_vpid(nr) != pid)
-		nr = 0;
+	now = find_vpid(nr);
 	rcu_read_unlock();
-	return nr;
+	return now && now != pid ? 0 : nr;
 }
 
 /*
@@ -1007,8 +1030,7 @@ static long kport_recv_one(struct file *file, struct kport_msg *m,
 			 msg->len) ||
 	    copy_to_user(uarg, m, sizeof(*m)))
 		goto err_putback;
-	kport_queue_delivered(port, msg);
-	kport_msg_free(port, msg);
+	kport_queue_consumed(port, msg);
 	return 0;
 
 err_putback:
@@ -1337,10 +1359,8 @@ static long kport_recvv_chunk(struct file *file, struct kport_batch_run *r,
 			break;
 	}
 	written = kport_batch_write(r, first, copied);
-	for (i = 0; i < written; i++) {
-		kport_queue_delivered(port, msgs[i]);
-		kport_msg_free(port, msgs[i]);
-	}
+	for (i = 0; i < written; i++)
+		kport_queue_consumed(port, msgs[i]);
 	if (written < got) {
 		kport_queue_putback_many(port, msgs + written, got - written);
 		return written ?: -EFAULT;
@@ -1544,8 +1564,7 @@ static ssize_t kport_port_read(struct file *file, char __user *buf,
 		kport_queue_putback(h->port, msg);
 		return -EFAULT;
 	}
-	kport_queue_delivered(h->port, msg);
-	kport_msg_free(h->port, msg);
+	kport_queue_consumed(h->port, msg);
 	return len;
 }
 

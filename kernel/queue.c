@@ -342,6 +342,19 @@ static void kport_wake_pollers(struct kport_port *port, __poll_t events)
 #define KPORT_POLL_IN	(EPOLLIN | EPOLLRDNORM)
 #define KPORT_POLL_OUT	(EPOLLOUT | EPOLLWRNORM)
 
+static bool kport_deadline_passed(const ktime_t *deadline)
+{
+	return deadline && !ktime_before(ktime_get(), *deadline);
+}
+
+/* Whether a call that cannot be done now may wait: 0, -EAGAIN, -ETIMEDOUT. */
+static int kport_may_wait(bool nonblock, const ktime_t *deadline)
+{
+	if (nonblock)
+		return -EAGAIN;
+	return kport_deadline_passed(deadline) ? -ETIMEDOUT : 0;
+}
+
 /*
  * Sleep until the waiter is completed, a signal arrives, or the deadline
  * passes.  Called and returns with port->lock held; the waiter is on its
@@ -349,13 +362,12 @@ static void kport_wake_pollers(struct kport_port *port, __poll_t events)
  * waker changes it under the lock before calling wake_up_process(), so a
  * completion between the check and schedule() only makes schedule()
  * return at once.  Return: 0 when completed (@w->state says how),
- * otherwise -ERESTARTSYS, -ETIMEDOUT or (@nonblock: a rendezvous send
- * whose receiver gave the message back) -EAGAIN with @w still on its
- * list, or -EINTR (a fatal signal) with @w still TAKEN.  Completion wins over a
+ * otherwise -ERESTARTSYS or -ETIMEDOUT with @w still on its list, or
+ * -EINTR (a fatal signal) with @w still TAKEN.  Completion wins over a
  * signal or timeout that raced with it: what was done is reported.
  */
 static int kport_wait_locked(struct kport_port *port, struct kport_waiter *w,
-			     bool nonblock, const ktime_t *deadline)
+			     const ktime_t *deadline)
 	__must_hold(&port->lock)
 {
 	ktime_t expires;
@@ -373,11 +385,9 @@ static int kport_wait_locked(struct kport_port *port, struct kport_waiter *w,
 		}
 		if (w->state != KPORT_WAIT_WAITING)
 			return 0;
-		if (nonblock)
-			return -EAGAIN;
 		if (signal_pending(current))
 			return -ERESTARTSYS;
-		if (deadline && !ktime_before(ktime_get(), *deadline))
+		if (kport_deadline_passed(deadline))
 			return -ETIMEDOUT;
 		set_current_state(TASK_INTERRUPTIBLE);
 		spin_unlock(&port->lock);
@@ -389,11 +399,6 @@ static int kport_wait_locked(struct kport_port *port, struct kport_waiter *w,
 		}
 		spin_lock(&port->lock);
 	}
-}
-
-static bool kport_deadline_passed(const ktime_t *deadline)
-{
-	return deadline && !ktime_before(ktime_get(), *deadline);
 }
 
 /*
@@ -463,14 +468,10 @@ again:
 			goto wait;
 		}
 		msg->rdv = NULL;
-		ret = -EAGAIN;
 	}
-	if (nonblock)
+	ret = kport_may_wait(nonblock, deadline);
+	if (ret)
 		goto out_unlock;
-	if (kport_deadline_passed(deadline)) {
-		ret = -ETIMEDOUT;
-		goto out_unlock;
-	}
 
 	/* Given back by a faulting receiver: first in line again. */
 	if (retried)
@@ -482,7 +483,7 @@ again:
 	if (!port->capacity)
 		kport_wake_pollers(port, KPORT_POLL_IN);
 wait:
-	ret = kport_wait_locked(port, &w, nonblock, deadline);
+	ret = kport_wait_locked(port, &w, deadline);
 	if (ret == -EINTR) {
 		/*
 		 * Killed while a receiver copies the message out: it is the
@@ -509,11 +510,8 @@ wait:
 		if (signal_pending(current))
 			goto out_unlock;
 		/* Before any hand-off: one could be refused forever. */
-		ret = -EAGAIN;
-		if (nonblock)
-			goto out_unlock;
-		ret = -ETIMEDOUT;
-		if (kport_deadline_passed(deadline))
+		ret = kport_may_wait(nonblock, deadline);
+		if (ret)
 			goto out_unlock;
 		w.state = KPORT_WAIT_WAITING;
 		retried = true;
@@ -717,14 +715,9 @@ again:
 	}
 	if (msg)
 		goto out_got;
-	if (nonblock) {
-		ret = -EAGAIN;
+	ret = kport_may_wait(nonblock, deadline);
+	if (ret)
 		goto out_unlock;
-	}
-	if (kport_deadline_passed(deadline)) {
-		ret = -ETIMEDOUT;
-		goto out_unlock;
-	}
 
 	w.task = current;
 	w.msg = NULL;
@@ -737,7 +730,7 @@ again:
 	/* A sender on a rendezvous port would not wait now. */
 	if (!port->capacity)
 		kport_wake_pollers(port, KPORT_POLL_OUT);
-	ret = kport_wait_locked(port, &w, false, deadline);
+	ret = kport_wait_locked(port, &w, deadline);
 	if (ret) {
 		list_del(&w.node);
 		port->nr_receivers--;
@@ -840,6 +833,22 @@ void kport_queue_delivered(struct kport_port *port, struct kport_kmsg *msg)
 		msg->rdv = NULL;
 	}
 	spin_unlock(&port->lock);
+}
+
+/**
+ * kport_queue_consumed() - a receiver has copied a message out, and is done
+ * @port: the port it came from.
+ * @msg:  the message.
+ *
+ * kport_queue_delivered(), then kport_msg_free(): the end of every
+ * receive that copies.
+ *
+ * Context: process context.
+ */
+void kport_queue_consumed(struct kport_port *port, struct kport_kmsg *msg)
+{
+	kport_queue_delivered(port, msg);
+	kport_msg_free(port, msg);
 }
 
 /*
