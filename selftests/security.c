@@ -923,6 +923,49 @@ TEST(faulting_receivers_in_turn_cannot_hold_a_sender_past_its_deadline)
 	close(fd);
 }
 
+TEST(rendezvous_send_restarted_by_signals_while_receivers_fault_sends_nothing)
+{
+	struct pester p = { .count = 3 };
+	struct bad_receiver br[2];
+	volatile bool stop = false;
+	struct kport_stat st;
+	pthread_t t[2], pt;
+	int fd = kt_create_simple(NULL, 0, MSG_SIZE), i, ret;
+	void *ro = ro_buffer();
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, ro);
+	for (i = 0; i < 2; i++) {
+		br[i].fd = fd;
+		br[i].buf = ro;
+		br[i].stop = &stop;
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, keep_faulting,
+					    &br[i]));
+	}
+	ASSERT_EQ(0, kt_wait_recv_waiters(fd, 2));
+	ASSERT_EQ(0, kt_sigaction(SIGUSR1, on_signal, SA_RESTART));
+	signals_caught = 0;
+	p.target = pthread_self();
+	p.port = fd;
+	ASSERT_EQ(0, pthread_create(&pt, NULL, pester, &p));
+	/* Each signal restarts a send that has done nothing yet. */
+	ret = kt_send(fd, "hello", 5, 0, KPORT_MSG_DEADLINE,
+		      kt_deadline_ms(400));
+	pthread_join(pt, NULL);
+	signal(SIGUSR1, SIG_DFL);
+	stop = true;
+	ASSERT_EQ(0, kt_delete(fd));
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	ASSERT_EQ(-ETIMEDOUT, ret);
+	ASSERT_EQ(3, signals_caught);
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	ASSERT_EQ(0U, st.sent);
+	ASSERT_EQ(0U, st.received);
+	munmap(ro, page_size());
+	close(fd);
+}
+
 struct blocked_sender {
 	int fd;
 	int ret;
