@@ -244,18 +244,9 @@ struct fz_thread {
 
 /* ---- Randomness ------------------------------------------------------------------- */
 
-static uint64_t fz_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static uint32_t fz_below(struct fz_thread *th, uint32_t n)
 {
-	return n ? (uint32_t)(fz_rand(&th->rng) % n) : 0;
+	return n ? (uint32_t)(kt_rand64(&th->rng) % n) : 0;
 }
 
 /* true with probability @pct percent */
@@ -1513,7 +1504,7 @@ static void fz_op_send(struct fz_thread *th)
 	if (m.priority >= KPORT_PRIO_MAX)
 		e.early |= B(EINVAL);
 	if (!th->clean && fz_pct(th, 3)) {
-		m.pid = (int32_t)fz_rand(&th->rng) | 1;
+		m.pid = (int32_t)kt_rand64(&th->rng) | 1;
 		e.early |= B(EINVAL);
 	}
 	if (!th->clean && fz_pct(th, 3)) {
@@ -1706,13 +1697,13 @@ static void fz_op_recv(struct fz_thread *th)
 		else if (dead)
 			e.early |= B(ESRCH);
 	} else if (fz_pct(th, 20)) {
-		m.pid = (int32_t)fz_rand(&th->rng);	/* ignored without FROM_PID */
+		m.pid = (int32_t)kt_rand64(&th->rng);	/* ignored without FROM_PID */
 	}
 	if (fz_pct(th, 20)) {		/* output only */
-		m.priority = (uint32_t)fz_rand(&th->rng);
-		m.uid = (uint32_t)fz_rand(&th->rng);
-		m.offset = fz_rand(&th->rng);
-		m.result = (uint32_t)fz_rand(&th->rng);
+		m.priority = (uint32_t)kt_rand64(&th->rng);
+		m.uid = (uint32_t)kt_rand64(&th->rng);
+		m.offset = kt_rand64(&th->rng);
+		m.result = (uint32_t)kt_rand64(&th->rng);
 	}
 	if (fz_reserved(th, &m.__reserved32, sizeof(m.__reserved32) + sizeof(m.__reserved)))
 		e.early |= B(EINVAL);
@@ -1843,9 +1834,9 @@ static void fz_op_stat(struct fz_thread *th)
 	if (fz_reserved(th, st.__reserved, sizeof(st.__reserved)))
 		e.early |= B(EINVAL);
 	if (fz_pct(th, 30)) {		/* output only */
-		st.id = fz_rand(&th->rng);
-		st.nr_msgs = (uint32_t)fz_rand(&th->rng);
-		st.pool_used = fz_rand(&th->rng);
+		st.id = kt_rand64(&th->rng);
+		st.nr_msgs = (uint32_t)kt_rand64(&th->rng);
+		st.pool_used = kt_rand64(&th->rng);
 	}
 	out = fz_place(th, KPORT_IOC_STAT, &st, sizeof(st), true, &cmd, &e,
 		       what, sizeof(what));
@@ -1867,7 +1858,7 @@ static void fz_op_delete(struct fz_thread *th)
 	fz_target_port(th, &t, 10);
 	fz_target_expect(&t, false, &e);
 	if (fz_pct(th, 5)) {
-		arg = (unsigned long)fz_rand(&th->rng) | 1;
+		arg = (unsigned long)kt_rand64(&th->rng) | 1;
 		e.early |= B(EINVAL);
 	}
 	if (fz_pct(th, 4)) {
@@ -1923,7 +1914,7 @@ static void fz_op_borrow(struct fz_thread *th)
 		e.early |= B(EINVAL);
 	}
 	if (fz_pct(th, 20))
-		s.offset = fz_rand(&th->rng);	/* output only */
+		s.offset = kt_rand64(&th->rng);	/* output only */
 	if (fz_reserved(th, s.__reserved, sizeof(s.__reserved)))
 		e.early |= B(EINVAL);
 	if (p) {
@@ -3120,7 +3111,7 @@ FIXTURE_SETUP(fuzz)
 {
 	unsigned int total = kt_env_uint("KPORT_FUZZ_SECONDS",
 					 kt_debug_lane() ? 12 : 15);
-	int ours, i;
+	int ours;
 
 	self->child = -1;
 	self->res = kt_shared_alloc(sizeof(*self->res));
@@ -3133,13 +3124,7 @@ FIXTURE_SETUP(fuzz)
 		self->threads = FZ_MAX_THREADS;
 	/* Two thirds of the time as root, a third as nobody. */
 	self->ms = total * 1000 / 3;
-	/* Settled: the handles of an earlier test's processes are gone. */
-	for (i = 0; i < 100; i++) {
-		self->refcnt_before = kt_module_refcnt();
-		kt_sleep_ms(50);
-		if (self->refcnt_before == kt_module_refcnt())
-			break;
-	}
+	self->refcnt_before = kt_module_refcnt_settled();
 	ASSERT_LE(0, self->refcnt_before);
 	self->ports_before = kt_proc_ports("kfz.", &ours);
 	ASSERT_LE(0, self->ports_before);

@@ -660,8 +660,9 @@ static inline int kt_proc_ports(const char *prefix, int *ours)
 }
 
 /*
- * Whether this runs in the debug lane (KPORT_LANE, else KPORT_DEBUG_LANE,
- * else whether the kernel has fail-nth), where everything is slower.
+ * Whether this runs on a sanitizer kernel, where everything is slower: the
+ * debug or kcsan lane (KPORT_LANE other than "stock", else KPORT_DEBUG_LANE,
+ * else whether the kernel has fail-nth).
  */
 static inline bool kt_debug_lane(void)
 {
@@ -669,7 +670,7 @@ static inline bool kt_debug_lane(void)
 	const char *dbg = getenv("KPORT_DEBUG_LANE");
 
 	if (lane)
-		return !strcmp(lane, "debug");
+		return strcmp(lane, "stock") != 0;
 	if (dbg)
 		return !strcmp(dbg, "1");
 	return access("/proc/self/fail-nth", F_OK) == 0;
@@ -681,6 +682,16 @@ static inline unsigned int kt_env_uint(const char *name, unsigned int def)
 	const char *v = getenv(name);
 
 	return v && *v ? (unsigned int)strtoul(v, NULL, 0) : def;
+}
+
+/* The next number of the splitmix64 sequence whose state is *@s. */
+static inline uint64_t kt_rand64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
 }
 
 /* A random seed, or the one environment variable @name gives. */
@@ -770,6 +781,24 @@ static inline int kt_write_full(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/*
+ * The module's reference count once it stays the same for 50 ms (the
+ * handles of an earlier test's processes are gone), or -errno.
+ */
+static inline long kt_module_refcnt_settled(void)
+{
+	long before = -1;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		before = kt_module_refcnt();
+		kt_sleep_ms(50);
+		if (before == kt_module_refcnt())
+			break;
+	}
+	return before;
 }
 
 /* ---- Misc ------------------------------------------------------------------ */

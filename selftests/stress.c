@@ -138,25 +138,16 @@ static struct st_shared *sh;
 
 /* ---- Small helpers ---------------------------------------------------------- */
 
-static uint64_t st_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static uint32_t st_below(uint64_t *s, uint32_t n)
 {
-	return n ? (uint32_t)(st_rand(s) % n) : 0;
+	return n ? (uint32_t)(kt_rand64(s) % n) : 0;
 }
 
 static uint64_t st_mix(uint64_t a, uint64_t b)
 {
 	uint64_t s = a ^ (b * 0xd1342543de82ef95ULL);
 
-	return st_rand(&s);
+	return kt_rand64(&s);
 }
 
 /* Record a failure; the first one is kept for the final report. */
@@ -1350,7 +1341,7 @@ TEST_F_TIMEOUT(stress, acked_messages_arrive_exactly_once_while_peers_are_killed
 	rng = sh->seed;
 	printf("# stress: seed=%llu seconds=%u lane=%s (KPORT_STRESS_SEED=%llu reproduces the choices)\n",
 	       (unsigned long long)sh->seed, self->seconds,
-	       kt_debug_lane() ? "debug" : "stock",
+	       getenv("KPORT_LANE") ?: (kt_debug_lane() ? "debug" : "stock"),
 	       (unsigned long long)sh->seed);
 	fflush(stdout);
 
