@@ -532,6 +532,176 @@ TEST(write_by_another_process_carries_the_openers_pid)
 	close(port);
 }
 
+/*
+ * read() is a receive through the handle: its rights decide, never the
+ * reader's credentials.  A handle opened by nobody with the send right
+ * only cannot be read by root (a setuid program it is passed to), and a
+ * handle opened by root with the receive right reads for a process that
+ * has become nobody, on a port nobody could not open.
+ */
+TEST(read_through_a_handle_passed_across_setuid_uses_the_handles_rights)
+{
+	char name[KPORT_NAME_MAX], buf[MSG_SIZE];
+	int port, ro;
+	pid_t pid;
+
+	kt_name(name, _metadata->name);
+	/* Others may send, not receive. */
+	port = kt_create(name, 0, 8, MSG_SIZE, 0622, KPORT_RIGHTS_ALL);
+	ASSERT_LE(0, port);
+	ro = kt_open(name, KPORT_RIGHT_RECV, 0);
+	ASSERT_LE(0, ro);
+	ASSERT_EQ(0, kt_send(port, "one", 3, 0, 0, 0));
+	ASSERT_EQ(0, kt_send(port, "two", 3, 0, 0, 0));
+	pid = kt_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int snd;
+
+		KT_CHILD_ASSERT(!setresuid(NOBODY, NOBODY, 0));
+		snd = kt_open(name, KPORT_RIGHT_SEND, 0);
+		KT_CHILD_ASSERT(snd >= 0);
+		/* Root again, as a setuid program the handle is passed to. */
+		KT_CHILD_ASSERT(!setresuid(0, 0, 0));
+		KT_CHILD_ASSERT(read(snd, buf, sizeof(buf)) == -1 && errno == EBADF);
+		/* Nobody for good: root's receive handle still reads. */
+		KT_CHILD_ASSERT(!setresuid(NOBODY, NOBODY, NOBODY));
+		KT_CHILD_ASSERT(kt_open(name, KPORT_RIGHT_RECV, 0) == -EACCES);
+		KT_CHILD_ASSERT(read(ro, buf, sizeof(buf)) == 3);
+		KT_CHILD_ASSERT(!memcmp(buf, "one", 3));
+		_exit(0);
+	}
+	ASSERT_EQ(0, kt_reap(pid, -1));
+	/* Nothing else was taken: the second message is still there. */
+	ASSERT_EQ(3, read(ro, buf, sizeof(buf)));
+	ASSERT_EQ(0, memcmp(buf, "two", 3));
+	ASSERT_EQ(0, kt_unlink(name));
+	close(ro);
+	close(port);
+}
+
+/* read() into a buffer the kernel cannot write: EFAULT, and nothing lost. */
+TEST(read_onto_a_read_only_buffer_fails_and_keeps_the_message)
+{
+	int port = kt_create_simple(NULL, 8, MSG_SIZE);
+	struct kport_stat st;
+	char *page, buf[MSG_SIZE];
+
+	ASSERT_LE(0, port);
+	page = mmap(NULL, page_size(), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	ASSERT_EQ(5, write(port, "hello", 5));
+	ASSERT_EQ(-1, read(port, page, MSG_SIZE));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, kt_stat(port, &st));
+	ASSERT_EQ(1U, st.nr_msgs);
+	ASSERT_EQ(0U, st.received);
+	ASSERT_EQ(5, read(port, buf, sizeof(buf)));
+	ASSERT_EQ(0, memcmp(buf, "hello", 5));
+	munmap(page, page_size());
+	close(port);
+}
+
+#define RW_MSGS		2000
+#define RW_THREADS	2	/* writers, and as many readers */
+
+struct rw_share {
+	int fd;
+	char *ro;		/* a read-only page: some reads aim there */
+	unsigned int next;	/* messages handed out to writers */
+	unsigned int got;	/* messages read */
+	unsigned char seen[RW_THREADS * RW_MSGS];
+	unsigned int dups, efault, bad;
+};
+
+static void *rw_writer(void *arg)
+{
+	struct rw_share *sh = arg;
+	unsigned int i;
+
+	while ((i = __atomic_fetch_add(&sh->next, 1, __ATOMIC_SEQ_CST)) <
+	       RW_THREADS * RW_MSGS) {
+		ssize_t ret;
+
+		while ((ret = write(sh->fd, &i, sizeof(i))) < 0 && errno == EAGAIN)
+			sched_yield();
+		if (ret != sizeof(i))
+			__atomic_fetch_add(&sh->bad, 1, __ATOMIC_SEQ_CST);
+	}
+	return NULL;
+}
+
+static void *rw_reader(void *arg)
+{
+	struct rw_share *sh = arg;
+	unsigned int v, n = 0;
+	ssize_t ret;
+
+	while (__atomic_load_n(&sh->got, __ATOMIC_SEQ_CST) < RW_THREADS * RW_MSGS) {
+		if (n++ % 3 == 0) {
+			/* Faults: must leave the message for the next read. */
+			ret = read(sh->fd, sh->ro, sizeof(v));
+			if (ret != -1 || (errno != EFAULT && errno != EAGAIN))
+				__atomic_fetch_add(&sh->bad, 1, __ATOMIC_SEQ_CST);
+			else if (errno == EFAULT)
+				__atomic_fetch_add(&sh->efault, 1, __ATOMIC_SEQ_CST);
+			continue;
+		}
+		ret = read(sh->fd, &v, sizeof(v));
+		if (ret < 0 && errno == EAGAIN) {
+			sched_yield();
+			continue;
+		}
+		if (ret != sizeof(v) || v >= RW_THREADS * RW_MSGS) {
+			__atomic_fetch_add(&sh->bad, 1, __ATOMIC_SEQ_CST);
+			continue;
+		}
+		if (__atomic_fetch_add(&sh->seen[v], 1, __ATOMIC_SEQ_CST))
+			__atomic_fetch_add(&sh->dups, 1, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(&sh->got, 1, __ATOMIC_SEQ_CST);
+	}
+	return NULL;
+}
+
+/*
+ * Two writers and two readers on one descriptor (one open file), the
+ * readers' every third read() aimed at a read-only page: each message is
+ * read exactly once, and the faulting reads take nothing.
+ */
+TEST(write_and_read_by_threads_on_one_handle_lose_and_duplicate_nothing)
+{
+	pthread_t w[RW_THREADS], r[RW_THREADS];
+	struct rw_share *sh = calloc(1, sizeof(*sh));
+	struct kport_stat st;
+	unsigned int i;
+
+	ASSERT_NE(NULL, sh);
+	/* Non-blocking: a full or empty queue is tried again. */
+	sh->fd = kt_create(NULL, KPORT_CREATE_NONBLOCK, 4, MSG_SIZE, 0600, KPORT_RIGHTS_ALL);
+	ASSERT_LE(0, sh->fd);
+	sh->ro = mmap(NULL, page_size(), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh->ro);
+	for (i = 0; i < RW_THREADS; i++) {
+		ASSERT_EQ(0, pthread_create(&w[i], NULL, rw_writer, sh));
+		ASSERT_EQ(0, pthread_create(&r[i], NULL, rw_reader, sh));
+	}
+	for (i = 0; i < RW_THREADS; i++) {
+		pthread_join(w[i], NULL);
+		pthread_join(r[i], NULL);
+	}
+	EXPECT_EQ(0U, sh->bad);
+	EXPECT_EQ(0U, sh->dups);
+	EXPECT_LT(0U, sh->efault);
+	for (i = 0; i < RW_THREADS * RW_MSGS; i++)
+		EXPECT_EQ(1, sh->seen[i]);
+	ASSERT_EQ(0, kt_stat(sh->fd, &st));
+	EXPECT_EQ(0U, st.nr_msgs);
+	EXPECT_EQ((uint64_t)RW_THREADS * RW_MSGS, st.received);
+	munmap(sh->ro, page_size());
+	close(sh->fd);
+	free(sh);
+}
+
 /* Fork a child that sleeps until killed; its pid or -errno. */
 static pid_t sleeper(void)
 {
@@ -631,12 +801,35 @@ static void exec_and_wait(const char *how)
 	_exit(0);
 }
 
+/*
+ * "rw:FD:R:W": read one message from handle FD, write one, then as
+ * exec_and_wait(); exit 0 if all worked.
+ */
+static void exec_and_use(const char *how)
+{
+	char buf[MSG_SIZE];
+	int fd, r, w;
+
+	if (sscanf(how, "rw:%d:%d:%d", &fd, &r, &w) != 3)
+		_exit(5);
+	if (read(fd, buf, sizeof(buf)) != 1 || buf[0] != 'x')
+		_exit(6);
+	if (write(fd, "post", 4) != 4)
+		_exit(7);
+	if (write(w, "e", 1) != 1)
+		_exit(8);
+	(void)!read(r, buf, 1);
+	_exit(0);
+}
+
 static void __attribute__((constructor)) maybe_after_exec(void)
 {
 	const char *how = getenv(EXEC_ENV);
 
 	if (how && !strncmp(how, "wait:", 5))
 		exec_and_wait(how);
+	if (how && !strncmp(how, "rw:", 3))
+		exec_and_use(how);
 	if (how)
 		after_exec();
 }
@@ -674,6 +867,56 @@ TEST(a_sender_that_has_exec_d_since_is_reported_as_pid_0)
 	close(token[1]);
 	ASSERT_EQ(0, kt_reap(pid, -1));
 	close(ready[0]);
+	close(port);
+}
+
+/*
+ * A handle whose opener has exec'd: the new program may still read and
+ * write through it (the handle's rights), but what it writes does not say
+ * it is from the opener's pid, which now names another program.
+ */
+TEST(write_after_the_openers_exec_reads_as_pid_0_and_the_handle_still_works)
+{
+	char name[KPORT_NAME_MAX], buf[MSG_SIZE], how[48];
+	int port, token[2], ready[2];
+	struct kport_msg m;
+	pid_t pid;
+
+	kt_name(name, _metadata->name);
+	port = kt_create(name, 0, 8, MSG_SIZE, 0600, KPORT_RIGHTS_ALL);
+	ASSERT_LE(0, port);
+	ASSERT_EQ(0, pipe(token));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, kt_send(port, "x", 1, 0, 0, 0));
+	pid = kt_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd = kt_open(name, KPORT_RIGHTS_ALL, 0);
+
+		close(token[1]);
+		KT_CHILD_ASSERT(fd >= 0);
+		KT_CHILD_ASSERT(fcntl(fd, F_SETFD, 0) == 0);	/* kept across exec */
+		KT_CHILD_ASSERT(write(fd, "pre", 3) == 3);
+		snprintf(how, sizeof(how), "rw:%d:%d:%d", fd, token[0], ready[1]);
+		setenv(EXEC_ENV, how, 1);
+		execl("/proc/self/exe", "security", (char *)NULL);
+		_exit(99);
+	}
+	close(token[0]);
+	close(ready[1]);
+	/* While the new program runs: its pid names it, not the opener. */
+	ASSERT_EQ(1, read(ready[0], buf, 1));
+	ASSERT_EQ(3, kt_recv(port, buf, sizeof(buf), KPORT_MSG_NONBLOCK, &m));
+	ASSERT_EQ(0, memcmp(buf, "pre", 3));
+	ASSERT_EQ(0, m.pid);	/* its writer has exec'd since */
+	ASSERT_EQ(4, kt_recv(port, buf, sizeof(buf), KPORT_MSG_NONBLOCK, &m));
+	ASSERT_EQ(0, memcmp(buf, "post", 4));
+	ASSERT_EQ(0, m.pid);	/* the opener's image, gone: not the new program */
+	ASSERT_EQ(0U, m.uid);
+	close(token[1]);
+	ASSERT_EQ(0, kt_reap(pid, -1));
+	close(ready[0]);
+	ASSERT_EQ(0, kt_unlink(name));
 	close(port);
 }
 
