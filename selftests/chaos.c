@@ -61,9 +61,11 @@
 #define CH_AREA_PAGES	6		/* a payload area in the window */
 #define CH_WIN_ALL	(CH_WIN_PAGES + 2 * CH_MAX_THREADS * CH_AREA_PAGES)
 #define CH_MAX_THREADS	6
-#define CH_SLOTS	256		/* senders: threads first, then children */
-#define CH_SEQ		(1U << 14)	/* tags per sender */
-#define CH_TAGS		(CH_SLOTS * CH_SEQ)
+#define CH_SLOTS	(CH_MAX_THREADS + 4096)	/* senders: threads, then children */
+#define CH_THREAD_SEQ	(1U << 20)	/* tags per thread */
+#define CH_CHILD_SEQ	64U		/* tags per child (it sends CH_CHILD_MSGS) */
+#define CH_TAGS		(CH_MAX_THREADS * CH_THREAD_SEQ + \
+			 (CH_SLOTS - CH_MAX_THREADS) * CH_CHILD_SEQ)
 #define CH_UNACCOUNTED	0xffffffffffffffffULL	/* the victim port's tag */
 #define CH_MAGIC	0x6b63686fU
 #define CH_BIG_MSG	(64U << 10)	/* the pool port's msg_size */
@@ -221,13 +223,25 @@ static long ch_ioctl(int fd, unsigned long cmd, void *arg)
 
 static uint64_t ch_tag(uint32_t slot, uint32_t seq)
 {
-	return (uint64_t)slot * CH_SEQ + seq;
+	if (slot < CH_MAX_THREADS)
+		return (uint64_t)slot * CH_THREAD_SEQ + seq;
+	return (uint64_t)CH_MAX_THREADS * CH_THREAD_SEQ +
+	       (uint64_t)(slot - CH_MAX_THREADS) * CH_CHILD_SEQ + seq;
+}
+
+/* The sender of @tag (its slot). */
+static uint32_t ch_tag_slot(uint64_t tag)
+{
+	if (tag < (uint64_t)CH_MAX_THREADS * CH_THREAD_SEQ)
+		return (uint32_t)(tag / CH_THREAD_SEQ);
+	return CH_MAX_THREADS +
+	       (uint32_t)((tag - (uint64_t)CH_MAX_THREADS * CH_THREAD_SEQ) / CH_CHILD_SEQ);
 }
 
 /* A new tag for sender @slot, or CH_UNACCOUNTED once it has used them all. */
 static uint64_t ch_new_tag(uint32_t slot, uint32_t *seq)
 {
-	if (*seq >= CH_SEQ)
+	if (*seq >= (slot < CH_MAX_THREADS ? CH_THREAD_SEQ : CH_CHILD_SEQ))
 		return CH_UNACCOUNTED;
 	return ch_tag(slot, (*seq)++);
 }
@@ -1176,7 +1190,12 @@ FIXTURE_TEARDOWN(chaos)
 	kt_dev_close();
 }
 
-TEST_F_TIMEOUT(chaos, shared_handles_signals_faults_exec_and_two_users_lose_and_duplicate_nothing, 180)
+/*
+ * The harness's own alarm is only a backstop: the run lasts
+ * KPORT_CHAOS_SECONDS, and the guest's KPORT_TEST_TIMEOUT kills a binary
+ * that overstays.
+ */
+TEST_F_TIMEOUT(chaos, shared_handles_signals_faults_exec_and_two_users_lose_and_duplicate_nothing, 7200)
 {
 	struct ch_run *run = calloc(1, sizeof(*run));
 	struct kport_version ver = { 0 };
@@ -1325,7 +1344,7 @@ TEST_F_TIMEOUT(chaos, shared_handles_signals_faults_exec_and_two_users_lose_and_
 		}
 		if ((s == T_FLIGHT || (s == T_OK && !got && unaccounted > run->sh->blind_received)) &&
 		    ++shown <= 6)
-			printf("# chaos: tag %u (sender %u, %s to %s) %s\n", i, i / CH_SEQ,
+			printf("# chaos: tag %u (sender %u, %s to %s) %s\n", i, ch_tag_slot(i),
 			       ch_how[run->sh->how[i] & 15], ch_pname[run->sh->how[i] >> 4],
 			       s == T_FLIGHT ? "never finished sending" :
 			       "sent, not received (unread in place, or lost)");
