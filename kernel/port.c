@@ -217,6 +217,26 @@ static bool kport_handle_is_owners(const struct kport_handle *h)
 	return uid_eq(h->user->uid, h->port->owner->uid);
 }
 
+/*
+ * A new handle of the owner's.  Under kport_table_lock, so that it is
+ * ordered with kport_uncount_locked(): an OPEN (or the CREATE that
+ * published the port) may find the port just before its deletion and make
+ * its handle just after, when the port no longer counts against its owner.
+ * The owner then holds a handle again, so the port counts again (even past
+ * max_ports_per_user: that only refuses new ports), which keeps the rule
+ * "counted while not deleted or while the owner holds a handle".
+ */
+static void kport_owner_handle_get(struct kport_port *port)
+{
+	mutex_lock(&kport_table_lock);
+	atomic_inc(&port->owner_handles);
+	if (port->deleted && !port->counted && port->published) {
+		port->owner->nr_ports++;
+		port->counted = true;
+	}
+	mutex_unlock(&kport_table_lock);
+}
+
 /* Take @port out of its table; the table's reference becomes the caller's. */
 static bool kport_unlink_locked(struct kport_port *port)
 {
@@ -366,7 +386,7 @@ static struct file *kport_handle_file(struct kport_port *port, u32 rights,
 	}
 	atomic_inc(&port->handles);
 	if (kport_handle_is_owners(h))
-		atomic_inc(&port->owner_handles);
+		kport_owner_handle_get(port);
 	return file;
 }
 

@@ -1045,6 +1045,93 @@ TEST(deleted_port_held_by_another_user_no_longer_counts_against_its_owner)
 	close(ready[1]);
 }
 
+#define RACE_LIMIT	4
+#define RACE_ROUNDS	3000
+
+struct open_race {
+	char name[KPORT_NAME_MAX];
+	pthread_barrier_t go;
+	int fd;
+};
+
+static void *race_open(void *arg)
+{
+	struct open_race *r = arg;
+
+	pthread_barrier_wait(&r->go);
+	r->fd = kt_open(r->name, 0, 0);
+	return NULL;
+}
+
+/*
+ * The owner opens its port (rights 0) while another of its threads
+ * unlinks it, again and again, keeping every handle it got: each is a
+ * handle of the owner's to a deleted port, which must count against its
+ * max_ports_per_user however the two calls interleaved (an OPEN that found
+ * the port before the unlink and made its handle after it once escaped the
+ * count).  So the owner can never hold more such ports than its limit.
+ */
+static void open_unlink_race_child(int limit_reached[2])
+{
+	struct open_race r;
+	int held[RACE_LIMIT + 8], nheld = 0, round, fd;
+	pthread_t t;
+	char c = 'n';
+
+	kt_dev_close();
+	KT_CHILD_ASSERT(!setresuid(1000, 1000, 1000));
+	kt_name(r.name, "open_unlink_race");
+	KT_CHILD_ASSERT(!pthread_barrier_init(&r.go, NULL, 2));
+	for (round = 0; round < RACE_ROUNDS && nheld < RACE_LIMIT + 8; round++) {
+		fd = kt_create(r.name, 0, 1, MSG_SIZE, 0600, KPORT_RIGHTS_ALL);
+		if (fd == -ENOSPC) {
+			c = 'y';
+			break;
+		}
+		KT_CHILD_ASSERT(fd >= 0);
+		close(fd);
+		KT_CHILD_ASSERT(!pthread_create(&t, NULL, race_open, &r));
+		pthread_barrier_wait(&r.go);
+		(void)kt_unlink(r.name);
+		pthread_join(t, NULL);
+		if (r.fd >= 0)
+			held[nheld++] = r.fd;
+	}
+	/* How many ports it holds, dead or not: at most its limit. */
+	KT_CHILD_ASSERT(write(limit_reached[1], &c, 1) == 1);
+	KT_CHILD_ASSERT(write(limit_reached[1], &nheld, sizeof(nheld)) == sizeof(nheld));
+	while (nheld > 0)
+		close(held[--nheld]);
+	_exit(0);
+}
+
+TEST(open_racing_unlink_cannot_let_the_owner_escape_its_port_limit)
+{
+	long long old = kt_param_get("max_ports_per_user");
+	int report[2], nheld = -1;
+	char c = '?';
+	pid_t pid;
+
+	ASSERT_LE(0, old);
+	ASSERT_EQ(0, pipe(report));
+	ASSERT_EQ(0, kt_param_set("max_ports_per_user", RACE_LIMIT));
+	pid = kt_fork();
+	if (pid == 0)
+		open_unlink_race_child(report);
+	(void)!read(report[0], &c, 1);
+	(void)!read(report[0], &nheld, sizeof(nheld));
+	kt_reap(pid, -1);
+	ASSERT_EQ(0, kt_param_set("max_ports_per_user", old));
+	ASSERT_LE(0, pid);
+	printf("# %d handles to deleted ports held, limit reached: %c\n", nheld, c);
+	ASSERT_LE(nheld, RACE_LIMIT);
+	/* Not vacuous: the owner got there, holding as many as it may. */
+	ASSERT_EQ('y', c);
+	ASSERT_EQ(RACE_LIMIT, nheld);
+	close(report[0]);
+	close(report[1]);
+}
+
 /* ---- 6. A rendezvous send completes only when the receiver has it ------------ */
 
 /* A receive into a read-only buffer: its copy-out faults. */
