@@ -234,6 +234,8 @@ struct kport_waiter {
  * @inbox_exec: for an inbox, the owner's self_exec_id when it created it:
  *              the inbox belongs to that program image, not to the pid.
  * @owner_pid:  for a process-owned port, the creating thread group.
+ * @owner_exec: its self_exec_id then, so that STAT reports it as 0 after
+ *              an exec, as message senders are (struct kport_ident).
  * @flags:      KPORT_CREATE_* less NONBLOCK.
  * @pool:       the shared-memory pool, or NULL.
  * @mode:       permission bits.
@@ -275,6 +277,7 @@ struct kport_port {
 	struct pid *inbox_pid;
 	u64 inbox_exec;
 	struct pid *owner_pid;
+	u64 owner_exec;
 
 	u64 flags;
 	struct kport_pool *pool;

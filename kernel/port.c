@@ -541,8 +541,10 @@ int kport_port_create(const struct kport_create *args)
 	port->uid = current_euid();
 	port->gid = current_egid();
 	port->msg_size = args->msg_size;
-	if (process_owned)
+	if (process_owned) {
 		port->owner_pid = get_pid(task_tgid(current));
+		port->owner_exec = READ_ONCE(current->self_exec_id);
+	}
 	if (args->flags & KPORT_CREATE_INBOX) {
 		port->inbox_pid = get_pid(task_tgid(current));
 		port->inbox_exec = READ_ONCE(current->self_exec_id);
@@ -1485,7 +1487,9 @@ static long kport_ioctl_stat(struct file *file, struct kport_stat *st,
 	st->capacity = port->capacity;
 	st->msg_size = port->msg_size;
 	st->rights = h->rights;
-	st->owner_pid = port->owner_pid ? pid_vnr(port->owner_pid) : 0;
+	/* As a sender's pid: 0 once it names another program. */
+	st->owner_pid = port->owner_pid ?
+			kport_pid_nr(port->owner_pid, port->owner_exec) : 0;
 	st->handles = atomic_read(&port->handles);
 	kport_queue_stat(port, st);
 	if (port->pool)

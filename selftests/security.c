@@ -920,6 +920,57 @@ TEST(write_after_the_openers_exec_reads_as_pid_0_and_the_handle_still_works)
 	close(port);
 }
 
+/* STAT's owner_pid, like a sender's pid, stops naming a process that exec'd. */
+TEST(stat_reports_a_process_owned_ports_owner_as_0_after_it_execs)
+{
+	char name[KPORT_NAME_MAX], how[48], c;
+	int token[2], ready[2], go[2], fd;
+	struct kport_stat st;
+	pid_t pid;
+
+	kt_name(name, _metadata->name);
+	ASSERT_EQ(0, pipe(token));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	pid = kt_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int port = kt_create(name, KPORT_CREATE_PROCESS, 4, MSG_SIZE, 0600,
+				     KPORT_RIGHTS_ALL);
+
+		close(token[1]);
+		KT_CHILD_ASSERT(port >= 0);
+		/* The creator's handle, so the port, lives across the exec. */
+		KT_CHILD_ASSERT(fcntl(port, F_SETFD, 0) == 0);
+		KT_CHILD_ASSERT(write(ready[1], "c", 1) == 1);
+		KT_CHILD_ASSERT(read(go[0], &c, 1) == 1);
+		snprintf(how, sizeof(how), "wait:%d:%d", token[0], ready[1]);
+		setenv(EXEC_ENV, how, 1);
+		execl("/proc/self/exe", "security", (char *)NULL);
+		_exit(99);
+	}
+	close(token[0]);
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	fd = kt_open(name, 0, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	ASSERT_EQ(pid, st.owner_pid);
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(1, read(ready[0], &c, 1));	/* the new program runs */
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	ASSERT_EQ(0, st.owner_pid);
+	ASSERT_EQ(0U, st.status);	/* still its creator's handle: alive */
+	close(token[1]);
+	ASSERT_EQ(0, kt_reap(pid, -1));
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	ASSERT_EQ(KPORT_STATUS_DEAD, st.status);
+	close(fd);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+}
+
 TEST(inbox_left_behind_by_exec_is_not_reached_by_the_pid)
 {
 	int token[2], report[2];

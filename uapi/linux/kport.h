@@ -344,7 +344,9 @@ struct kport_sendrecv {
  * @capacity:     as created.
  * @msg_size:     as created.
  * @rights:       rights of this handle.
- * @owner_pid:    the owning process of a process-owned port or inbox, else 0.
+ * @owner_pid:    the owning process of a process-owned port or inbox, else 0;
+ *                0 also once that process has exec'd (another program then
+ *                has the number) or its number names another process.
  * @nr_msgs:      messages queued (including those of blocked senders).
  * @bytes:        payload bytes queued.
  * @send_waiters: senders waiting.
