@@ -95,7 +95,8 @@ static struct kport_kmsg *kport_stash_pop(struct kport_port *port)
 	msg = port->stash;
 	if (msg) {
 		port->stash = msg->stash_next;
-		port->nr_stash--;
+		/* Written under stash_lock, read without it just above. */
+		WRITE_ONCE(port->nr_stash, port->nr_stash - 1);
 	}
 	spin_unlock(&port->stash_lock);
 	return msg;
@@ -111,7 +112,7 @@ static bool kport_stash_push(struct kport_port *port, struct kport_kmsg *msg)
 	if (port->nr_stash < port->stash_max && !READ_ONCE(port->dead)) {
 		msg->stash_next = port->stash;
 		port->stash = msg;
-		port->nr_stash++;
+		WRITE_ONCE(port->nr_stash, port->nr_stash + 1);
 		kept = true;
 	}
 	spin_unlock(&port->stash_lock);
@@ -131,7 +132,7 @@ void kport_stash_drain(struct kport_port *port)
 	spin_lock(&port->stash_lock);
 	msg = port->stash;
 	port->stash = NULL;
-	port->nr_stash = 0;
+	WRITE_ONCE(port->nr_stash, 0);
 	spin_unlock(&port->stash_lock);
 	for (; msg; msg = next) {
 		next = msg->stash_next;
@@ -372,6 +373,7 @@ static int kport_wait_locked(struct kport_port *port, struct kport_waiter *w,
 {
 	ktime_t expires;
 
+	lockdep_assert_held(&port->lock);
 	for (;;) {
 		if (w->state == KPORT_WAIT_TAKEN) {
 			/* See "Rendezvous" above. */
@@ -979,7 +981,8 @@ int kport_queue_kill(struct kport_port *port)
 		spin_unlock(&port->lock);
 		return -EIDRM;
 	}
-	port->dead = true;
+	/* Under port->lock; kport_stash_push() and the pool read it without. */
+	WRITE_ONCE(port->dead, true);
 	kport_splice_queue_locked(port, &msgs);
 	list_for_each_entry_safe(w, tmp, &port->senders, node)
 		kport_waiter_wake_locked(port, w, KPORT_WAIT_DEAD);
