@@ -384,6 +384,13 @@ static struct file *kport_handle_file(struct kport_port *port, u32 rights,
 		kfree(h);
 		return file;
 	}
+	/*
+	 * A stream of messages has no file position: without this, read()
+	 * and write() by threads sharing the file race on ->f_pos (KCSAN
+	 * reports ksys_read against ksys_write), for nothing.  lseek(),
+	 * pread() and pwrite() get -ESPIPE, as on a pipe.
+	 */
+	stream_open(file_inode(file), file);
 	atomic_inc(&port->handles);
 	if (kport_handle_is_owners(h))
 		kport_owner_handle_get(port);
@@ -1647,5 +1654,5 @@ const struct file_operations kport_port_fops = {
 	.unlocked_ioctl	= kport_port_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= kport_port_show_fdinfo,
-	.llseek		= noop_llseek,
+	.llseek		= no_llseek,
 };

@@ -1955,4 +1955,29 @@ TEST(device_is_a_world_accessible_character_device)
 	ASSERT_EQ(0666U, st.st_mode & 0777);
 }
 
+/* A handle is a stream of messages: no position to seek, read or write at. */
+TEST(handle_has_no_file_position)
+{
+	int fd = kt_create_simple(NULL, 4, 64);
+	struct kport_stat st;
+	char buf[64];
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(2, write(fd, "hi", 2));
+	EXPECT_EQ(-1, lseek(fd, 0, SEEK_SET));
+	EXPECT_EQ(ESPIPE, errno);
+	EXPECT_EQ(-1, lseek(fd, 0, SEEK_CUR));
+	EXPECT_EQ(ESPIPE, errno);
+	EXPECT_EQ(-1, pwrite(fd, "x", 1, 0));
+	EXPECT_EQ(ESPIPE, errno);
+	EXPECT_EQ(-1, pread(fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(ESPIPE, errno);
+	/* Nothing was taken or added. */
+	EXPECT_EQ(2, read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	EXPECT_EQ(0U, st.nr_msgs);
+	EXPECT_EQ(1U, st.sent);
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
