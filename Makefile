@@ -78,7 +78,7 @@ VM = bash selftests/vm/run.sh --kernel $(KERNEL) --kver $(KVER) \
      --module $(CURDIR)/kport.ko --ksrc $(KSRC) --build $(B) --src .
 
 .PHONY: all module lib tools selftests examples deps deps-check install \
-	uninstall clean check check-debug debug-kernel demo vm bench lint \
+	uninstall clean check check-debug check-kcsan debug-kernel kcsan-kernel demo vm bench lint \
 	lint-checkpatch lint-w1 lint-sparse lint-uapi lint-shell help
 
 all: module lib tools selftests examples
@@ -179,37 +179,51 @@ lint-checkpatch lint-w1 lint-sparse lint-uapi lint-shell: | deps-check
 check: all
 	$(VM) --mode check --out $(B)/vm/check --tests "$(TESTS)"
 
-# The debug-kernel run (DESIGN.md "Testing and CI"): the same selftests on a
-# kernel built from $(KSRC) with selftests/vm/debug.config (KASAN, UBSAN,
-# lockdep, kmemleak, fault injection...) by scripts/debug-kernel.sh, once,
-# cached under ~/.cache/kport/debug-kernel/ (a first build: ~20 minutes of
-# CPU, ~12 minutes on an idle 2-core machine).  The module is built against
-# it from a copy of its sources in $(DEBUG_MOD), so the kport.ko of `make
-# module` stays as it is.
-# The guest boots with panic_on_warn=1, scans kmemleak after unloading the
-# module and checks that lockdep is still on.  Totals in
-# $(B)/vm/check-debug/totals, same last line as `check`.
-DEBUG_MOD := $(B)/debug-module
+# The sanitizer-kernel runs (DESIGN.md "Testing and CI"): the same selftests
+# on a kernel built from $(KSRC) by scripts/debug-kernel.sh, once, cached
+# under ~/.cache/kport/debug-kernel/ (a first build: ~20 minutes of CPU,
+# ~13 minutes on an idle 2-core machine), with selftests/vm/base.config
+# and a flavour's fragment:
+#   check-debug  debug.config: KASAN, UBSAN, lockdep, kmemleak, fault
+#                injection.  The guest boots with panic_on_warn=1, scans
+#                kmemleak after unloading the module and checks that
+#                lockdep is still on.
+#   check-kcsan  kcsan.config: KCSAN.  A data race reported in kport fails
+#                the run (selftests/vm/check.sh).
+# The module is built against that kernel from a copy of its sources in
+# $(B)/FLAVOUR-module, so the kport.ko of `make module` stays as it is.
+# Totals in $(B)/vm/check-FLAVOUR/totals, same last line as `check`.
 DEBUG_KERNEL := bash scripts/debug-kernel.sh
 
 debug-kernel: | deps-check
-	$(DEBUG_KERNEL) >/dev/null
+	$(DEBUG_KERNEL) debug >/dev/null
 
-check-debug: lib tools selftests examples | deps-check
+kcsan-kernel: | deps-check
+	$(DEBUG_KERNEL) kcsan >/dev/null
+
+# sanitizer-check FLAVOUR: the recipe of check-FLAVOUR.
+define sanitizer-check
 	@mkdir -p $(B)
-	$(DEBUG_KERNEL) >$(B)/debug-kernel.path
-	rm -rf $(DEBUG_MOD)
-	mkdir -p $(DEBUG_MOD)/kernel
-	cp Kbuild $(DEBUG_MOD)/
-	cp kernel/*.[ch] $(DEBUG_MOD)/kernel/
-	cp -R uapi $(DEBUG_MOD)/
-	$(MAKE) -C "$$(cat $(B)/debug-kernel.path)" M=$(CURDIR)/$(DEBUG_MOD) modules
-	kdir=$$(cat $(B)/debug-kernel.path); \
-	bash selftests/vm/run.sh --lane debug --mode check \
+	$(DEBUG_KERNEL) $(1) >$(B)/$(1)-kernel.path
+	rm -rf $(B)/$(1)-module
+	mkdir -p $(B)/$(1)-module/kernel
+	cp Kbuild $(B)/$(1)-module/
+	cp kernel/*.[ch] $(B)/$(1)-module/kernel/
+	cp -R uapi $(B)/$(1)-module/
+	$(MAKE) -C "$$(cat $(B)/$(1)-kernel.path)" M=$(CURDIR)/$(B)/$(1)-module modules
+	kdir=$$(cat $(B)/$(1)-kernel.path); \
+	bash selftests/vm/run.sh --lane $(1) --mode check \
 		--kernel "$$kdir/arch/x86/boot/bzImage" \
 		--kver "$$(bash scripts/kver.sh "$$kdir")" \
-		--module $(CURDIR)/$(DEBUG_MOD)/kport.ko --ksrc $(KSRC) \
-		--build $(B) --src . --out $(B)/vm/check-debug --tests "$(TESTS)"
+		--module $(CURDIR)/$(B)/$(1)-module/kport.ko --ksrc $(KSRC) \
+		--build $(B) --src . --out $(B)/vm/check-$(1) --tests "$(TESTS)"
+endef
+
+check-debug: lib tools selftests examples | deps-check
+	$(call sanitizer-check,debug)
+
+check-kcsan: lib tools selftests examples | deps-check
+	$(call sanitizer-check,kcsan)
 
 demo: all
 	$(VM) --mode demo --out $(B)/vm/demo
@@ -248,7 +262,8 @@ help:
 	@echo '  check          build all, run the selftests in QEMU; last line "N passed, N failed, N skipped"'
 	@echo '  check-debug    the same on the debug kernel (KASAN, UBSAN, lockdep, kmemleak,'
 	@echo '                 fault injection), built once into ~/.cache/kport/debug-kernel/'
-	@echo '  debug-kernel   only build (or find) that kernel'
+	@echo '  check-kcsan    the same on a KCSAN kernel (data races), built once likewise'
+	@echo '  debug-kernel kcsan-kernel   only build (or find) that kernel'
 	@echo '  demo           run examples/demo.sh in QEMU'
 	@echo '  vm             interactive shell in QEMU with the module loaded'
 	@echo '  bench          kport-bench against pipes, sockets, mq, shm in QEMU (doc/bench.md);'
@@ -258,11 +273,11 @@ help:
 	@echo '  KVER KDIR KERNEL KSRC   kernel release, headers, image to boot, kernel source'
 	@echo '  TESTS="abi capacity"    run a subset of the selftests'
 	@echo '  KPORT_TEST_ARGS         extra arguments for each selftest (-t, -f, -r ...)'
-	@echo '  KPORT_TEST_TIMEOUT      per selftest binary, seconds (180; check-debug 600)'
+	@echo '  KPORT_TEST_TIMEOUT      per selftest binary, seconds (180; check-debug, check-kcsan 600)'
 	@echo '  KPORT_*                 any other: passed to the tests in the guest'
 	@echo '                          (check-debug: KPORT_STRESS_MESSAGES=20000 unless set)'
 	@echo '  KPORT_INSMOD_ARGS       module parameters'
-	@echo '  VM_TIMEOUT              whole-VM watchdog, seconds (420; check-debug 1500)'
-	@echo '  KPORT_CACHE             where the kernel source and debug kernels go (~/.cache/kport)'
+	@echo '  VM_TIMEOUT              whole-VM watchdog, seconds (420; check-debug, check-kcsan 1500)'
+	@echo '  KPORT_CACHE             where the kernel source and sanitizer kernels go (~/.cache/kport)'
 	@echo '  VM_MEM VM_SMP VM_CPU VM_APPEND QEMU QEMU_ARGS'
 	@echo '  CC CFLAGS CPPFLAGS LDFLAGS LDLIBS'

@@ -1,19 +1,23 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build (once) the debug kernel of `make check-debug`: Debian's
+# Build (once) a sanitizer kernel for the test VM: Debian's
 # linux-source-6.1 configured with `make alldefconfig` plus
-# selftests/vm/debug.config (KASAN, UBSAN, lockdep, kmemleak, fault
-# injection...), built out of tree, cached outside the repository.
+# selftests/vm/base.config and the flavour's fragment, built out of tree,
+# cached outside the repository.  Flavours:
+#   debug  selftests/vm/debug.config: KASAN, UBSAN, lockdep, kmemleak, fault
+#          injection (`make check-debug`)
+#   kcsan  selftests/vm/kcsan.config: KCSAN (`make check-kcsan`)
 #
-#   scripts/debug-kernel.sh            build if needed; print the build
-#                                      directory (usable as KDIR; the image
-#                                      is DIR/arch/x86/boot/bzImage)
-#   scripts/debug-kernel.sh --dir      print the directory, build nothing
-#   scripts/debug-kernel.sh --key      print the cache key
+#   scripts/debug-kernel.sh [FLAVOUR]        build if needed; print the build
+#                                            directory (usable as KDIR; the
+#                                            image is DIR/arch/x86/boot/bzImage)
+#   scripts/debug-kernel.sh [FLAVOUR] --dir  print the directory, build nothing
+#   scripts/debug-kernel.sh [FLAVOUR] --key  print the cache key
+# FLAVOUR defaults to debug.
 #
 # The cache is ~/.cache/kport/debug-kernel/KEY/ (KPORT_CACHE moves it),
-# KEY a hash of the source package's version, the compiler, the fragment and
+# KEY a hash of the source package's version, the compiler, the fragments and
 # the build recipe below (the functions' text, comments aside).  Inside:
 # build/ (the O= tree), build.log (everything make printed), info, and
 # complete, written last: a directory with it is never touched again (but
@@ -28,7 +32,6 @@
 set -euo pipefail
 
 cd "$(dirname "$(readlink -f "$0")")/.."
-frag=$PWD/selftests/vm/debug.config
 pkg=${KSRC_PACKAGE:-linux-source-6.1}
 cache=${KPORT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kport}/debug-kernel
 
@@ -143,15 +146,24 @@ prune() {
 
 # ---- Main ----------------------------------------------------------------------
 
-action=build
-case "${1:-}" in
-"") ;;
---dir) action=dir ;;
---key) action=key ;;
-*) die "usage: $0 [--dir|--key]" ;;
-esac
+action=build flavour=debug
+for arg in "$@"; do
+	case "$arg" in
+	--dir) action=dir ;;
+	--key) action=key ;;
+	debug | kcsan) flavour=$arg ;;
+	*) die "usage: $0 [debug|kcsan] [--dir|--key]" ;;
+	esac
+done
 
-[ -r "$frag" ] || die "no fragment $frag"
+# The fragment: base.config, then the flavour's (a temporary file, kept in
+# the cache directory once the build starts).
+for f in base "$flavour"; do
+	[ -r "selftests/vm/$f.config" ] || die "no fragment selftests/vm/$f.config"
+done
+frag=$(mktemp)
+trap 'rm -f "$frag"' EXIT
+cat selftests/vm/base.config "selftests/vm/$flavour.config" >"$frag"
 ver=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null) ||
 	die "$pkg is not installed (make deps)"
 key=$({
@@ -188,8 +200,8 @@ niceness=${KPORT_KERNEL_NICE:-10}
 log=$dir/build.log
 rm -rf "$dir"
 mkdir -p "$out"
-cp "$frag" "$dir/debug.config"
-say "building the debug kernel from $pkg $ver into $dir"
+cp "$frag" "$dir/fragment.config"
+say "building the $flavour kernel from $pkg $ver into $dir"
 say "(once per key $key; -j$jobs, nice $niceness; log: $log)"
 start=$SECONDS
 
@@ -197,7 +209,7 @@ run_logged "$log" configure "$ksrc" "$out" "$frag" ||
 	die "configuration failed"
 if ! verify_config "$frag" "$out/.config" 2>>"$log"; then
 	verify_config "$frag" "$out/.config" || true
-	die "Kconfig dropped or changed options of $frag (see above): fix the fragment"
+	die "Kconfig dropped or changed options of base.config or $flavour.config (see above): fix the fragment"
 fi
 say "configured: $(grep -c '=y$' "$out/.config") options built in"
 
@@ -222,7 +234,7 @@ cpu=$(tail -n 1 "$dir/times" | awk '{
 	printf "%d", t
 }')
 wall=$((SECONDS - start))
-echo "$release, $pkg $ver, built $(date -u +%Y-%m-%dT%H:%M:%SZ) in ${wall}s" \
+echo "$release ($flavour), $pkg $ver, built $(date -u +%Y-%m-%dT%H:%M:%SZ) in ${wall}s" \
 	"(${cpu}s of CPU, -j$jobs on $(nproc) cores)" >"$dir/info"
 touch "$dir/complete" "$dir/used"
 prune

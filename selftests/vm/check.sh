@@ -4,7 +4,7 @@
 # Judge a test VM's serial log (written by selftests/vm/run.sh).
 #
 #   check.sh --mode check|demo --log LOG --tests "a b" [--qemu-rc N]
-#            [--timeout S] [--out DIR] [--lane stock|debug]
+#            [--timeout S] [--out DIR] [--lane stock|debug|kcsan]
 #            [--booted 0|1] [--boot-hangs N] [--boot-timeout S]
 #
 # Prints one line per selftest binary, every problem found, and as the last
@@ -18,7 +18,8 @@
 # /dev/kport, new taint flags other than O and E, a suspicious kernel log
 # line (selftests/vm/kernel-log-patterns; the lines of injected allocation
 # failures are not suspicious: log-filter.awk), a missing success token; in
-# the debug lane also a missing kmemleak, lockdep or fault-injection check.
+# the debug lane also a missing kmemleak, lockdep or fault-injection check,
+# in the kcsan lane a missing kcsan check or a data race reported in kport.
 # Lines the tests print starting with "kport-figure:" (optionally after the
 # kselftest "# ") are listed in the summary, before the totals.
 # Boots that hung before init and were tried again (run.sh) are no failure,
@@ -145,7 +146,10 @@ while read -r line; do
 	problem "guest: ${line#kport-vm: check }"
 done < <(grep -E '^kport-vm: check [^ ]+ fail' "$clean" || true)
 required=(insmod rmmod taint)
-[ "$lane" = stock ] || required+=(kmemleak lockdep fault-injection)
+case "$lane" in
+debug) required+=(kmemleak lockdep fault-injection) ;;
+kcsan) required+=(kcsan) ;;
+esac
 for what in "${required[@]}"; do
 	if [ "$mode" != shell ] && grep -q '^kport-vm: KPORT_VM_' "$clean" &&
 		! grep -qE "^kport-vm: check $what " "$clean"; then
@@ -158,6 +162,12 @@ done
 # and is not scanned; the guest's own echo of bad lines is skipped, and so
 # are the reports of injected allocation failures.
 awk -f "$here/log-filter.awk" "$clean" "$clean" >"$scan"
+# KCSAN reports (a line is on the console and in the dmesg dump: once each).
+k_all=$(grep -E '\] BUG: KCSAN: ' "$clean" | sort -u | grep -c . || true)
+k_ours=$(grep -E '\] BUG: KCSAN: ' "$scan" | sort -u | grep -c . || true)
+if [ "$k_all" -gt "$k_ours" ]; then
+	notes+=("kcsan: $((k_all - k_ours)) report(s) of data races outside kport, not judged (BUG: KCSAN in $log)")
+fi
 bad_lines=$(grep -E '\[ *[0-9]+\.[0-9]+\]' "$scan" | grep -v '^kport-vm:' |
 	grep -E -f "$here/kernel-log-patterns" | awk '!seen[$0]++' || true)
 if [ -n "$bad_lines" ] || grep -qE '^kport-vm: check kernel-log fail' "$clean"; then

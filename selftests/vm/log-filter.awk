@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Drop from a kernel log the lines of injected allocation failures, which
-# are no kernel bug, so that kernel-log-patterns ("Call Trace", ...) does
-# not fail a run for them.  Everything else passes through unchanged.
+# are no kernel bug, and KCSAN's reports of data races that are not kport's,
+# so that kernel-log-patterns ("Call Trace", ...) does not fail a run for
+# them.  Everything else passes through unchanged.
 #
 #   awk -f log-filter.awk LOG LOG      (the same file twice: two passes)
 #
@@ -25,6 +26,13 @@
 # text (timestamp included) on the console and in the dmesg dump, so
 # console copies of a stack whose NOTICE header only the dump has are
 # dropped too.
+#
+# KCSAN (the kcsan lane) reports every data race it sees, the core kernel's
+# own included (6.1 has some: they are upstream's to fix, not this
+# project's).  A report is a block of one task's lines between two rules of
+# '=' signs, "BUG: KCSAN: ..." first; it is kport's when any line of it
+# names a kport function ("[kport]"), and those stay.  The others are
+# dropped; check.sh counts them in its notes.
 
 # split_line(LINE): sets caller (the "[T123]" or "[C1]" field, or "") and msg
 # (the text after the timestamp and caller).
@@ -55,9 +63,43 @@ function dump_line(m) {
 		m ~ /^(RIP: 0033:|Code: |RSP: 002b:|RAX: |RDX: |RBP: |R10: |R13: )/
 }
 
+# kcsan_line(): pass one's handling of a line of a task after a rule or
+# inside a KCSAN report (kstate[caller] set); 0 if the line is not a
+# report's, for the rest of pass one.
+function kcsan_line(   i) {
+	if (kstate[caller] == "rule") {
+		if (msg ~ /^BUG: KCSAN: /) {
+			kstate[caller] = "report"
+			kn[caller] = 1
+			kline[caller, 1] = krule[caller]
+		} else {
+			delete kstate[caller]
+			return 0
+		}
+	}
+	kline[caller, ++kn[caller]] = $0
+	if (index(msg, "[kport]"))
+		kours[caller] = 1
+	if (msg ~ /^=+$/ && length(msg) >= 40 && kn[caller] > 2) {
+		if (!kours[caller])
+			for (i = 1; i <= kn[caller]; i++)
+				benign[kline[caller, i]] = 1
+		delete kstate[caller]
+		delete kours[caller]
+	}
+	return 1
+}
+
 NR == FNR {
 	if (!split_line($0))
 		next
+	if ((caller in kstate) && kcsan_line())
+		next
+	if (msg ~ /^=+$/ && length(msg) >= 40) {
+		kstate[caller] = "rule"
+		krule[caller] = $0
+		next
+	}
 	st = state[caller]
 	if (msg ~ /FAULT_INJECTION: forcing a failure/) {
 		state[caller] = "injected"

@@ -8,7 +8,7 @@
 #   run.sh --mode check|demo|shell --kernel VMLINUZ --kver KVER
 #          --module kport.ko --ksrc KSRC [--build build] [--src .]
 #          [--out build/vm/MODE] [--tests "abi capacity"]
-#          [--lane stock|debug]
+#          [--lane stock|debug|kcsan]
 #
 # check: runs the selftests (all of build/selftests/, or --tests), then
 #        selftests/vm/check.sh judges the serial log.  Exit status 0 only
@@ -24,6 +24,10 @@
 # (VM_MEM 2G, VM_TIMEOUT 1500, KPORT_TEST_TIMEOUT 600), gives the tests
 # KPORT_DEBUG_LANE=1 and KPORT_STRESS_MESSAGES=20000 (unless set), and the
 # guest must report its kmemleak, lockdep and fault-injection checks.
+# `kcsan` is the KCSAN kernel of `make check-kcsan`: the same limits and
+# test settings, no panic_on_warn (KCSAN panics on it at every report, the
+# core kernel's own included); check.sh fails the run on a data race
+# reported in kport.
 #
 # Environment:
 #   VM_TIMEOUT          watchdog for the whole VM run, seconds (420; debug 1500)
@@ -72,13 +76,13 @@ case "$lane" in
 stock)
 	def_timeout=420 def_test_timeout=180 def_mem=1G def_boot_timeout=120
 	;;
-debug)
-	# KASAN + lockdep + kmemleak under TCG: everything is slower.
+debug | kcsan)
+	# KASAN + lockdep + kmemleak, or KCSAN, under TCG: everything is slower.
 	def_timeout=1500 def_test_timeout=600 def_mem=2G def_boot_timeout=300
 	: "${KPORT_DEBUG_LANE:=1}" "${KPORT_STRESS_MESSAGES:=20000}"
 	export KPORT_DEBUG_LANE KPORT_STRESS_MESSAGES
 	;;
-*) die "--lane must be stock or debug" ;;
+*) die "--lane must be stock, debug or kcsan" ;;
 esac
 out=${out:-$build/vm/$mode}
 timeout=${VM_TIMEOUT:-$def_timeout}
@@ -209,7 +213,7 @@ bash "$here/mkinitramfs.sh" --out "$out/initramfs.cpio" --tool "$tool" "${entrie
 append="console=ttyS0,115200 loglevel=5 printk.time=1 log_buf_len=4M"
 append+=" panic=-1 oops=panic rdinit=/init"
 # Debug lane: any WARN (and KASAN, UBSAN) ends the run at once.
-[ "$lane" = stock ] || append+=" panic_on_warn=1"
+[ "$lane" != debug ] || append+=" panic_on_warn=1"
 append+=" ${VM_APPEND:-}"
 # shellcheck disable=SC2206 # QEMU_ARGS is a list of words
 qemu_cmd=("$qemu" -accel tcg -cpu "${VM_CPU:-qemu64}" -smp "${VM_SMP:-2}"
