@@ -388,7 +388,9 @@ static struct file *kport_handle_file(struct kport_port *port, u32 rights,
 	 * A stream of messages has no file position: without this, read()
 	 * and write() by threads sharing the file race on ->f_pos (KCSAN
 	 * reports ksys_read against ksys_write), for nothing.  lseek(),
-	 * pread() and pwrite() get -ESPIPE, as on a pipe.
+	 * pread() and pwrite() get -ESPIPE, as on a pipe (without FMODE_LSEEK
+	 * the VFS never calls ->llseek, which is left unset: 6.12 has no
+	 * no_llseek any more).
 	 */
 	stream_open(file_inode(file), file);
 	atomic_inc(&port->handles);
@@ -1654,5 +1656,4 @@ const struct file_operations kport_port_fops = {
 	.unlocked_ioctl	= kport_port_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= kport_port_show_fdinfo,
-	.llseek		= no_llseek,
 };
