@@ -1153,13 +1153,24 @@ static void open_unlink_race_child(int limit_reached[2])
 	KT_CHILD_ASSERT(write(limit_reached[1], &nheld, sizeof(nheld)) == sizeof(nheld));
 	while (nheld > 0)
 		close(held[--nheld]);
+	/* All gone: the count is back to 0, so exactly the limit fits again. */
+	for (round = 0; round < RACE_LIMIT + 2; round++) {
+		fd = kt_create_simple(NULL, 1, MSG_SIZE);
+		if (fd < 0)
+			break;
+		held[nheld++] = fd;
+	}
+	KT_CHILD_ASSERT(write(limit_reached[1], &nheld, sizeof(nheld)) == sizeof(nheld));
+	KT_CHILD_ASSERT(write(limit_reached[1], &fd, sizeof(fd)) == sizeof(fd));
+	while (nheld > 0)
+		close(held[--nheld]);
 	_exit(0);
 }
 
 TEST(open_racing_unlink_cannot_let_the_owner_escape_its_port_limit)
 {
 	long long old = kt_param_get("max_ports_per_user");
-	int report[2], nheld = -1;
+	int report[2], nheld = -1, again = -1, refusal = 0;
 	char c = '?';
 	pid_t pid;
 
@@ -1171,6 +1182,8 @@ TEST(open_racing_unlink_cannot_let_the_owner_escape_its_port_limit)
 		open_unlink_race_child(report);
 	(void)!read(report[0], &c, 1);
 	(void)!read(report[0], &nheld, sizeof(nheld));
+	(void)!read(report[0], &again, sizeof(again));
+	(void)!read(report[0], &refusal, sizeof(refusal));
 	kt_reap(pid, -1);
 	ASSERT_EQ(0, kt_param_set("max_ports_per_user", old));
 	ASSERT_LE(0, pid);
@@ -1180,6 +1193,9 @@ TEST(open_racing_unlink_cannot_let_the_owner_escape_its_port_limit)
 	/* Not vacuous: the owner got there, holding as many as it may. */
 	ASSERT_EQ('y', c);
 	ASSERT_EQ(RACE_LIMIT, nheld);
+	/* Nothing leaked or was given back twice. */
+	ASSERT_EQ(RACE_LIMIT, again);
+	ASSERT_EQ(-ENOSPC, refusal);
 	close(report[0]);
 	close(report[1]);
 }
