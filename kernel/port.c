@@ -219,9 +219,10 @@ static bool kport_handle_is_owners(const struct kport_handle *h)
 
 /*
  * A new handle of the owner's.  Under kport_table_lock, so that it is
- * ordered with kport_uncount_locked(): an OPEN (or the CREATE that
- * published the port) may find the port just before its deletion and make
- * its handle just after, when the port no longer counts against its owner.
+ * ordered with kport_uncount_locked(): an OPEN may find the port just
+ * before its deletion and make its handle just after, when the port no
+ * longer counts against its owner (CREATE makes its handle before it
+ * publishes the port, so only OPEN can).
  * The owner then holds a handle again, so the port counts again (even past
  * max_ports_per_user: that only refuses new ports), which keeps the rule
  * "counted while not deleted or while the owner holds a handle".
