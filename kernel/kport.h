@@ -51,6 +51,8 @@
 #include <linux/time_namespace.h>
 #include <linux/kport.h>
 
+#include "compat.h"
+
 struct file;
 struct pid;
 struct seq_file;

@@ -538,11 +538,11 @@ int kport_port_mmap(struct file *file, struct vm_area_struct *vma)
 	} else {
 		if (!(h->rights & KPORT_RIGHT_RECV) && !zc_sender)
 			return -EACCES;
-		vma->vm_flags &= ~VM_MAYWRITE;
+		vm_flags_clear(vma, VM_MAYWRITE);
 	}
 	if (atomic_cmpxchg(&h->maps, 0, 1))
 		return -EBUSY;
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &kport_pool_vm_ops;
 	vma->vm_private_data = h;
 	return 0;

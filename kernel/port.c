@@ -1128,9 +1128,9 @@ static long kport_ioctl_sendrecv(struct file *file, unsigned int cmd,
 		return -EINVAL;
 	if (sr.recv_fd != -1) {
 		f = fdget(sr.recv_fd);
-		if (!f.file)
+		if (!fd_file(f))
 			return -EBADF;
-		rfile = f.file;
+		rfile = fd_file(f);
 		ret = -EINVAL;
 		if (rfile->f_op != &kport_port_fops)
 			goto out;
