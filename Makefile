@@ -78,7 +78,7 @@ VM = bash selftests/vm/run.sh --kernel $(KERNEL) --kver $(KVER) \
      --module $(CURDIR)/kport.ko --ksrc $(KSRC) --build $(B) --src .
 
 .PHONY: all module lib tools selftests examples deps deps-check install \
-	uninstall clean check check-debug check-kcsan debug-kernel kcsan-kernel demo vm bench lint \
+	uninstall clean check check-debug check-kcsan check-kernels debug-kernel kcsan-kernel demo vm bench lint \
 	lint-checkpatch lint-w1 lint-sparse lint-uapi lint-shell help
 
 all: module lib tools selftests examples
@@ -225,6 +225,17 @@ check-debug: lib tools selftests examples | deps-check
 check-kcsan: lib tools selftests examples | deps-check
 	$(call sanitizer-check,kcsan)
 
+# Every supported kernel, each named by the Debian headers metapackage
+# that points at it: the module is built against its headers and the whole
+# suite runs in QEMU on its image (scripts/check-kernels.sh).  One line of
+# totals per kernel, then the sum, also in $(B)/vm/check-kernels/totals.
+CHECK_KERNELS ?= linux-headers-amd64 linux-headers-6.12-amd64 \
+		 linux-headers-6.12-rt-amd64
+
+check-kernels: lib tools selftests examples | deps-check
+	TESTS="$(TESTS)" bash scripts/check-kernels.sh --ksrc $(KSRC) \
+		--build $(B) $(CHECK_KERNELS)
+
 demo: all
 	$(VM) --mode demo --out $(B)/vm/demo
 
@@ -263,6 +274,8 @@ help:
 	@echo '  check-debug    the same on the debug kernel (KASAN, UBSAN, lockdep, kmemleak,'
 	@echo '                 fault injection), built once into ~/.cache/kport/debug-kernel/'
 	@echo '  check-kcsan    the same on a KCSAN kernel (data races), built once likewise'
+	@echo '  check-kernels  the selftests on every supported kernel: Debian 12 6.1, 6.12, 6.12-rt'
+	@echo '                 (CHECK_KERNELS: headers metapackages); a totals line each'
 	@echo '  debug-kernel kcsan-kernel   only build (or find) that kernel'
 	@echo '  demo           run examples/demo.sh in QEMU'
 	@echo '  vm             interactive shell in QEMU with the module loaded'

@@ -15,6 +15,10 @@ set -euo pipefail
 PACKAGES=(
 	# kernel to build against and to boot in the VM
 	linux-headers-amd64 linux-image-amd64 linux-source-6.1
+	# the other kernels of make check-kernels (headers to build against,
+	# images to boot): Debian 12's 6.12 and its PREEMPT_RT flavour
+	linux-headers-6.12-amd64 linux-image-6.12-amd64
+	linux-headers-6.12-rt-amd64 linux-image-6.12-rt-amd64
 	# toolchain
 	gcc make libc6-dev gcc-multilib bc flex bison libelf-dev libssl-dev
 	dwarves python3 perl

@@ -7,7 +7,28 @@
 #                           metapackage points at (not `uname -r`: the host
 #                           may run any kernel; the VM boots this one)
 #   scripts/kver.sh KDIR    the release of the kernel tree (or headers) KDIR
+#   scripts/kver.sh --meta PACKAGE
+#                           the release a headers metapackage points at
+#                           (linux-headers-6.12-amd64, ...); exit 1 if it is
+#                           not installed
 set -euo pipefail
+
+# meta_release PACKAGE: the release of the linux-headers-RELEASE it depends on.
+meta_release() {
+	local dep
+	dep=$(dpkg-query -W -f='${Depends}' "$1" 2>/dev/null) || dep=
+	sed -n 's/^.*linux-headers-\([^ ,(]*\).*$/\1/p' <<<"$dep"
+}
+
+if [ "${1:-}" = --meta ]; then
+	kver=$(meta_release "${2:?usage: $0 --meta PACKAGE}")
+	if [ -z "$kver" ]; then
+		echo "kver: $2 is not installed (run make deps)" >&2
+		exit 1
+	fi
+	echo "$kver"
+	exit 0
+fi
 
 if [ $# -ge 1 ] && [ -n "$1" ]; then
 	kdir=$1
@@ -25,8 +46,7 @@ if [ $# -ge 1 ] && [ -n "$1" ]; then
 	exit 0
 fi
 
-dep=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 2>/dev/null) || dep=
-kver=$(sed -n 's/^.*linux-headers-\([^ ,(]*\).*$/\1/p' <<<"$dep")
+kver=$(meta_release linux-headers-amd64)
 if [ -z "$kver" ]; then
 	# Metapackage not installed (yet): take the newest installed headers.
 	kver=$(find /lib/modules -mindepth 2 -maxdepth 2 -name build \
