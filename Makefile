@@ -165,7 +165,12 @@ uninstall:
 
 # ---- Lint: checkpatch, W=1 and sparse (C=2) module builds, the uapi header
 # alone (C90, -m32, no padding, sizes pinned), shellcheck.  Any finding fails.
-LINT = KDIR=$(KDIR) KSRC=$(KSRC) CC=$(CC) bash scripts/lint.sh
+# W=1 and sparse also against the other kernels of check-kernels, those
+# whose headers are installed.
+LINT_KDIRS = $(filter-out $(KDIR),$(foreach m,$(CHECK_KERNELS),$(wildcard \
+	/lib/modules/$(shell bash scripts/kver.sh --meta $(m) 2>/dev/null)/build)))
+LINT = KDIR=$(KDIR) LINT_KDIRS="$(LINT_KDIRS)" KSRC=$(KSRC) CC=$(CC) \
+       bash scripts/lint.sh
 
 lint: | deps-check
 	$(LINT) all

@@ -8,14 +8,16 @@
 #   checkpatch  checkpatch.pl --strict on kernel/*.[ch] and the uapi header
 #   w1          the module built with W=1: no warning at all
 #   sparse      the module checked with sparse (C=2): no warning at all
+#               (both against KDIR and each of LINT_KDIRS)
 #   uapi        uapi/linux/kport.h compiled alone as C90 -pedantic, 64- and
 #               32-bit, with -Wpadded (no implicit padding), and every struct
 #               kport_X the size KPORT_X_SIZE_VER<latest> says, a multiple
 #               of 8, on both
 #   shell       shellcheck on the build and harness scripts
 #
-# Environment: KDIR (kernel headers), KSRC (kernel source: checkpatch.pl),
-# CC.  The module builds happen in copies under build/lint/ so the objects
+# Environment: KDIR (kernel headers), LINT_KDIRS (more kernels' headers,
+# space-separated: make lint passes those of check-kernels that are
+# installed), KSRC (kernel source: checkpatch.pl), CC.  The module builds happen in copies under build/lint/ so the objects
 # of the normal build are left alone and every file is compiled afresh.
 set -uo pipefail
 
@@ -52,21 +54,30 @@ kbuild_copy() {
 	readlink -f "$dir"
 }
 
-# kbuild_lint NAME KBUILD-ARGS...: build the module in a copy, fail on any
-# warning (compiler, sparse, modpost) or error.
+# kbuild_lint NAME KBUILD-ARGS...: build the module in a copy against KDIR
+# and each of LINT_KDIRS, fail on any warning (compiler, sparse, modpost)
+# or error.
 kbuild_lint() {
-	local name=$1 dir log rc=0
+	local name=$1 dir log kdir n=0 bad=0 rc
 	shift
 	[ -e Kbuild ] || { echo "no Kbuild"; return 1; }
-	dir=$(kbuild_copy "$name")
-	log=$out/$name.log
-	make -C "$KDIR" M="$dir" "$@" modules >"$log" 2>&1 || rc=$?
-	grep -v '^make\[[0-9]*\]: \(Entering\|Leaving\) directory' "$log"
-	if [ "$rc" -ne 0 ]; then
-		echo "build failed (exit $rc)"
-		return 1
-	fi
-	! grep -qiE 'warning|error' "$log"
+	# shellcheck disable=SC2086 # LINT_KDIRS is a list of directories
+	for kdir in "$KDIR" ${LINT_KDIRS:-}; do
+		n=$((n + 1))
+		dir=$(kbuild_copy "$name-$n")
+		log=$out/$name-$n.log
+		echo "($kdir)"
+		rc=0
+		make -C "$kdir" M="$dir" "$@" modules >"$log" 2>&1 || rc=$?
+		grep -v '^make\[[0-9]*\]: \(Entering\|Leaving\) directory' "$log"
+		if [ "$rc" -ne 0 ]; then
+			echo "build failed (exit $rc)"
+			bad=1
+		elif grep -qiE 'warning|error' "$log"; then
+			bad=1
+		fi
+	done
+	[ "$bad" = 0 ]
 }
 
 run_w1() {
