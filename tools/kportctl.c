@@ -116,12 +116,36 @@ static const char *friendly(int err)
 	}
 }
 
+/*
+ * The symbolic name of @err ("ENOENT").  strerrorname_np() came with glibc
+ * 2.32 and is not in musl: elsewhere, the errnos kport and the calls here
+ * give.
+ */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
 static const char *errno_name(int err)
 {
 	const char *name = strerrorname_np(err);
 
 	return name ? name : "unknown error";
 }
+#else
+#define ERRNO_NAME(e)	case e: return #e
+static const char *errno_name(int err)
+{
+	switch (err) {
+	ERRNO_NAME(EPERM); ERRNO_NAME(ENOENT); ERRNO_NAME(ESRCH);
+	ERRNO_NAME(EINTR); ERRNO_NAME(EBADF); ERRNO_NAME(EAGAIN);
+	ERRNO_NAME(ENOMEM); ERRNO_NAME(EACCES); ERRNO_NAME(EFAULT);
+	ERRNO_NAME(EBUSY); ERRNO_NAME(EEXIST); ERRNO_NAME(ENODEV);
+	ERRNO_NAME(EINVAL); ERRNO_NAME(ENOSPC); ERRNO_NAME(ENOTTY);
+	ERRNO_NAME(E2BIG); ERRNO_NAME(EMSGSIZE); ERRNO_NAME(ENOBUFS);
+	ERRNO_NAME(ETIMEDOUT); ERRNO_NAME(EIDRM); ERRNO_NAME(EOPNOTSUPP);
+	ERRNO_NAME(ENAMETOOLONG); ERRNO_NAME(EMFILE); ERRNO_NAME(ENFILE);
+	ERRNO_NAME(ESPIPE); ERRNO_NAME(ENXIO);
+	default: return "unknown error";
+	}
+}
+#endif
 
 /*
  * Report a failure and exit 1.  @err is a positive errno; @fmt, if not
