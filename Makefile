@@ -78,7 +78,7 @@ VM = bash selftests/vm/run.sh --kernel $(KERNEL) --kver $(KVER) \
      --module $(CURDIR)/kport.ko --ksrc $(KSRC) --build $(B) --src .
 
 .PHONY: all module lib tools selftests examples deps deps-check install \
-	uninstall clean check check-debug check-kcsan check-kernels debug-kernel kcsan-kernel demo vm bench lint \
+	uninstall clean check check-debug check-kcsan check-kernels check-dkms debug-kernel kcsan-kernel demo vm bench lint \
 	lint-checkpatch lint-w1 lint-sparse lint-uapi lint-shell help
 
 all: module lib tools selftests examples
@@ -241,6 +241,11 @@ check-kernels: lib tools selftests examples | deps-check
 	TESTS="$(TESTS)" bash scripts/check-kernels.sh --ksrc $(KSRC) \
 		--build $(B) $(CHECK_KERNELS)
 
+# DKMS (dkms.conf): build, never install or load, for each kernel of
+# check-kernels; root (it writes /usr/src and DKMS's tree, and cleans up).
+check-dkms: | deps-check
+	bash scripts/dkms.sh check $(foreach m,$(CHECK_KERNELS),$(shell bash scripts/kver.sh --meta $(m)))
+
 demo: all
 	$(VM) --mode demo --out $(B)/vm/demo
 
@@ -281,6 +286,7 @@ help:
 	@echo '  check-kcsan    the same on a KCSAN kernel (data races), built once likewise'
 	@echo '  check-kernels  the selftests on every supported kernel: Debian 12 6.1, 6.12, 6.12-rt'
 	@echo '                 (CHECK_KERNELS: headers metapackages); a totals line each'
+	@echo '  check-dkms     dkms build (no install, no load) for each of those kernels (root)'
 	@echo '  debug-kernel kcsan-kernel   only build (or find) that kernel'
 	@echo '  demo           run examples/demo.sh in QEMU'
 	@echo '  vm             interactive shell in QEMU with the module loaded'

@@ -24,6 +24,8 @@ PACKAGES=(
 	dwarves python3 perl
 	# lint
 	sparse shellcheck
+	# make check-dkms
+	dkms
 	# VM harness
 	qemu-system-x86 busybox-static kmod cpio xz-utils rsync
 	# benchmark plots
