@@ -15,11 +15,16 @@
 #                                      for the kernels of check-kernels.
 #   scripts/dkms.sh remove             dkms remove --all, and the sources
 #
-# Root only (it writes /usr/src and DKMS's tree).  VERSION is the
+# Root (it writes /usr/src and DKMS's tree): through sudo when not root.  VERSION is the
 # Makefile's; dkms.conf must say the same.
 set -euo pipefail
 
 cd "$(dirname "$(readlink -f "$0")")/.."
+if [ "$(id -u)" != 0 ]; then
+	# As make deps does: sudo for what needs root.
+	command -v sudo >/dev/null || { echo "dkms: needs root (or sudo)" >&2; exit 1; }
+	exec sudo bash "$0" "$@"
+fi
 version=$(sed -n 's/^VERSION *:= *//p' Makefile)
 conf=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' dkms.conf)
 if [ "$version" != "$conf" ]; then
