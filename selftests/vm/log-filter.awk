@@ -30,8 +30,12 @@
 # KCSAN (the kcsan lane) reports every data race it sees, the core kernel's
 # own included (6.1 has some: they are upstream's to fix, not this
 # project's).  A report is a block of one task's lines between two rules of
-# '=' signs, "BUG: KCSAN: ..." first; it is kport's when any line of it
-# names a kport function ("[kport]"), and those stay.  The others are
+# '=' signs, "BUG: KCSAN: ..." first, then for each of the two accesses a
+# line "read|write ... to 0x... of N bytes by task|interrupt ..." and its
+# stack.  It is kport's when one of the accesses is made in kport's code:
+# the first frame of its stack is a kport function ("[kport]"); those
+# stay.  A kport frame deeper down (kport's copy_to_user() taking a fault
+# that races inside mm/, say) does not make it kport's.  The others are
 # dropped; check.sh counts them in its notes.
 
 # split_line(LINE): sets caller (the "[T123]" or "[C1]" field, or "") and msg
@@ -78,14 +82,21 @@ function kcsan_line(   i) {
 		}
 	}
 	kline[caller, ++kn[caller]] = $0
-	if (index(msg, "[kport]"))
-		kours[caller] = 1
+	if (ktop[caller]) {
+		# The first frame of an access's stack: where it was made.
+		delete ktop[caller]
+		if (index(msg, "[kport]"))
+			kours[caller] = 1
+	} else if (msg ~ /^(read|write).* to 0x[0-9a-f]+ of [0-9]+ bytes by /) {
+		ktop[caller] = 1
+	}
 	if (msg ~ /^=+$/ && length(msg) >= 40 && kn[caller] > 2) {
 		if (!kours[caller])
 			for (i = 1; i <= kn[caller]; i++)
 				benign[kline[caller, i]] = 1
 		delete kstate[caller]
 		delete kours[caller]
+		delete ktop[caller]
 	}
 	return 1
 }
