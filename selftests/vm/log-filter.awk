@@ -30,9 +30,9 @@
 # KCSAN (the kcsan lane) reports every data race it sees, the core kernel's
 # own included (6.1 has some: they are upstream's to fix, not this
 # project's).  A report is a block of one task's lines between two rules of
-# '=' signs, "BUG: KCSAN: ..." first, then for each of the two accesses a
-# line "read|write ... to 0x... of N bytes by task|interrupt ..." and its
-# stack.  It is kport's when one of the accesses is made in kport's code:
+# '=' signs, "BUG: KCSAN: ..." first, then for each of the two accesses (or
+# the one seen, "race at unknown origin, with ...") a line "read|write ...
+# to 0x... of N bytes by task|interrupt ..." and its stack.  It is kport's when one of the accesses is made in kport's code:
 # the first frame of its stack is a kport function ("[kport]"); those
 # stay.  A kport frame deeper down (kport's copy_to_user() taking a fault
 # that races inside mm/, say) does not make it kport's.  The others are
@@ -87,7 +87,7 @@ function kcsan_line(   i) {
 		delete ktop[caller]
 		if (index(msg, "[kport]"))
 			kours[caller] = 1
-	} else if (msg ~ /^(read|write).* to 0x[0-9a-f]+ of [0-9]+ bytes by /) {
+	} else if (msg ~ /^(race at unknown origin, with )?(read|write).* to 0x[0-9a-f]+ of [0-9]+ bytes by /) {
 		ktop[caller] = 1
 	}
 	if (msg ~ /^=+$/ && length(msg) >= 40 && kn[caller] > 2) {
