@@ -30,6 +30,15 @@ static long page_size(void)
 	return sysconf(_SC_PAGESIZE);
 }
 
+/* A read-only page: a copy-out into it faults.  NULL on failure. */
+static void *ro_buffer(void)
+{
+	void *p = mmap(NULL, page_size(), PROT_READ,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
 /*
  * Two pages: the first writable, the second read-only.  @ro_at bytes of
  * an object placed at the returned address minus @ro_at lie on the first
@@ -588,8 +597,8 @@ TEST(read_onto_a_read_only_buffer_fails_and_keeps_the_message)
 	char *page, buf[MSG_SIZE];
 
 	ASSERT_LE(0, port);
-	page = mmap(NULL, page_size(), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, page);
+	page = ro_buffer();
+	ASSERT_NE(NULL, page);
 	ASSERT_EQ(5, write(port, "hello", 5));
 	ASSERT_EQ(-1, read(port, page, MSG_SIZE));
 	ASSERT_EQ(EFAULT, errno);
@@ -679,8 +688,8 @@ TEST(write_and_read_by_threads_on_one_handle_lose_and_duplicate_nothing)
 	/* Non-blocking: a full or empty queue is tried again. */
 	sh->fd = kt_create(NULL, KPORT_CREATE_NONBLOCK, 4, MSG_SIZE, 0600, KPORT_RIGHTS_ALL);
 	ASSERT_LE(0, sh->fd);
-	sh->ro = mmap(NULL, page_size(), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, sh->ro);
+	sh->ro = ro_buffer();
+	ASSERT_NE(NULL, sh->ro);
 	for (i = 0; i < RW_THREADS; i++) {
 		ASSERT_EQ(0, pthread_create(&w[i], NULL, rw_writer, sh));
 		ASSERT_EQ(0, pthread_create(&r[i], NULL, rw_reader, sh));
@@ -1223,20 +1232,44 @@ static void *keep_faulting(void *arg)
 	return NULL;
 }
 
+/*
+ * Start @n threads receiving on @fd into @ro, faulting, until *@stop.
+ * Return: 0, or pthread_create()'s error.
+ */
+static int start_faulting(struct bad_receiver *br, pthread_t *t, int n,
+			  int fd, void *ro, volatile bool *stop)
+{
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		br[i].fd = fd;
+		br[i].buf = ro;
+		br[i].stop = stop;
+		ret = pthread_create(&t[i], NULL, keep_faulting, &br[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Stop them: *@stop, then DELETE (waking any waiting), then join. */
+static int stop_faulting(pthread_t *t, int n, int fd, volatile bool *stop)
+{
+	int i, ret;
+
+	*stop = true;
+	ret = kt_delete(fd);
+	for (i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	return ret;
+}
+
 static void *receive_into_ro(void *arg)
 {
 	struct bad_receiver *br = arg;
 
 	br->ret = kt_recv(br->fd, br->buf, MSG_SIZE, 0, NULL);
 	return NULL;
-}
-
-static void *ro_buffer(void)
-{
-	void *p = mmap(NULL, page_size(), PROT_READ,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
 }
 
 TEST(rendezvous_handoff_to_a_faulting_receiver_does_not_complete_the_send)
@@ -1294,18 +1327,12 @@ TEST(faulting_receivers_in_turn_cannot_hold_a_sender_past_its_deadline)
 	volatile bool stop = false;
 	pthread_t t[3];
 	uint64_t t0;
-	int fd = kt_create_simple(NULL, 0, MSG_SIZE), i, ret;
+	int fd = kt_create_simple(NULL, 0, MSG_SIZE), ret;
 	void *ro = ro_buffer();
 
 	ASSERT_LE(0, fd);
 	ASSERT_NE(NULL, ro);
-	for (i = 0; i < 3; i++) {
-		br[i].fd = fd;
-		br[i].buf = ro;
-		br[i].stop = &stop;
-		ASSERT_EQ(0, pthread_create(&t[i], NULL, keep_faulting,
-					    &br[i]));
-	}
+	ASSERT_EQ(0, start_faulting(br, t, 3, fd, ro, &stop));
 	ASSERT_EQ(0, kt_wait_recv_waiters(fd, 3));
 	t0 = kt_now_ns();
 	ret = kt_send(fd, "hello", 5, 0, KPORT_MSG_DEADLINE,
@@ -1313,10 +1340,7 @@ TEST(faulting_receivers_in_turn_cannot_hold_a_sender_past_its_deadline)
 	ASSERT_EQ(-ETIMEDOUT, ret);
 	ASSERT_GT(5 * KT_NSEC_PER_SEC, kt_now_ns() - t0);
 	ASSERT_EQ(-EAGAIN, kt_send(fd, "hello", 5, 0, KPORT_MSG_NONBLOCK, 0));
-	stop = true;
-	ASSERT_EQ(0, kt_delete(fd));
-	for (i = 0; i < 3; i++)
-		pthread_join(t[i], NULL);
+	ASSERT_EQ(0, stop_faulting(t, 3, fd, &stop));
 	munmap(ro, page_size());
 	close(fd);
 }
@@ -1328,18 +1352,12 @@ TEST(rendezvous_send_restarted_by_signals_while_receivers_fault_sends_nothing)
 	volatile bool stop = false;
 	struct kport_stat st;
 	pthread_t t[2], pt;
-	int fd = kt_create_simple(NULL, 0, MSG_SIZE), i, ret;
+	int fd = kt_create_simple(NULL, 0, MSG_SIZE), ret;
 	void *ro = ro_buffer();
 
 	ASSERT_LE(0, fd);
 	ASSERT_NE(NULL, ro);
-	for (i = 0; i < 2; i++) {
-		br[i].fd = fd;
-		br[i].buf = ro;
-		br[i].stop = &stop;
-		ASSERT_EQ(0, pthread_create(&t[i], NULL, keep_faulting,
-					    &br[i]));
-	}
+	ASSERT_EQ(0, start_faulting(br, t, 2, fd, ro, &stop));
 	ASSERT_EQ(0, kt_wait_recv_waiters(fd, 2));
 	ASSERT_EQ(0, kt_sigaction(SIGUSR1, on_signal, SA_RESTART));
 	signals_caught = 0;
@@ -1351,10 +1369,7 @@ TEST(rendezvous_send_restarted_by_signals_while_receivers_fault_sends_nothing)
 		      kt_deadline_ms(400));
 	pthread_join(pt, NULL);
 	signal(SIGUSR1, SIG_DFL);
-	stop = true;
-	ASSERT_EQ(0, kt_delete(fd));
-	for (i = 0; i < 2; i++)
-		pthread_join(t[i], NULL);
+	ASSERT_EQ(0, stop_faulting(t, 2, fd, &stop));
 	ASSERT_EQ(-ETIMEDOUT, ret);
 	ASSERT_EQ(3, signals_caught);
 	ASSERT_EQ(0, kt_stat(fd, &st));
@@ -1509,17 +1524,17 @@ TEST(faulting_receives_in_a_row_overfill_a_bounded_queue_by_at_most_one)
 	struct kport_stat st;
 	struct kport_msg m;
 	pthread_t t;
-	char *none;
+	char *ro;
 
 	ASSERT_LE(0, fd);
-	none = mmap(NULL, page_size(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, none);
+	ro = ro_buffer();
+	ASSERT_NE(NULL, ro);
 	f.fd = fd;
 	ASSERT_EQ(0, pthread_create(&t, NULL, flood_sender, &f));
 	ASSERT_EQ(0, kt_wait_send_waiters(fd, 1));
 	for (i = 0; i < 1000; i++) {
 		memset(&m, 0, sizeof(m));
-		m.buf = (uintptr_t)none;
+		m.buf = (uintptr_t)ro;
 		m.len = MSG_SIZE;
 		m.flags = KPORT_MSG_NONBLOCK;
 		ASSERT_EQ(-EFAULT, kt_ioctl(fd, KPORT_IOC_RECV, &m));
@@ -1537,7 +1552,7 @@ TEST(faulting_receives_in_a_row_overfill_a_bounded_queue_by_at_most_one)
 	for (i = 0; i < (int)f.sent; i++)
 		ASSERT_EQ(1, kt_recv(fd, &m, sizeof(m), KPORT_MSG_NONBLOCK, NULL));
 	EXPECT_EQ(-EAGAIN, kt_recv(fd, &m, sizeof(m), KPORT_MSG_NONBLOCK, NULL));
-	munmap(none, page_size());
+	munmap(ro, page_size());
 	close(fd);
 }
 
