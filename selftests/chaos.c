@@ -378,6 +378,23 @@ static void ch_wp(struct ch_thread *t, bool on)
 		ch_violation("UFFDIO_WRITEPROTECT: %s", strerror(errno));
 }
 
+/*
+ * ioctl @cmd on @fd with @view; @wp: the struct is on the thread's
+ * write-protectable page, protected for the call so that its copy-out
+ * stalls in userfaultfd.
+ */
+static long ch_call(struct ch_thread *t, int fd, unsigned long cmd, void *view, bool wp)
+{
+	long ret;
+
+	if (wp)
+		ch_wp(t, true);
+	ret = ch_ioctl(fd, cmd, view);
+	if (wp)
+		ch_wp(t, false);
+	return ret;
+}
+
 static uint64_t ch_deadline(struct ch_thread *t, __u64 *flags)
 {
 	if (ch_pct(t, 40)) {
@@ -548,11 +565,7 @@ static void ch_op_recv(struct ch_thread *t)
 	if (port == P_POOL && ch_pct(t, 60))
 		m->flags |= KPORT_MSG_INPLACE;
 	m->deadline_ns = ch_deadline(t, &m->flags);
-	if (wp)
-		ch_wp(t, true);
-	ret = ch_ioctl(fd, KPORT_IOC_RECV, view);
-	if (wp)
-		ch_wp(t, false);
+	ret = ch_call(t, fd, KPORT_IOC_RECV, view, wp);
 	ch_check_err("RECV", ret, ch_recv_errs);
 	if (ret < 0)
 		return;
@@ -599,11 +612,7 @@ static void ch_op_recvv(struct ch_thread *t)
 	b->count = count;
 	b->msg_size = sizeof(struct kport_msg);
 	b->deadline_ns = ch_deadline(t, &b->flags);
-	if (wpb)
-		ch_wp(t, true);
-	ret = ch_ioctl(run->clean_fd[port], KPORT_IOC_RECVV, vb);
-	if (wpb)
-		ch_wp(t, false);
+	ret = ch_call(t, run->clean_fd[port], KPORT_IOC_RECVV, vb, wpb);
 	ch_check_err("RECVV", ret, ch_recv_errs);
 	if (ret > count)
 		ch_violation("RECVV: %ld of %u", ret, count);
@@ -640,11 +649,7 @@ static void ch_op_sendrecv(struct ch_thread *t)
 	if (rp == P_POOL && ch_pct(t, 50))
 		sr->recv.flags |= KPORT_MSG_INPLACE;
 	ch_flight(tag, H_SENDRECV, sp);
-	if (wp)
-		ch_wp(t, true);
-	ret = ch_ioctl(run->send_fd[sp], KPORT_IOC_SENDRECV, view);
-	if (wp)
-		ch_wp(t, false);
+	ret = ch_call(t, run->send_fd[sp], KPORT_IOC_SENDRECV, view, wp);
 	done = sr->done;
 	if (ret == KPORT_SR_SENT) {
 		/* Sent; done could not be written: nothing was received. */
@@ -675,11 +680,7 @@ static void ch_op_borrow(struct ch_thread *t)
 	memset(s, 0, sizeof(*s));
 	s->len = 1 + ch_below(t, 3 * CH_PAGE);
 	s->flags = KPORT_MSG_NONBLOCK;
-	if (wp)
-		ch_wp(t, true);
-	ret = ch_ioctl(run->borrow_fd, KPORT_IOC_BORROW, view);
-	if (wp)
-		ch_wp(t, false);
+	ret = ch_call(t, run->borrow_fd, KPORT_IOC_BORROW, view, wp);
 	ch_check_err("BORROW", ret, errs);
 	if (ret == 0)
 		ch_ring_put(run->ring_borrow, &run->ring_borrow_n, s->offset, s->len);
@@ -787,11 +788,7 @@ static void ch_op_victim(struct ch_thread *t)
 	m->buf = (uintptr_t)t->rbuf;
 	m->len = CH_BIG_MSG;
 	m->flags = KPORT_MSG_INPLACE;
-	if (wp)
-		ch_wp(t, true);
-	ret = ch_ioctl(fd, KPORT_IOC_RECV, view);
-	if (wp)
-		ch_wp(t, false);
+	ret = ch_call(t, fd, KPORT_IOC_RECV, view, wp);
 	ch_check_err("victim RECV", ret, errs);
 	if (ch_pct(t, 30)) {
 		ret = kt_delete(fd);
@@ -811,11 +808,7 @@ static void ch_op_stat(struct ch_thread *t)
 
 	st = ch_place(t, sizeof(*st), &priv, (void **)&view, &wp);
 	memset(st, 0, sizeof(*st));
-	if (wp)
-		ch_wp(t, true);
-	ret = ch_ioctl(t->run->clean_fd[ch_below(t, CH_NPORTS)], KPORT_IOC_STAT, view);
-	if (wp)
-		ch_wp(t, false);
+	ret = ch_call(t, t->run->clean_fd[ch_below(t, CH_NPORTS)], KPORT_IOC_STAT, view, wp);
 	ch_check_err("STAT", ret, ch_recv_errs);
 }
 
