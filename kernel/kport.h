@@ -232,12 +232,12 @@ struct kport_waiter {
  *              under kport_table_lock.
  * @deleted:    deleted (unlinked for good); under kport_table_lock.
  * @owner_handles: open handles opened by @owner's uid.
- * @inbox_pid:  for an inbox, the owning thread group.
- * @inbox_exec: for an inbox, the owner's self_exec_id when it created it:
- *              the inbox belongs to that program image, not to the pid.
+ * @inbox_pid:  for an inbox, the owning thread group (an inbox is also
+ *              process-owned: @owner_pid is the same).
  * @owner_pid:  for a process-owned port, the creating thread group.
- * @owner_exec: its self_exec_id then, so that STAT reports it as 0 after
- *              an exec, as message senders are (struct kport_ident).
+ * @owner_exec: its self_exec_id then: an inbox belongs to that program
+ *              image, not to the pid, and STAT reports the owner as 0
+ *              after an exec, as message senders are (struct kport_ident).
  * @flags:      KPORT_CREATE_* less NONBLOCK.
  * @pool:       the shared-memory pool, or NULL.
  * @mode:       permission bits.
@@ -277,7 +277,6 @@ struct kport_port {
 	bool counted;
 	bool deleted;
 	struct pid *inbox_pid;
-	u64 inbox_exec;
 	struct pid *owner_pid;
 	u64 owner_exec;
 

@@ -107,7 +107,7 @@ static bool kport_same_program(struct pid *pid, u64 exec)
  */
 static bool kport_inbox_current(const struct kport_port *port)
 {
-	return kport_same_program(port->inbox_pid, port->inbox_exec);
+	return kport_same_program(port->inbox_pid, port->owner_exec);
 }
 
 static bool kport_unlink_locked(struct kport_port *port);
@@ -555,10 +555,8 @@ int kport_port_create(const struct kport_create *args)
 		port->owner_pid = get_pid(task_tgid(current));
 		port->owner_exec = READ_ONCE(current->self_exec_id);
 	}
-	if (args->flags & KPORT_CREATE_INBOX) {
+	if (args->flags & KPORT_CREATE_INBOX)
 		port->inbox_pid = get_pid(task_tgid(current));
-		port->inbox_exec = READ_ONCE(current->self_exec_id);
-	}
 	if (args->pool_size) {
 		ret = kport_pool_create(port, args->pool_size,
 					args->flags & KPORT_CREATE_ZEROCOPY,
