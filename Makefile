@@ -210,11 +210,7 @@ kcsan-kernel: | deps-check
 define sanitizer-check
 	@mkdir -p $(B)
 	$(DEBUG_KERNEL) $(1) >$(B)/$(1)-kernel.path
-	rm -rf $(B)/$(1)-module
-	mkdir -p $(B)/$(1)-module/kernel
-	cp Kbuild $(B)/$(1)-module/
-	cp kernel/*.[ch] $(B)/$(1)-module/kernel/
-	cp -R uapi $(B)/$(1)-module/
+	bash scripts/module-src.sh $(B)/$(1)-module
 	$(MAKE) -C "$$(cat $(B)/$(1)-kernel.path)" M=$(CURDIR)/$(B)/$(1)-module modules
 	kdir=$$(cat $(B)/$(1)-kernel.path); \
 	bash selftests/vm/run.sh --lane $(1) --mode check \

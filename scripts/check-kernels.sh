@@ -44,11 +44,8 @@ for meta in "${metas[@]}"; do
 		continue
 	fi
 	mod=$build/kernels/$kver out=$build/vm/kernels/$kver
-	rm -rf "$mod" "$out/totals"
-	mkdir -p "$mod/kernel"
-	cp Kbuild "$mod/"
-	cp kernel/*.[ch] "$mod/kernel/"
-	cp -R uapi "$mod/"
+	rm -f "$out/totals"
+	bash scripts/module-src.sh "$mod"
 	echo "==== check-kernels: $kver ($meta)"
 	if ! make -C "/lib/modules/$kver/build" M="$PWD/$mod" modules; then
 		lines+=("$kver: the module did not build: 1 failure")

@@ -35,11 +35,8 @@ src=/usr/src/kport-$version
 command -v dkms >/dev/null || { echo "dkms: not installed (make deps)" >&2; exit 1; }
 
 stage() {
-	rm -rf "$src"
-	mkdir -p "$src"
-	cp dkms.conf Kbuild "$src/"
-	cp -R kernel uapi "$src/"
-	rm -f "$src"/kernel/*.o "$src"/kernel/.*.cmd
+	bash scripts/module-src.sh "$src"
+	cp dkms.conf "$src/"
 }
 
 # built RELEASE: whether DKMS's tree holds a kport.ko (maybe compressed or
