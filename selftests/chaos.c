@@ -124,7 +124,6 @@ struct ch_thread {
 };
 
 struct ch_run {
-	struct ch_shared *sh;
 	int shfd;
 	int nthreads;
 	volatile int stop;		/* the workers: time is up */
@@ -150,7 +149,8 @@ struct ch_run {
 	pthread_t flipper, signaller, uffd_tid;
 };
 
-static struct ch_shared *ch_sh;		/* for the signal handlers' counters */
+/* The tag table and counters (struct ch_shared), mapped from the memfd. */
+static struct ch_shared *ch_sh;
 
 /* ---- Little helpers ---------------------------------------------------------- */
 
@@ -407,7 +407,7 @@ static uint64_t ch_deadline(struct ch_thread *t, __u64 *flags)
 
 static uint32_t ch_len(struct ch_thread *t, int port)
 {
-	uint64_t thr = t->run->sh->pool_threshold;
+	uint64_t thr = ch_sh->pool_threshold;
 
 	if (port == P_POOL && ch_pct(t, 50))
 		return (uint32_t)thr + 1 + ch_below(t, 4096);
@@ -518,8 +518,8 @@ static void ch_received(struct ch_thread *t, const char *op, int fd, bool blind,
 	}
 	if (blind) {
 		/* Not read: another thread may release it under us. */
-		ch_count(&run->sh->received);
-		ch_count(&run->sh->blind_received);
+		ch_count(&ch_sh->received);
+		ch_count(&ch_sh->blind_received);
 		ch_ring_put(run->ring_blind, &run->ring_blind_n, m->offset, m->len);
 		if (ch_pct(t, 50))
 			return;		/* left for a blind release or the close */
@@ -587,7 +587,7 @@ static void ch_op_recvv(struct ch_thread *t)
 	long ret;
 
 	if (port == P_POOL)
-		each = run->sh->pool_threshold + 8192;
+		each = ch_sh->pool_threshold + 8192;
 	bufs = t->rbuf;
 	ms = ch_place(t, sizeof(privm), privm, (void **)&vms, &wp);
 	if (wp) {
@@ -710,7 +710,7 @@ static void ch_op_post(struct ch_thread *t)
 	static const int errs[] = { CH_ERR_COMMON, ENOBUFS, 0 };
 	struct kport_slice s;
 	struct kport_msg priv, *m, *view;
-	uint32_t len = (uint32_t)t->run->sh->pool_threshold + 1 + ch_below(t, 8192);
+	uint32_t len = (uint32_t)ch_sh->pool_threshold + 1 + ch_below(t, 8192);
 	uint64_t tag;
 	bool wp;
 	long ret;
@@ -781,7 +781,7 @@ static void ch_op_victim(struct ch_thread *t)
 	if (fd < 0)
 		return;
 	ch_build(t->sbuf, 64, CH_UNACCOUNTED, t->nobody ? CH_NOBODY : 0, getpid());
-	(void)kt_send(fd, t->sbuf, ch_pct(t, 50) ? 64 : (uint32_t)t->run->sh->pool_threshold + 64,
+	(void)kt_send(fd, t->sbuf, ch_pct(t, 50) ? 64 : (uint32_t)ch_sh->pool_threshold + 64,
 		      0, 0, 0);
 	m = ch_place(t, sizeof(*m), &priv, (void **)&view, &wp);
 	memset(m, 0, sizeof(*m));
@@ -876,7 +876,6 @@ static void __attribute__((constructor)) ch_exec_child(void)
 	ch_sh = mmap(NULL, sizeof(*ch_sh), PROT_READ | PROT_WRITE, MAP_SHARED, shfd, 0);
 	if (ch_sh == MAP_FAILED)
 		_exit(91);
-	run.sh = ch_sh;
 	ch_child_work(&run, slot, 0, true);
 	_exit(0);
 }
@@ -908,7 +907,7 @@ static void ch_op_fork(struct ch_thread *t)
 	}
 	if (t->children >= CH_MAX_CHILDREN)
 		return;
-	slot = __atomic_fetch_add(&run->sh->next_slot, 1, __ATOMIC_RELAXED);
+	slot = __atomic_fetch_add(&ch_sh->next_slot, 1, __ATOMIC_RELAXED);
 	if (slot >= CH_SLOTS)
 		return;
 	snprintf(env, sizeof(env), "%d %u %d %d %d %d %d %d", run->shfd, slot,
@@ -936,7 +935,7 @@ static void ch_op_fork(struct ch_thread *t)
 		ch_child_work(run, slot, CH_NOBODY, false);
 		_exit(0);
 	}
-	ch_count(&run->sh->children);
+	ch_count(&ch_sh->children);
 	t->child[t->children++] = pid;
 }
 
@@ -962,7 +961,7 @@ static void *ch_worker(void *arg)
 	while (!run->stop) {
 		uint32_t op = ch_below(t, 100);
 
-		ch_count(&run->sh->ops);
+		ch_count(&ch_sh->ops);
 		if (op < 18)
 			ch_op_send(t);
 		else if (op < 24)
@@ -1084,7 +1083,7 @@ static void *ch_uffd_handler(void *arg)
 			continue;
 		if (msg.event != UFFD_EVENT_PAGEFAULT)
 			continue;
-		ch_count(&run->sh->stalls);
+		ch_count(&ch_sh->stalls);
 		usleep(500 + kt_rand64(&rng) % 3000);
 		w.range.start = msg.arg.pagefault.address & ~(CH_PAGE - 1);
 		w.range.len = CH_PAGE;
@@ -1148,8 +1147,8 @@ static void ch_drain(struct ch_run *run, char *buf, bool late)
 				memcpy(&h, buf, sizeof(h));
 				printf("# chaos: late message on %s: tag %llu (%s), state %u\n",
 				       ch_pname[port], (unsigned long long)h.tag,
-				       h.tag < CH_TAGS ? ch_how[run->sh->how[h.tag] & 15] : "-",
-				       h.tag < CH_TAGS ? run->sh->state[h.tag] : 0);
+				       h.tag < CH_TAGS ? ch_how[ch_sh->how[h.tag] & 15] : "-",
+				       h.tag < CH_TAGS ? ch_sh->state[h.tag] : 0);
 			}
 			ch_account("drain", &m, buf);
 		}
@@ -1210,13 +1209,12 @@ TEST_F_TIMEOUT(chaos, shared_handles_signals_faults_exec_and_two_users_lose_and_
 	run->shfd = (int)syscall(SYS_memfd_create, "kch.table", 0);
 	ASSERT_LE(0, run->shfd);
 	ASSERT_EQ(0, ftruncate(run->shfd, sizeof(struct ch_shared)));
-	run->sh = mmap(NULL, sizeof(struct ch_shared), PROT_READ | PROT_WRITE, MAP_SHARED,
-		       run->shfd, 0);
-	ASSERT_NE(MAP_FAILED, run->sh);
-	ch_sh = run->sh;
-	run->sh->next_slot = CH_MAX_THREADS;
+	ch_sh = mmap(NULL, sizeof(struct ch_shared), PROT_READ | PROT_WRITE, MAP_SHARED,
+		     run->shfd, 0);
+	ASSERT_NE(MAP_FAILED, ch_sh);
+	ch_sh->next_slot = CH_MAX_THREADS;
 	ASSERT_EQ(0, kt_ioctl(kt_dev(), KPORT_IOC_VERSION, &ver));
-	run->sh->pool_threshold = ver.pool_threshold;
+	ch_sh->pool_threshold = ver.pool_threshold;
 	ASSERT_LT(ver.pool_threshold + 12288, CH_BIG_MSG);
 
 	/* The window: one memfd, mapped twice. */
@@ -1315,16 +1313,16 @@ TEST_F_TIMEOUT(chaos, shared_handles_signals_faults_exec_and_two_users_lose_and_
 	ASSERT_NE(NULL, drainbuf);
 	ch_drain(run, drainbuf, false);
 	{
-		uint64_t before = run->sh->received;
+		uint64_t before = ch_sh->received;
 
 		kt_sleep_ms(200);
 		ch_drain(run, drainbuf, true);
-		if (run->sh->received != before)
+		if (ch_sh->received != before)
 			ch_violation("drain: %llu more messages 200 ms after the queues were empty",
-				     (unsigned long long)(run->sh->received - before));
+				     (unsigned long long)(ch_sh->received - before));
 	}
 	for (i = 0; i < CH_TAGS; i++) {
-		uint8_t s = run->sh->state[i], got = run->sh->got[i];
+		uint8_t s = ch_sh->state[i], got = ch_sh->got[i];
 
 		if (s == T_OK) {
 			ok++;
@@ -1335,34 +1333,34 @@ TEST_F_TIMEOUT(chaos, shared_handles_signals_faults_exec_and_two_users_lose_and_
 		} else if (s == T_FLIGHT) {
 			flight++;
 		}
-		if ((s == T_FLIGHT || (s == T_OK && !got && unaccounted > run->sh->blind_received)) &&
+		if ((s == T_FLIGHT || (s == T_OK && !got && unaccounted > ch_sh->blind_received)) &&
 		    ++shown <= 6)
 			printf("# chaos: tag %u (sender %u, %s to %s) %s\n", i, ch_tag_slot(i),
-			       ch_how[run->sh->how[i] & 15], ch_pname[run->sh->how[i] >> 4],
+			       ch_how[ch_sh->how[i] & 15], ch_pname[ch_sh->how[i] >> 4],
 			       s == T_FLIGHT ? "never finished sending" :
 			       "sent, not received (unread in place, or lost)");
 	}
 	printf("kport-figure: chaos ops=%llu sent=%llu failed-sends=%llu received=%llu in-place-unread=%llu eintr=%llu efault=%llu stalls=%llu restart-signals=%llu children=%llu seed=%llu seconds=%u\n",
-	       (unsigned long long)run->sh->ops, (unsigned long long)ok,
-	       (unsigned long long)bad, (unsigned long long)run->sh->received,
-	       (unsigned long long)run->sh->blind_received,
-	       (unsigned long long)run->sh->eintr, (unsigned long long)run->sh->efault,
-	       (unsigned long long)run->sh->stalls, (unsigned long long)run->sh->restarts,
-	       (unsigned long long)run->sh->children, (unsigned long long)self->seed,
+	       (unsigned long long)ch_sh->ops, (unsigned long long)ok,
+	       (unsigned long long)bad, (unsigned long long)ch_sh->received,
+	       (unsigned long long)ch_sh->blind_received,
+	       (unsigned long long)ch_sh->eintr, (unsigned long long)ch_sh->efault,
+	       (unsigned long long)ch_sh->stalls, (unsigned long long)ch_sh->restarts,
+	       (unsigned long long)ch_sh->children, (unsigned long long)self->seed,
 	       self->seconds);
-	for (i = 0; i < run->sh->nviol && i < 8; i++)
-		printf("# chaos violation: %s\n", run->sh->viol[i]);
+	for (i = 0; i < ch_sh->nviol && i < 8; i++)
+		printf("# chaos violation: %s\n", ch_sh->viol[i]);
 	fflush(stdout);
-	EXPECT_EQ(0, run->sh->nviol);
+	EXPECT_EQ(0, ch_sh->nviol);
 	EXPECT_EQ(0, flight);
 	/* Sent and never read: exactly the in-place receives nobody read. */
-	EXPECT_EQ(run->sh->blind_received, unaccounted);
-	EXPECT_EQ(ok, run->sh->received);
+	EXPECT_EQ(ch_sh->blind_received, unaccounted);
+	EXPECT_EQ(ok, ch_sh->received);
 	/* Not a vacuous pass. */
 	EXPECT_LT(100, ok);
-	EXPECT_LT(0, run->sh->efault);
-	EXPECT_LT(0, run->sh->eintr);
-	EXPECT_LT(0, run->sh->children);
+	EXPECT_LT(0, ch_sh->efault);
+	EXPECT_LT(0, ch_sh->eintr);
+	EXPECT_LT(0, ch_sh->children);
 
 	/* Close every handle but one: the ports hold nothing. */
 	for (i = 0; i < (uint32_t)run->nthreads; i++) {
@@ -1413,7 +1411,7 @@ TEST_F_TIMEOUT(chaos, shared_handles_signals_faults_exec_and_two_users_lose_and_
 	}
 	EXPECT_EQ(0, ours);
 	EXPECT_EQ(self->refcnt_before, kt_module_refcnt());
-	munmap(run->sh, sizeof(struct ch_shared));
+	munmap(ch_sh, sizeof(struct ch_shared));
 	close(run->shfd);
 	free(run);
 }
