@@ -19,11 +19,12 @@ SOVERSION := 1
 # ---- The kernel -------------------------------------------------------------
 # KVER is the release we build against and boot in the VM.  By default it is
 # the one Debian's linux-headers-amd64 metapackage points at (not `uname -r`:
-# the host may run another kernel); with KDIR given, the release of that tree.
-# Both are computed on first use only (after `deps` has run), then cached.
+# the host may run another kernel), else the running kernel if its headers
+# are installed; with KDIR given, the release of that tree.  Both are
+# computed on first use only (after `deps` has run), then cached.
 ifeq ($(origin KDIR),undefined)
 KVER ?= $(eval KVER := $(or $(shell bash scripts/kver.sh),\
-	$(error cannot tell KVER: is linux-headers-amd64 installed?)))$(KVER)
+	$(error cannot tell KVER: give KDIR=, or install the kernel headers)))$(KVER)
 KDIR  = $(eval KDIR := $(firstword $(wildcard /lib/modules/$(KVER)/build) \
 			  /usr/src/linux-headers-$(KVER)))$(KDIR)
 else
@@ -32,10 +33,11 @@ KVER ?= $(eval KVER := $(or $(shell bash scripts/kver.sh $(KDIR)),\
 endif
 # The kernel the VM boots: always the one matching the headers.
 KERNEL ?= /boot/vmlinuz-$(KVER)
-# Debian's linux-source-6.1, unpacked once under ~/.cache/kport/ (checkpatch,
-# kselftest_harness.h, gen_init_cpio).
+# A kernel source tree, for the selftests (kselftest_harness.h), lint
+# (checkpatch.pl) and the VM (gen_init_cpio): Debian's linux-source-6.1,
+# unpacked once under ~/.cache/kport/.  Only those need it, not the build.
 KSRC ?= $(eval KSRC := $(or $(shell bash scripts/ksrc.sh),\
-	$(error cannot find the kernel source: is linux-source-6.1 installed?)))$(KSRC)
+	$(error no kernel source: run make deps, or give KSRC=)))$(KSRC)
 
 # ---- Userspace --------------------------------------------------------------
 CC      ?= gcc
@@ -54,6 +56,7 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
 LIB_A     := $(B)/lib/libkport.a
 LIB_SO    := $(B)/lib/libkport.so
 LIB_SONAME := libkport.so.$(SOVERSION)
+LIB_MAP   := lib/libkport.map
 TOOLS     := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 SELFTESTS := $(patsubst selftests/%.c,$(B)/selftests/%,$(wildcard selftests/*.c))
 EXAMPLES  := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
@@ -61,13 +64,19 @@ LIB_HDRS  := uapi/linux/kport.h lib/kport.h
 SELFTEST_HDRS := $(wildcard selftests/*.h)
 
 # ---- Install ----------------------------------------------------------------
+# LIBDIR: the Debian package passes the multiarch one (/usr/lib/x86_64-linux-gnu).
 DESTDIR ?=
 PREFIX  ?= /usr
 BINDIR  ?= $(PREFIX)/bin
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 LIBEXECDIR ?= $(PREFIX)/libexec
+UDEVRULESDIR ?= /lib/udev/rules.d
 MODDIR   = /lib/modules/$(KVER)/extra
+# The uapi header's copy goes under INCDIR/kport/, as libdrm does with its
+# copy of drm.h: /usr/include/linux/ is linux-libc-dev's, the headers of the
+# kernel proper, and kport is not in it.  pkg-config adds -I INCDIR/kport.
+UAPI_INCDIR = $(INCDIR)/kport
 
 # ---- Test VM ----------------------------------------------------------------
 # make check TESTS="abi capacity" KPORT_TEST_ARGS="-t name" ...
@@ -78,28 +87,47 @@ VM = bash selftests/vm/run.sh --kernel $(KERNEL) --kver $(KVER) \
      --module $(CURDIR)/kport.ko --ksrc $(KSRC) --build $(B) --src .
 
 .PHONY: all module lib tools selftests examples deps deps-check install \
-	uninstall clean check check-debug check-kcsan check-kernels check-dkms debug-kernel kcsan-kernel demo vm bench lint \
-	lint-checkpatch lint-w1 lint-sparse lint-uapi lint-shell help
+	install-selftests uninstall clean deb check-deb check check-debug check-kcsan check-kernels check-dkms debug-kernel kcsan-kernel demo vm bench lint \
+	lint-checkpatch lint-w1 lint-sparse lint-uapi lint-abi lint-shell help
 
-all: module lib tools selftests examples
+# Building needs a C compiler, make and the target kernel's headers, on
+# any distribution: nothing here installs packages.  The selftests also
+# need a kernel source tree (KSRC); the test lanes build them.
+all: module lib tools examples
 
-# Every target but these runs the quick dependency check first (one
-# dpkg-query; installs from Debian's archive only if something is missing).
+# Debian packages are installed by scripts/deps.sh alone (`make deps`),
+# and run first only by the targets that need Debian's kernels or tools
+# (DEPS_GOALS below): the QEMU lanes, lint, the sanitizer kernels, the
+# packages.
 deps:
 	bash scripts/deps.sh
 	@echo "deps: all $$(bash scripts/deps.sh --list | wc -l) packages installed"
 
 deps-check:
-	@bash scripts/deps.sh
+	@bash scripts/deps.sh --check
+
+# When one of these is a goal, scripts/deps.sh runs once, while make reads
+# this file and so before any rule: even with -j, no compiler runs before
+# it is installed.  `make -n` installs nothing.
+DEPS_GOALS := check check-debug check-kcsan check-kernels check-dkms demo vm \
+	      bench lint lint-% debug-kernel kcsan-kernel deb check-deb
+ifneq ($(filter $(DEPS_GOALS),$(MAKECMDGOALS)),)
+ifeq ($(MAKELEVEL)$(findstring n,$(firstword -$(MAKEFLAGS))),0)
+DEPS_STATUS := $(shell bash scripts/deps.sh >&2; echo $$?)
+ifneq ($(DEPS_STATUS),0)
+$(error scripts/deps.sh failed (exit $(DEPS_STATUS)))
+endif
+endif
+endif
 
 # ---- Module -----------------------------------------------------------------
-module: | deps-check
+module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 # ---- libkport ---------------------------------------------------------------
 lib: $(LIB_A) $(LIB_SO)
 
-$(B)/lib/%.o: lib/%.c | deps-check
+$(B)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
 	$(CC) $(KPORT_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
 
@@ -108,59 +136,102 @@ $(LIB_A): $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/lib/$(LIB_SONAME): $(LIB_OBJS)
+# Exported: what lib/libkport.map lists, each symbol versioned
+# (scripts/lint.sh "abi" checks the map against lib/kport.h).
+$(B)/lib/$(LIB_SONAME): $(LIB_OBJS) $(LIB_MAP)
 	@mkdir -p $(@D)
 	$(CC) $(KPORT_CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
-		-Wl,-z,defs -o $@ $^ -pthread
+		-Wl,--version-script=$(LIB_MAP) -Wl,-z,defs -o $@ \
+		$(LIB_OBJS) -pthread
 
 $(LIB_SO): $(B)/lib/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $@
 
 $(B)/libkport.pc: lib/libkport.pc.in Makefile
 	@mkdir -p $(@D)
-	sed -e '/^#/d' -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< >$@
+	sed -e '/^#/d' -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCDIR@|$(INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< >$@
 
-# ---- Programs: one per .c file, linked with the static libkport --------------
+# ---- Programs: one per .c file -----------------------------------------------
+# Linked with the static libkport, so that they run from build/ and in the
+# VM as they are; TOOLS_LINK=shared links the tools with libkport.so.1
+# instead (the Debian package does).
+TOOLS_LINK ?= static
+ifeq ($(TOOLS_LINK),shared)
+TOOLS_LIB = $(LIB_SO)
+TOOLS_LDLIBS = -L$(B)/lib -lkport
+else
+TOOLS_LIB = $(LIB_A)
+TOOLS_LDLIBS = $(LIB_A)
+endif
+
 tools: $(TOOLS)
 selftests: $(SELFTESTS)
 examples: $(EXAMPLES)
 
-$(B)/tools/%: tools/%.c $(LIB_A) | deps-check
+$(B)/tools/%: tools/%.c $(TOOLS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(KPORT_CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(TOOLS_LDLIBS) $(LDLIBS)
+
+$(B)/examples/%: examples/%.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(KPORT_CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(LIB_A) $(LDLIBS)
 
-$(B)/examples/%: examples/%.c $(LIB_A) | deps-check
-	@mkdir -p $(@D)
-	$(CC) $(KPORT_CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(LIB_A) $(LDLIBS)
-
-$(B)/selftests/%: selftests/%.c $(SELFTEST_HDRS) $(LIB_A) | deps-check
+$(B)/selftests/%: selftests/%.c $(SELFTEST_HDRS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(SELFTEST_CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(LIB_A) $(LDLIBS)
 
 -include $(wildcard $(B)/*/*.d)
 
 # ---- Install ----------------------------------------------------------------
-install: all $(B)/libkport.pc
+# install = install-module install-lib install-tools install-admin; the
+# Debian packages (debian/rules) take the pieces they hold.  The module
+# goes to /lib/modules/KVER/extra, then depmod (unless DESTDIR).  The
+# admin files (admin/): the udev rule for /dev/kport, and the opt-in
+# modules-load.d snippet, which loads kport at boot only once an
+# administrator links it into /etc/modules-load.d/.
+.PHONY: install-module install-lib install-tools install-admin
+install: install-module install-lib install-tools install-admin
+
+install-module: module
 	install -D -m 0644 kport.ko $(DESTDIR)$(MODDIR)/kport.ko
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
-		$(DESTDIR)$(INCDIR)/linux $(DESTDIR)$(LIBEXECDIR)/kport/selftests
-	$(if $(TOOLS),install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/)
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+install-lib: lib $(B)/libkport.pc
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(UAPI_INCDIR)/linux
 	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
-	install -m 0755 $(B)/lib/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(B)/lib/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libkport.so
 	install -m 0644 $(B)/libkport.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 0644 lib/kport.h $(DESTDIR)$(INCDIR)/kport.h
-	install -m 0644 uapi/linux/kport.h $(DESTDIR)$(INCDIR)/linux/kport.h
-	$(if $(SELFTESTS),install -m 0755 $(SELFTESTS) \
-		$(DESTDIR)$(LIBEXECDIR)/kport/selftests/)
-	$(if $(DESTDIR),,depmod -a $(KVER))
+	install -m 0644 uapi/linux/kport.h $(DESTDIR)$(UAPI_INCDIR)/linux/kport.h
+
+install-tools: tools
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+
+install-admin:
+	install -D -m 0644 admin/60-kport.rules $(DESTDIR)$(UDEVRULESDIR)/60-kport.rules
+	install -D -m 0644 admin/kport-modules-load.conf \
+		$(DESTDIR)$(PREFIX)/share/kport/modules-load.d/kport.conf
+
+# The selftests, to run as root on a machine with the module loaded (they
+# need KSRC to build: make deps, or KSRC=).
+install-selftests: selftests
+	install -d $(DESTDIR)$(LIBEXECDIR)/kport/selftests
+	install -m 0755 $(SELFTESTS) $(DESTDIR)$(LIBEXECDIR)/kport/selftests/
 
 uninstall:
 	rm -f $(DESTDIR)$(MODDIR)/kport.ko $(TOOLS:$(B)/tools/%=$(DESTDIR)$(BINDIR)/%) \
 		$(DESTDIR)$(LIBDIR)/libkport.a $(DESTDIR)$(LIBDIR)/libkport.so \
 		$(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libkport.pc \
-		$(DESTDIR)$(INCDIR)/kport.h $(DESTDIR)$(INCDIR)/linux/kport.h
+		$(DESTDIR)$(INCDIR)/kport.h $(DESTDIR)$(UAPI_INCDIR)/linux/kport.h \
+		$(DESTDIR)$(UDEVRULESDIR)/60-kport.rules \
+		$(DESTDIR)$(PREFIX)/share/kport/modules-load.d/kport.conf
+	-rmdir $(DESTDIR)$(UAPI_INCDIR)/linux $(DESTDIR)$(UAPI_INCDIR) \
+		$(DESTDIR)$(PREFIX)/share/kport/modules-load.d \
+		$(DESTDIR)$(PREFIX)/share/kport 2>/dev/null
 	rm -rf $(DESTDIR)$(LIBEXECDIR)/kport
 
 # ---- Lint: checkpatch, W=1 and sparse (C=2) module builds, the uapi header
@@ -172,16 +243,19 @@ LINT_KDIRS = $(filter-out $(KDIR),$(foreach m,$(CHECK_KERNELS),$(wildcard \
 LINT = KDIR=$(KDIR) LINT_KDIRS="$(LINT_KDIRS)" KSRC=$(KSRC) CC=$(CC) \
        bash scripts/lint.sh
 
-lint: | deps-check
+lint: lib
 	$(LINT) all
 
-lint-checkpatch lint-w1 lint-sparse lint-uapi lint-shell: | deps-check
+lint-checkpatch lint-w1 lint-sparse lint-uapi lint-shell:
 	$(LINT) $(@:lint-%=%)
+
+lint-abi: lib
+	$(LINT) abi
 
 # ---- Tests in QEMU ----------------------------------------------------------
 # The last line of `make check` is "N passed, N failed, N skipped" (make's
 # own error line follows it when something failed).
-check: all
+check: all selftests
 	$(VM) --mode check --out $(B)/vm/check --tests "$(TESTS)"
 
 # The sanitizer-kernel runs (DESIGN.md "Testing and CI"): the same selftests
@@ -200,10 +274,10 @@ check: all
 # Totals in $(B)/vm/check-FLAVOUR/totals, same last line as `check`.
 DEBUG_KERNEL := bash scripts/debug-kernel.sh
 
-debug-kernel: | deps-check
+debug-kernel:
 	$(DEBUG_KERNEL) debug >/dev/null
 
-kcsan-kernel: | deps-check
+kcsan-kernel:
 	$(DEBUG_KERNEL) kcsan >/dev/null
 
 # sanitizer-check FLAVOUR: the recipe of check-FLAVOUR.
@@ -220,10 +294,10 @@ define sanitizer-check
 		--build $(B) --src . --out $(B)/vm/check-$(1) --tests "$(TESTS)"
 endef
 
-check-debug: lib tools selftests examples | deps-check
+check-debug: lib tools selftests examples
 	$(call sanitizer-check,debug)
 
-check-kcsan: lib tools selftests examples | deps-check
+check-kcsan: lib tools selftests examples
 	$(call sanitizer-check,kcsan)
 
 # Every supported kernel, each named by the Debian headers metapackage
@@ -233,19 +307,28 @@ check-kcsan: lib tools selftests examples | deps-check
 CHECK_KERNELS ?= linux-headers-amd64 linux-headers-6.12-amd64 \
 		 linux-headers-6.12-rt-amd64
 
-check-kernels: lib tools selftests examples | deps-check
+check-kernels: lib tools selftests examples
 	TESTS="$(TESTS)" bash scripts/check-kernels.sh --ksrc $(KSRC) \
 		--build $(B) $(CHECK_KERNELS)
 
 # DKMS (dkms.conf): build, never install or load, for each kernel of
 # check-kernels; root (it writes /usr/src and DKMS's tree, and cleans up).
-check-dkms: | deps-check
+check-dkms:
 	bash scripts/dkms.sh check $(foreach m,$(CHECK_KERNELS),$(shell bash scripts/kver.sh --meta $(m)))
 
-demo: all
+# Debian packages (debian/, scripts/deb.sh): kport-dkms, libkport1,
+# libkport-dev, kport-tools into $(B)/deb/, lintian-checked; check-deb
+# installs them into a fresh Debian 12 chroot and tries them there (root).
+deb:
+	bash scripts/deb.sh build
+
+check-deb: deb
+	bash scripts/deb.sh check
+
+demo: all selftests
 	$(VM) --mode demo --out $(B)/vm/demo
 
-vm: all
+vm: all selftests
 	$(VM) --mode shell --out $(B)/vm/shell
 
 # ---- Benchmark (doc/bench.md) --------------------------------------------------
@@ -255,7 +338,7 @@ vm: all
 # lines are printed last.  BENCH_PASSES="icount" for one pass; BENCH_ARGS
 # for kport-bench options (--quick, --mechs ...).
 export BENCH_PASSES BENCH_ARGS BENCH_TIMEOUT
-bench: all
+bench: all selftests
 	KSRC=$(KSRC) bash tools/bench/run-vm.sh --kver $(KVER) --kernel $(KERNEL) \
 		--module $(CURDIR)/kport.ko --build $(B) --out $(B)/bench
 
@@ -269,13 +352,19 @@ clean:
 
 help:
 	@echo 'Targets:'
-	@echo '  all (default)  module, lib, tools, selftests, examples'
+	@echo '  all (default)  module, lib, tools, examples: needs a compiler and KDIR only'
 	@echo '  module         kport.ko (Kbuild, against KDIR)'
-	@echo '  lib tools selftests examples   userspace, under build/'
-	@echo '  deps           install missing Debian packages (scripts/deps.sh)'
-	@echo '  install        DESTDIR= PREFIX=/usr: module, kportctl, libkport, headers, selftests'
-	@echo '  lint           checkpatch, W=1 and sparse builds, uapi header, shellcheck'
-	@echo '                 (lint-checkpatch lint-w1 lint-sparse lint-uapi lint-shell)'
+	@echo '  lib tools examples   userspace, under build/'
+	@echo '  selftests      the selftests, under build/ (needs KSRC)'
+	@echo '  deps           install missing Debian packages (scripts/deps.sh); the'
+	@echo '                 test lanes, lint and deb run it first, nothing else does'
+	@echo '  deps-check     only say what is missing'
+	@echo '  install        DESTDIR= PREFIX=/usr LIBDIR= UDEVRULESDIR=: module, tools,'
+	@echo '                 libkport, headers, udev rule, modules-load.d snippet'
+	@echo '                 (install-module install-lib install-tools install-admin)'
+	@echo '  install-selftests   the selftests under LIBEXECDIR/kport/selftests'
+	@echo '  lint           checkpatch, W=1 and sparse builds, uapi header, libkport exports, shellcheck'
+	@echo '                 (lint-checkpatch lint-w1 lint-sparse lint-uapi lint-abi lint-shell)'
 	@echo '  check          build all, run the selftests in QEMU; last line "N passed, N failed, N skipped"'
 	@echo '  check-debug    the same on the debug kernel (KASAN, UBSAN, lockdep, kmemleak,'
 	@echo '                 fault injection), built once into ~/.cache/kport/debug-kernel/'
@@ -284,6 +373,8 @@ help:
 	@echo '                 (CHECK_KERNELS: headers metapackages); a totals line each'
 	@echo '  check-dkms     dkms build (no install, no load) for each of those kernels (root)'
 	@echo '  debug-kernel kcsan-kernel   only build (or find) that kernel'
+	@echo '  deb            Debian packages into build/deb/ (debhelper), lintian-checked'
+	@echo '  check-deb      install them into a fresh Debian 12 chroot and try them (root)'
 	@echo '  demo           run examples/demo.sh in QEMU'
 	@echo '  vm             interactive shell in QEMU with the module loaded'
 	@echo '  bench          kport-bench against pipes, sockets, mq, shm in QEMU (doc/bench.md);'
@@ -301,3 +392,4 @@ help:
 	@echo '  KPORT_CACHE             where the kernel source and sanitizer kernels go (~/.cache/kport)'
 	@echo '  VM_MEM VM_SMP VM_CPU VM_APPEND QEMU QEMU_ARGS'
 	@echo '  CC CFLAGS CPPFLAGS LDFLAGS LDLIBS'
+	@echo '  TOOLS_LINK=shared       link the tools with libkport.so.1, not libkport.a'

@@ -1,7 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Install from Debian's archive whatever the build, lint and VM tests need.
+# Install from Debian's archive whatever the VM tests, lint, the sanitizer
+# kernels and the packages need (the compiler included: a fresh Debian 12
+# has only make and git).  Building the module, library and tools needs
+# none of it beyond a compiler and kernel headers.
 #
 #   scripts/deps.sh           install what is missing (quiet if nothing is)
 #   scripts/deps.sh --check   only report; exit 1 if something is missing
@@ -26,6 +29,8 @@ PACKAGES=(
 	sparse shellcheck
 	# make check-dkms
 	dkms
+	# make deb, make check-deb
+	debhelper dh-dkms dpkg-dev lintian debootstrap pkg-config
 	# VM harness
 	qemu-system-x86 busybox-static kmod cpio xz-utils rsync
 	# benchmark plots
@@ -43,6 +48,15 @@ missing_packages() {
 		grep -qxF -- "$p" <<<"$installed" || printf '%s\n' "$p"
 	done
 }
+
+# The packages are Debian 12's: elsewhere, say what the lanes need.
+# Building (make, make install) needs none of this script.
+if [ "${1:-}" != --list ] && ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "deps: no dpkg-query: this is not Debian.  Building needs only a C" >&2
+	echo "deps: compiler, make and your kernel's headers (make KDIR=...);" >&2
+	echo "deps: the QEMU test lanes boot Debian 12's kernels and need Debian 12." >&2
+	exit 1
+fi
 
 case "${1:-}" in
 --list)

@@ -5,7 +5,9 @@
 #
 #   scripts/kver.sh         the release Debian's linux-headers-amd64
 #                           metapackage points at (not `uname -r`: the host
-#                           may run any kernel; the VM boots this one)
+#                           may run any kernel; the VM boots this one);
+#                           without it, the running kernel's if its headers
+#                           are installed, else the newest headers
 #   scripts/kver.sh KDIR    the release of the kernel tree (or headers) KDIR
 #   scripts/kver.sh --meta PACKAGE
 #                           the release a headers metapackage points at
@@ -17,6 +19,7 @@ set -euo pipefail
 meta_release() {
 	local dep
 	dep=$(dpkg-query -W -f='${Depends}' "$1" 2>/dev/null) || dep=
+	# (no dpkg-query, not Debian: no metapackage either)
 	sed -n 's/^.*linux-headers-\([^ ,(]*\).*$/\1/p' <<<"$dep"
 }
 
@@ -47,8 +50,13 @@ if [ $# -ge 1 ] && [ -n "$1" ]; then
 fi
 
 kver=$(meta_release linux-headers-amd64)
+if [ -z "$kver" ] && [ -e "/lib/modules/$(uname -r)/build" ]; then
+	# Not Debian, or no metapackage: the running kernel, if its headers
+	# are there (what `make install` on a real machine wants).
+	kver=$(uname -r)
+fi
 if [ -z "$kver" ]; then
-	# Metapackage not installed (yet): take the newest installed headers.
+	# Nor those: take the newest installed headers.
 	kver=$(find /lib/modules -mindepth 2 -maxdepth 2 -name build \
 		-printf '%h\n' 2>/dev/null | sed 's,.*/,,' | sort -V | tail -n1)
 fi

@@ -3,7 +3,7 @@
 #
 # Static checks; any finding fails.  Run from the top of the tree (make lint).
 #
-#   scripts/lint.sh [all|checkpatch|w1|sparse|uapi|shell]...
+#   scripts/lint.sh [all|checkpatch|w1|sparse|uapi|abi|shell]...
 #
 #   checkpatch  checkpatch.pl --strict on kernel/*.[ch] and the uapi header
 #   w1          the module built with W=1: no warning at all
@@ -13,6 +13,9 @@
 #               32-bit, with -Wpadded (no implicit padding), and every struct
 #               kport_X the size KPORT_X_SIZE_VER<latest> says, a multiple
 #               of 8, on both
+#   abi         libkport's exports: the functions lib/kport.h declares, the
+#               symbols lib/libkport.map lists and those build/lib/libkport.so.1
+#               exports (each at version LIBKPORT_*) are one and the same set
 #   shell       shellcheck on the build and harness scripts
 #
 # Environment: KDIR (kernel headers), LINT_KDIRS (more kernels' headers,
@@ -125,6 +128,48 @@ run_uapi() {
 	return $rc
 }
 
+# The three lists of libkport's functions, one name per line, sorted.
+header_functions() {
+	# -aux-info writes a prototype per function declared, each marked with
+	# the file that declared it; lib/kport.h's are ours.
+	"$CC" -Iuapi -Ilib -D_GNU_SOURCE -fsyntax-only -x c lib/kport.h \
+		-aux-info "$out/kport.aux" || return 1
+	sed -n 's|^/\* lib/kport\.h:.*\*/ *||p' "$out/kport.aux" |
+		sed -n 's/^.*[ *]\(kport_[a-z0-9_]*\) *(.*$/\1/p' | sort -u
+}
+
+map_symbols() {
+	sed -n '/global:/,/local:/p' lib/libkport.map |
+		sed -n 's/^[[:space:]]*\(kport_[a-z0-9_]*\);.*$/\1/p' | sort -u
+}
+
+run_abi() {
+	local lib=build/lib/libkport.so.1 rc=0 unversioned
+	[ -r "$lib" ] || { echo "$lib is not built (make lib)"; return 1; }
+	header_functions >"$out/abi.header" || return 1
+	map_symbols >"$out/abi.map"
+	nm -D --defined-only "$lib" | awk '$2 ~ /^[TW]$/ { print $3 }' >"$out/abi.nm"
+	sed 's/@.*//' "$out/abi.nm" | sort -u >"$out/abi.exported"
+	unversioned=$(grep -v '@@LIBKPORT_' "$out/abi.nm" | grep -vx 'LIBKPORT_[0-9.]*')
+	if [ -n "$unversioned" ]; then
+		echo "$lib exports symbols without a LIBKPORT_ version:" "$unversioned"
+		rc=1
+	fi
+	if ! diff -u --label lib/kport.h --label lib/libkport.map \
+		"$out/abi.header" "$out/abi.map"; then
+		echo "lib/kport.h and lib/libkport.map list different functions"
+		rc=1
+	fi
+	if ! diff -u --label lib/libkport.map --label "$lib" \
+		"$out/abi.map" "$out/abi.exported"; then
+		echo "$lib does not export what lib/libkport.map lists"
+		rc=1
+	fi
+	[ -s "$out/abi.map" ] || { echo "lib/libkport.map lists nothing"; rc=1; }
+	[ "$rc" -eq 0 ] && echo "libkport: $(wc -l <"$out/abi.map") functions, all versioned"
+	return $rc
+}
+
 run_shell() {
 	command -v shellcheck >/dev/null || { echo "shellcheck is not installed"; return 1; }
 	shellcheck scripts/*.sh selftests/vm/*.sh selftests/vm/init .ci/run \
@@ -133,11 +178,11 @@ run_shell() {
 
 checks=("$@")
 if [ ${#checks[@]} -eq 0 ] || [ "${checks[0]}" = all ]; then
-	checks=(checkpatch w1 sparse uapi shell)
+	checks=(checkpatch w1 sparse uapi abi shell)
 fi
 for c in "${checks[@]}"; do
 	case "$c" in
-	checkpatch | w1 | sparse | uapi | shell) ;;
+	checkpatch | w1 | sparse | uapi | abi | shell) ;;
 	*) echo "lint: unknown check '$c'" >&2; exit 2 ;;
 	esac
 	echo "==== lint: $c"
