@@ -35,6 +35,8 @@
 #ifndef KPORT_INTERNAL_H
 #define KPORT_INTERNAL_H
 
+#include <linux/cred.h>
+#include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/rbtree.h>
 #include <linux/refcount.h>
@@ -399,6 +401,69 @@ static inline bool kport_reserved_zero(const __u64 *r, size_t n)
 	return !any;
 }
 
+/* Whether a message operation must not wait: its flag, or the file's. */
+static inline bool kport_nonblock(struct file *file, u64 flags)
+{
+	return (flags & KPORT_MSG_NONBLOCK) || (file->f_flags & O_NONBLOCK);
+}
+
+/* A message's deadline, if it has one: see kport_deadline_ktime(). */
+static inline const ktime_t *kport_deadline(const struct kport_msg *m, ktime_t *kt)
+{
+	if (!(m->flags & KPORT_MSG_DEADLINE))
+		return NULL;
+	*kt = kport_deadline_ktime(m->deadline_ns);
+	return kt;
+}
+
+/* Where the payload is: inline, or in the port's pool. */
+static inline const void *kport_msg_payload(const struct kport_kmsg *msg)
+{
+	return msg->pool ? msg->pool->vaddr + msg->offset : msg->data;
+}
+
+/*
+ * The checks every struct kport_msg gets: no flag outside @allowed, no
+ * reserved word set, no deadline without KPORT_MSG_DEADLINE.
+ */
+static inline int kport_msg_check_common(const struct kport_msg *m, u64 allowed)
+{
+	if (m->flags & ~allowed)
+		return -EINVAL;
+	if (m->__reserved32 || m->__reserved)
+		return -EINVAL;
+	if (!(m->flags & KPORT_MSG_DEADLINE) && m->deadline_ns)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The caller as a message sender (see struct kport_ident): what an
+ * ioctl's message says it is from, and what a handle records of its
+ * opener.  @id->pid is not referenced.
+ */
+static inline void kport_ident_current(struct kport_ident *id)
+{
+	id->pid = task_tgid(current);
+	id->exec = READ_ONCE(current->self_exec_id);
+	id->uid = current_euid();
+}
+
+/*
+ * The sender's ids as the receiver sees them, remembered across the
+ * messages of one batch: a batch usually comes from one sender, and
+ * translating a pid and a uid into the receiver's namespaces is a good
+ * part of what a small message costs.  @pid holds a reference, so that
+ * the struct cannot be freed and reused for another process meanwhile.
+ */
+struct kport_sender_ids {
+	struct pid *pid;
+	u64 exec;
+	pid_t nr;
+	kuid_t kuid;
+	uid_t uid;
+};
+
 /* limits.c */
 extern unsigned int kport_max_ports;
 extern unsigned int kport_max_ports_per_user;
@@ -421,9 +486,50 @@ int kport_port_create(const struct kport_create *args);
 int kport_port_open(const struct kport_open *args);
 int kport_port_unlink(const struct kport_unlink *args);
 void kport_port_put(struct kport_port *port);
+int kport_port_delete(struct kport_port *port);
+bool kport_may_delete(struct kport_port *port, struct file *file);
+void kport_owner_handle_get(struct kport_port *port);
+void kport_owner_handle_put(struct kport_port *port);
+struct pid *kport_get_tgid(pid_t nr);
+pid_t kport_pid_nr(struct pid *pid, u64 exec);
+struct list_head *kport_ports_lock(void);
+void kport_ports_unlock(void);
 void kport_ports_destroy(void);
-void kport_ports_show(struct seq_file *m);
+
+/* handle.c */
+int kport_new_handle(struct kport_port *port, u32 rights, bool creator,
+		     bool nonblock, struct file **filep);
 extern const struct file_operations kport_port_fops;
+
+/* send.c */
+int kport_send_len_ok(const struct kport_port *port, u32 len);
+int kport_send_args_check(const struct kport_msg *m);
+struct kport_kmsg *kport_msg_copy_in(struct kport_handle *h,
+				     const struct kport_ident *from,
+				     const void __user *buf, u32 len, u32 prio);
+int kport_send_copy(struct file *file, const struct kport_ident *from,
+		    const void __user *buf, u32 len, u32 prio, bool nonblock,
+		    const ktime_t *deadline);
+long kport_send_one(struct file *file, const struct kport_msg *m,
+		    bool nonblock, const ktime_t *deadline);
+long kport_ioctl_send(struct file *file, const struct kport_msg *m);
+
+/* recv.c */
+void kport_sender_ids_fill(struct kport_sender_ids *ids,
+			   const struct kport_kmsg *msg, struct kport_msg *m);
+long kport_recv_one(struct file *file, struct kport_msg *m, void __user *uarg,
+		    bool nonblock, const ktime_t *deadline,
+		    struct kport_sender_ids *ids);
+long kport_ioctl_recv(struct file *file, struct kport_msg *m,
+		      void __user *uarg);
+
+/* sendrecv.c */
+long kport_ioctl_sendrecv(struct file *file, unsigned int cmd,
+			  void __user *uarg);
+
+/* batch.c */
+long kport_ioctl_batch(struct file *file, unsigned int cmd, void __user *uarg,
+		       bool send);
 
 /* queue.c */
 void kport_queue_init(struct kport_port *port, u32 capacity);
@@ -465,8 +571,8 @@ void kport_pool_wake(struct kport_pool *pool);
 void kport_pool_stat(struct kport_pool *pool, struct kport_stat *st);
 void kport_handle_init_slices(struct kport_handle *h);
 int kport_handle_hold(struct kport_handle *h, struct kport_kmsg *msg);
-struct kport_kmsg *kport_handle_take_borrowed(struct kport_handle *h,
-					      u64 offset, u32 len);
+long kport_pool_post(struct file *file, const struct kport_msg *m,
+		     bool nonblock, const ktime_t *deadline);
 void kport_handle_release_all(struct kport_handle *h);
 long kport_ioctl_borrow(struct file *file, unsigned int cmd, void __user *uarg);
 long kport_ioctl_release(struct file *file, unsigned int cmd,
@@ -476,5 +582,6 @@ int kport_port_mmap(struct file *file, struct vm_area_struct *vma);
 /* procfs.c */
 int kport_procfs_init(void);
 void kport_procfs_exit(void);
+void kport_handle_show_fdinfo(struct seq_file *m, struct file *file);
 
 #endif /* KPORT_INTERNAL_H */

@@ -328,10 +328,63 @@ static struct kport_kmsg *kport_handle_take(struct kport_handle *h,
  * Context: takes h->lock.
  * Return: the message, ERR_PTR(-EINVAL) or ERR_PTR(-ENOENT).
  */
-struct kport_kmsg *kport_handle_take_borrowed(struct kport_handle *h,
-					      u64 offset, u32 len)
+static struct kport_kmsg *kport_handle_take_borrowed(struct kport_handle *h,
+						     u64 offset, u32 len)
 {
 	return kport_handle_take(h, offset, len, true);
+}
+
+/**
+ * kport_pool_post() - send a slice borrowed on a zero-copy port (KPORT_MSG_POST)
+ * @file:     the sending handle, which borrowed the slice.
+ * @m:        the descriptor: the slice's offset and the payload length.
+ * @nonblock: see kport_send_one().
+ * @deadline: see kport_send_one().
+ *
+ * The slice leaves the handle's tree before it is sent (so nobody can
+ * release it while it travels) and goes back there if the send fails: the
+ * borrow stays as it was.  The message is from whoever posts it.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or a negative errno with the slice still borrowed.
+ */
+long kport_pool_post(struct file *file, const struct kport_msg *m,
+		     bool nonblock, const ktime_t *deadline)
+{
+	struct kport_handle *h = file->private_data;
+	struct kport_port *port = h->port;
+	struct kport_ident from;
+	struct kport_kmsg *msg;
+	u32 borrowed;
+	int ret;
+
+	if (!port->pool || !port->pool->zerocopy)
+		return -EOPNOTSUPP;
+	if (m->buf)
+		return -EINVAL;
+	if ((port->flags & KPORT_CREATE_FIXED) && m->len != port->msg_size)
+		return -EMSGSIZE;
+	msg = kport_handle_take_borrowed(h, m->offset, m->len);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+
+	borrowed = msg->len;
+	msg->len = m->len;
+	msg->prio = m->priority;
+	msg->borrowed = false;
+	/* The message is from whoever posts it, not whoever borrowed. */
+	kport_ident_current(&from);
+	put_pid(msg->sender);
+	msg->sender = get_pid(from.pid);
+	msg->sender_exec = from.exec;
+	msg->uid = from.uid;
+	ret = kport_queue_send(port, msg, nonblock, deadline);
+	if (ret) {
+		msg->len = borrowed;
+		msg->borrowed = true;
+		WARN_ON_ONCE(kport_handle_hold(h, msg));
+	}
+	return ret;
 }
 
 /**

@@ -110,7 +110,7 @@ TEST_F(recycle, a_recycled_message_reports_its_own_sender_and_uid)
 
 /*
  * A batch receive remembers the sender's ids from one message to the next
- * (kernel/port.c, struct kport_sender_ids): a batch mixing senders must
+ * (kernel/recv.c, struct kport_sender_ids): a batch mixing senders must
  * still report each message's own.
  */
 TEST_F(recycle, a_batch_from_several_senders_reports_each_senders_ids)

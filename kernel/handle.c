@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A port handle: the file that CREATE and OPEN return, with the rights it
+ * was opened with, and its file operations: the ioctls (dispatched to
+ * send.c, recv.c, sendrecv.c, batch.c and pool.c; STAT and DELETE here),
+ * read(), write(), poll(), mmap() (pool.c) and release.
+ *
+ * Credentials: what a handle may do was decided when it was opened (its
+ * rights; file->f_cred for DELETE), never by current's credentials, so a
+ * handle passed to another process, or kept across exec or setuid, has
+ * exactly the power it was opened with.  A message sent by an ioctl is
+ * from the caller (see struct kport_ident); one written with write() is
+ * from the handle's opener: read() and write() never act on current.
+ *
+ * Locking: a handle has no lock of its own but handle->lock, for the
+ * slices it holds (pool.c).  Its release takes kport_table_lock through
+ * kport_owner_handle_put().
+ */
+#include <linux/anon_inodes.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/poll.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "kport.h"
+
+static bool kport_handle_is_owners(const struct kport_handle *h)
+{
+	return uid_eq(h->user->uid, h->port->owner->uid);
+}
+
+/*
+ * Make the file for a new handle.  On success the handle owns the caller's
+ * reference to @port.
+ */
+static struct file *kport_handle_file(struct kport_port *port, u32 rights,
+				      bool creator, bool nonblock)
+{
+	struct kport_handle *h;
+	struct file *file;
+	int flags;
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	if (!h)
+		return ERR_PTR(-ENOMEM);
+	h->user = kport_user_get(current_euid());
+	if (!h->user) {
+		kfree(h);
+		return ERR_PTR(-ENOMEM);
+	}
+	h->port = port;
+	h->rights = rights;
+	/* The file's f_cred, as anon_inode_getfile() below records it. */
+	kport_ident_current(&h->opener);
+	get_pid(h->opener.pid);
+	h->creator = creator;
+	kport_handle_init_slices(h);
+
+	/*
+	 * The file mode follows the rights, so read() and write() match;
+	 * except that a sender on a zero-copy port must be able to mmap()
+	 * the pool writable, which needs both modes (read() still checks
+	 * the receive right and fails with -EBADF without it).
+	 */
+	if (rights == KPORT_RIGHTS_ALL ||
+	    ((rights & KPORT_RIGHT_SEND) && port->pool && port->pool->zerocopy))
+		flags = O_RDWR;
+	else if (rights == KPORT_RIGHT_SEND)
+		flags = O_WRONLY;
+	else
+		flags = O_RDONLY;
+	if (nonblock)
+		flags |= O_NONBLOCK;
+	file = anon_inode_getfile("[kport]", &kport_port_fops, h, flags);
+	if (IS_ERR(file)) {
+		put_pid(h->opener.pid);
+		kport_user_put(h->user);
+		kfree(h);
+		return file;
+	}
+	/*
+	 * A stream of messages has no file position: without this, read()
+	 * and write() by threads sharing the file race on ->f_pos (KCSAN
+	 * reports ksys_read against ksys_write), for nothing.  lseek(),
+	 * pread() and pwrite() get -ESPIPE, as on a pipe (without FMODE_LSEEK
+	 * the VFS never calls ->llseek, which is left unset: 6.12 has no
+	 * no_llseek any more).
+	 */
+	stream_open(file_inode(file), file);
+	atomic_inc(&port->handles);
+	if (kport_handle_is_owners(h))
+		kport_owner_handle_get(port);
+	return file;
+}
+
+/**
+ * kport_new_handle() - reserve an fd and make a handle file for a port
+ * @port:     the port; the caller's reference is consumed (on failure too).
+ * @rights:   KPORT_RIGHT_*.
+ * @creator:  whether the handle deletes the port when it goes (a
+ *            process-owned port's creator).
+ * @nonblock: O_NONBLOCK on the file.
+ * @filep:    the file, for the caller to fd_install() once nothing else
+ *            can fail.
+ *
+ * Context: process context.
+ * Return: the fd, or a negative errno.
+ */
+int kport_new_handle(struct kport_port *port, u32 rights, bool creator,
+		     bool nonblock, struct file **filep)
+{
+	struct file *file;
+	int fd;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		kport_port_put(port);
+		return fd;
+	}
+	file = kport_handle_file(port, rights, creator, nonblock);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		kport_port_put(port);
+		return PTR_ERR(file);
+	}
+	*filep = file;
+	return fd;
+}
+
+static long kport_ioctl_stat(struct file *file, struct kport_stat *st,
+			     void __user *uarg)
+{
+	struct kport_handle *h = file->private_data;
+	struct kport_port *port = h->port;
+
+	if (st->flags || memchr_inv(st->__reserved, 0, sizeof(st->__reserved)))
+		return -EINVAL;
+	/* Everything else is output only. */
+	memset(st, 0, sizeof(*st));
+	st->id = port->id;
+	memcpy(st->name, port->name, KPORT_NAME_MAX);
+	st->port_flags = port->flags;
+	st->mode = port->mode;
+	st->uid = from_kuid_munged(current_user_ns(), port->uid);
+	st->gid = from_kgid_munged(current_user_ns(), port->gid);
+	st->capacity = port->capacity;
+	st->msg_size = port->msg_size;
+	st->rights = h->rights;
+	/* As a sender's pid: 0 once it names another program. */
+	st->owner_pid = port->owner_pid ?
+			kport_pid_nr(port->owner_pid, port->owner_exec) : 0;
+	st->handles = atomic_read(&port->handles);
+	kport_queue_stat(port, st);
+	if (port->pool)
+		kport_pool_stat(port->pool, st);
+	if (copy_to_user(uarg, st, sizeof(*st)))
+		return -EFAULT;
+	return 0;
+}
+
+static long kport_ioctl_delete(struct file *file, unsigned long arg)
+{
+	struct kport_handle *h = file->private_data;
+
+	if (arg)
+		return -EINVAL;
+	if (!kport_may_delete(h->port, file))
+		return -EPERM;
+	return kport_port_delete(h->port);
+}
+
+static long kport_port_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	union {
+		struct kport_msg msg;
+		struct kport_stat stat;
+	} u;
+	int ret;
+
+	if (_IOC_TYPE(cmd) != KPORT_IOC_MAGIC)
+		return -ENOTTY;
+	if (cmd == KPORT_IOC_DELETE)
+		return kport_ioctl_delete(file, arg);
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_SEND)) {
+		ret = kport_copy_arg(&u.msg, sizeof(u.msg), KPORT_MSG_SIZE_VER0,
+				     cmd, uarg);
+		return ret ? ret : kport_ioctl_send(file, &u.msg);
+	}
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_RECV)) {
+		ret = kport_copy_arg(&u.msg, sizeof(u.msg), KPORT_MSG_SIZE_VER0,
+				     cmd, uarg);
+		return ret ? ret : kport_ioctl_recv(file, &u.msg, uarg);
+	}
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_SENDRECV))
+		return kport_ioctl_sendrecv(file, cmd, uarg);
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_SENDV))
+		return kport_ioctl_batch(file, cmd, uarg, true);
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_RECVV))
+		return kport_ioctl_batch(file, cmd, uarg, false);
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_BORROW))
+		return kport_ioctl_borrow(file, cmd, uarg);
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_RELEASE))
+		return kport_ioctl_release(file, cmd, uarg);
+	if (KPORT_CMD_IS(cmd, KPORT_IOC_STAT)) {
+		ret = kport_copy_arg(&u.stat, sizeof(u.stat),
+				     KPORT_STAT_SIZE_VER0, cmd, uarg);
+		return ret ? ret : kport_ioctl_stat(file, &u.stat, uarg);
+	}
+	return -ENOTTY;
+}
+
+/*
+ * write() and read() act on the handle alone, never on current's
+ * credentials: a message written is from the handle's opener (see struct
+ * kport_ident), whoever does the write.
+ */
+static ssize_t kport_port_write(struct file *file, const char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	struct kport_handle *h = file->private_data;
+	int ret;
+
+	if (count > U32_MAX)
+		return -EMSGSIZE;
+	ret = kport_send_copy(file, &h->opener, buf, count, 0,
+			      file->f_flags & O_NONBLOCK, NULL);
+	return ret ? ret : count;
+}
+
+static ssize_t kport_port_read(struct file *file, char __user *buf,
+			       size_t count, loff_t *ppos)
+{
+	struct kport_handle *h = file->private_data;
+	struct kport_kmsg *msg;
+	u32 needed, len;
+
+	if (!(h->rights & KPORT_RIGHT_RECV))
+		return -EBADF;
+	msg = kport_queue_recv(h->port, NULL, min_t(size_t, count, U32_MAX),
+			       false, file->f_flags & O_NONBLOCK, NULL, &needed);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	len = msg->len;
+	if (copy_to_user(buf, kport_msg_payload(msg), len)) {
+		kport_queue_putback(h->port, msg);
+		return -EFAULT;
+	}
+	kport_queue_consumed(h->port, msg);
+	return len;
+}
+
+static __poll_t kport_port_poll(struct file *file, poll_table *wait)
+{
+	struct kport_handle *h = file->private_data;
+
+	/* Added to the waitqueue before looking: see kport_wake_pollers(). */
+	poll_wait(file, &h->port->poll_wq, wait);
+	return kport_queue_poll_mask(h->port);
+}
+
+static int kport_handle_release(struct inode *inode, struct file *file)
+{
+	struct kport_handle *h = file->private_data;
+	struct kport_port *port = h->port;
+
+	if (h->creator)
+		kport_port_delete(port);
+	kport_handle_release_all(h);
+	atomic_dec(&port->handles);
+	if (kport_handle_is_owners(h))
+		kport_owner_handle_put(port);
+	put_pid(h->opener.pid);
+	kport_user_put(h->user);
+	kfree(h);
+	kport_port_put(port);
+	return 0;
+}
+
+const struct file_operations kport_port_fops = {
+	.owner		= THIS_MODULE,
+	.release	= kport_handle_release,
+	.read		= kport_port_read,
+	.write		= kport_port_write,
+	.poll		= kport_port_poll,
+	.mmap		= kport_port_mmap,
+	.unlocked_ioctl	= kport_port_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.show_fdinfo	= kport_handle_show_fdinfo,
+};
