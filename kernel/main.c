@@ -6,10 +6,16 @@
  * control is per port (port.c), consumption is bounded per user
  * (limits.c).  The device file holds no state; every ioctl on it acts for
  * the calling task, and the port handles it returns are independent files.
+ *
+ * An administrator who wants kport for one group only sets dev_mode (say
+ * 0660) and has udev set the group: the node is created with dev_mode, so
+ * there is no moment, as there would be with a udev rule alone, when it
+ * is 0666 and a process may open it and keep the descriptor.
  */
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/sysfs.h>
 #include <linux/uaccess.h>
 
 #include "kport.h"
@@ -93,11 +99,38 @@ static const struct file_operations kport_dev_fops = {
 	.llseek		= noop_llseek,
 };
 
+static umode_t kport_dev_mode = 0666;
+
+/* Octal, as chmod takes it; read and write bits only (no x, no setuid). */
+static int kport_set_dev_mode(const char *val, const struct kernel_param *kp)
+{
+	u16 mode;
+
+	/* -EINVAL for any bad value, out of range too: one clear errno */
+	if (kstrtou16(val, 8, &mode) || mode & ~0666)
+		return -EINVAL;
+	*(umode_t *)kp->arg = mode;
+	return 0;
+}
+
+static int kport_get_dev_mode(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%04o\n", *(umode_t *)kp->arg);
+}
+
+static const struct kernel_param_ops kport_dev_mode_ops = {
+	.set = kport_set_dev_mode,
+	.get = kport_get_dev_mode,
+};
+
+/* Read-only once loaded: it is the mode the node was created with. */
+module_param_cb(dev_mode, &kport_dev_mode_ops, &kport_dev_mode, 0444);
+MODULE_PARM_DESC(dev_mode, "Mode /dev/kport is created with (octal, rw bits only; default 0666)");
+
 static struct miscdevice kport_miscdev = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "kport",
 	.fops	= &kport_dev_fops,
-	.mode	= 0666,
 };
 
 static int __init kport_init(void)
@@ -110,6 +143,7 @@ static int __init kport_init(void)
 	ret = kport_procfs_init();
 	if (ret)
 		goto err_cache;
+	kport_miscdev.mode = kport_dev_mode;
 	ret = misc_register(&kport_miscdev);
 	if (ret)
 		goto err_procfs;

@@ -17,12 +17,14 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#define NOBODY		65534
+
 #define MODULE_DIR	"/sys/module/kport"
 #define PARAM_DIR	MODULE_DIR "/parameters/"
 
 static const char *const params[] = {
 	"max_ports", "max_ports_per_user", "max_msg_size", "max_capacity",
-	"max_user_bytes",
+	"max_user_bytes", "dev_mode",
 };
 
 /*
@@ -96,7 +98,7 @@ static int module_args(char *args, size_t size)
 
 FIXTURE(unload) {
 	const char *ko;
-	char args[256];		/* the parameters it had, for loading again */
+	char args[320];		/* the parameters it had, for loading again */
 	char name[KPORT_NAME_MAX];
 	char name2[KPORT_NAME_MAX];
 	int fd[4];
@@ -151,13 +153,24 @@ static void assert_port_works(struct __test_metadata *_metadata, int fd)
 	ASSERT_EQ(0, memcmp(buf, "alive", 5));
 }
 
+/* A new anonymous port moves messages; it is closed again. */
+static void assert_new_port_works(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(unload) *self)
+{
+	self->fd[0] = kt_create(NULL, 0, 4, 16, 0600, KPORT_RIGHTS_ALL);
+	ASSERT_LE(0, self->fd[0]);
+	assert_port_works(_metadata, self->fd[0]);
+	close(self->fd[0]);
+	self->fd[0] = -1;
+}
+
 /* Unload with nothing open, check it is gone, and load it again. */
 static void unload_and_reload(struct __test_metadata *_metadata,
 			      FIXTURE_DATA(unload) *self)
 {
 	struct kport_version v;
 	struct stat st;
-	char args[256];
+	char args[320];
 
 	kt_dev_close();
 	ASSERT_EQ(0, unload_module());
@@ -268,16 +281,10 @@ TEST_F(unload, every_open_file_holds_one_module_reference)
 
 TEST_F(unload, unload_succeeds_once_everything_is_closed_and_reload_works)
 {
-	self->fd[0] = kt_create(NULL, 0, 4, 16, 0600, KPORT_RIGHTS_ALL);
-	ASSERT_LE(0, self->fd[0]);
-	assert_port_works(_metadata, self->fd[0]);
-	close(self->fd[0]);
-	self->fd[0] = -1;
+	assert_new_port_works(_metadata, self);
 	unload_and_reload(_metadata, self);
 	/* and the device is fully usable again */
-	self->fd[0] = kt_create(NULL, 0, 4, 16, 0600, KPORT_RIGHTS_ALL);
-	ASSERT_LE(0, self->fd[0]);
-	assert_port_works(_metadata, self->fd[0]);
+	assert_new_port_works(_metadata, self);
 }
 
 TEST_F(unload, kernel_owned_ports_do_not_pin_the_module_and_go_with_it)
@@ -307,6 +314,94 @@ TEST_F(unload, kernel_owned_ports_do_not_pin_the_module_and_go_with_it)
 	ASSERT_EQ(-ENOENT, kt_open(self->name2, 0, 0));
 	self->fd[0] = kt_create(self->name, 0, 8, 16, 0600, KPORT_RIGHTS_ALL);
 	ASSERT_LE(0, self->fd[0]);
+}
+
+/* open(2) of /dev/kport as nobody, in a child: 0 or -errno. */
+static int open_dev_as_nobody(void)
+{
+	int status;
+	pid_t pid;
+
+	pid = kt_fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int fd;
+
+		if (setresgid(NOBODY, NOBODY, NOBODY) || setresuid(NOBODY, NOBODY, NOBODY))
+			_exit(100);
+		fd = open(KPORT_DEVICE, O_RDWR | O_CLOEXEC);
+		_exit(fd >= 0 ? 0 : errno);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -ECHILD;
+	return -WEXITSTATUS(status);
+}
+
+/*
+ * dev_mode is the mode the node is created with: no moment when a udev
+ * rule has not yet narrowed a 0666 node and another user may open it.
+ */
+TEST_F(unload, dev_mode_is_the_mode_dev_kport_is_created_with)
+{
+	char args[352], val[16];
+	struct stat st;
+
+	ASSERT_EQ(0, stat(KPORT_DEVICE, &st));
+	ASSERT_EQ(0666, st.st_mode & 07777) TH_LOG("the default, as the README says");
+	ASSERT_EQ(0, kt_param_read("dev_mode", val, sizeof(val)));
+	ASSERT_STREQ("0666", val);
+	ASSERT_EQ(0, open_dev_as_nobody());
+
+	kt_dev_close();
+	ASSERT_EQ(0, unload_module());
+	/* the last dev_mode= given wins */
+	snprintf(args, sizeof(args), "%s dev_mode=0600", self->args);
+	ASSERT_EQ(0, load_module(self->ko, args));
+	ASSERT_EQ(0, stat(KPORT_DEVICE, &st));
+	ASSERT_TRUE(S_ISCHR(st.st_mode));
+	ASSERT_EQ(0600, st.st_mode & 07777);
+	ASSERT_EQ(0, kt_param_read("dev_mode", val, sizeof(val)));
+	ASSERT_STREQ("0600", val);
+	ASSERT_EQ(-EACCES, open_dev_as_nobody());
+	/* read-only once loaded: the node's mode cannot drift from it */
+	ASSERT_NE(0, kt_param_write("dev_mode", "0666"));
+	ASSERT_EQ(0, kt_param_read("dev_mode", val, sizeof(val)));
+	ASSERT_STREQ("0600", val);
+	/* root still uses it */
+	assert_new_port_works(_metadata, self);
+
+	unload_and_reload(_metadata, self);
+	ASSERT_EQ(0, stat(KPORT_DEVICE, &st));
+	ASSERT_EQ(0666, st.st_mode & 07777);
+	ASSERT_EQ(0, open_dev_as_nobody());
+}
+
+TEST_F(unload, dev_mode_other_than_read_and_write_bits_is_refused)
+{
+	static const char *const bad[] = {
+		"0777", "0766", "0676", "0667", "04666", "02666", "01666",
+		"0888", "0x1b6", "-1", "", "0666x", "0200000",
+	};
+	char args[352];
+	unsigned int i;
+
+	kt_dev_close();
+	ASSERT_EQ(0, unload_module());
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(args, sizeof(args), "%s dev_mode=%s", self->args, bad[i]);
+		EXPECT_EQ(-EINVAL, load_module(self->ko, args)) TH_LOG("dev_mode=%s", bad[i]);
+		ASSERT_FALSE(module_loaded()) TH_LOG("dev_mode=%s", bad[i]);
+	}
+	/* the edges that are fine */
+	snprintf(args, sizeof(args), "%s dev_mode=0", self->args);
+	ASSERT_EQ(0, load_module(self->ko, args));
+	ASSERT_EQ(0, unload_module());
+	snprintf(args, sizeof(args), "%s dev_mode=666", self->args);
+	ASSERT_EQ(0, load_module(self->ko, args));
+	ASSERT_EQ(0, unload_module());
+	ASSERT_EQ(0, load_module(self->ko, self->args));
+	ASSERT_TRUE(module_loaded());
 }
 
 TEST_HARNESS_MAIN
