@@ -11,6 +11,10 @@ endif
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -ec
 .DEFAULT_GOAL := all
+# make's one-letter options (n for -n), read before the line below adds a
+# long one: when there is no short option, MAKEFLAGS starts with a long
+# one, and "n" would be found in "--no-print-directory".
+MAKE_SHORT_OPTS := $(filter-out --%,$(firstword $(MAKEFLAGS)))
 MAKEFLAGS += --no-print-directory
 
 VERSION   := 0.1.0
@@ -45,7 +49,10 @@ AR      ?= ar
 CFLAGS  ?= -O2 -g
 LDLIBS  ?= -lm
 # uapi/ first, so that <linux/kport.h> is ours and not an installed one.
-KPORT_CFLAGS = -Iuapi -Ilib -D_GNU_SOURCE -pthread -Wall -Wextra -Werror \
+# WERROR= turns warnings back into warnings (the Debian packages do: a
+# newer compiler's new warning must not fail a distribution's build).
+WERROR ?= -Werror
+KPORT_CFLAGS = -Iuapi -Ilib -D_GNU_SOURCE -pthread -Wall -Wextra $(WERROR) \
 	       $(CPPFLAGS) $(CFLAGS)
 SELFTEST_CFLAGS = $(KPORT_CFLAGS) -Iselftests \
 		  -isystem $(KSRC)/tools/testing/selftests
@@ -64,14 +71,17 @@ LIB_HDRS  := uapi/linux/kport.h lib/kport.h
 SELFTEST_HDRS := $(wildcard selftests/*.h)
 
 # ---- Install ----------------------------------------------------------------
-# LIBDIR: the Debian package passes the multiarch one (/usr/lib/x86_64-linux-gnu).
+# /usr/local, as for anything installed by hand, so that `make install`
+# and the Debian packages (which pass PREFIX=/usr, the multiarch LIBDIR and
+# UDEVRULESDIR=/lib/udev/rules.d) never write the same files.  LIBDIR:
+# LIBDIR=/usr/local/lib64 where the distribution's loader wants lib64.
 DESTDIR ?=
-PREFIX  ?= /usr
+PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 LIBEXECDIR ?= $(PREFIX)/libexec
-UDEVRULESDIR ?= /lib/udev/rules.d
+UDEVRULESDIR ?= /etc/udev/rules.d
 MODDIR   = /lib/modules/$(KVER)/extra
 # The uapi header's copy goes under INCDIR/kport/, as libdrm does with its
 # copy of drm.h: /usr/include/linux/ is linux-libc-dev's, the headers of the
@@ -112,7 +122,7 @@ deps-check:
 DEPS_GOALS := check check-debug check-kcsan check-kernels check-dkms demo vm \
 	      bench lint lint-% debug-kernel kcsan-kernel deb check-deb
 ifneq ($(filter $(DEPS_GOALS),$(MAKECMDGOALS)),)
-ifeq ($(MAKELEVEL)$(findstring n,$(firstword -$(MAKEFLAGS))),0)
+ifeq ($(MAKELEVEL)$(findstring n,$(MAKE_SHORT_OPTS)),0)
 DEPS_STATUS := $(shell bash scripts/deps.sh >&2; echo $$?)
 ifneq ($(DEPS_STATUS),0)
 $(error scripts/deps.sh failed (exit $(DEPS_STATUS)))
@@ -147,10 +157,14 @@ $(B)/lib/$(LIB_SONAME): $(LIB_OBJS) $(LIB_MAP)
 $(LIB_SO): $(B)/lib/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $@
 
-$(B)/libkport.pc: lib/libkport.pc.in Makefile
+# Made afresh each time (FORCE), rewritten only when it changes, so that
+# another PREFIX or LIBDIR is never installed with a stale file.
+.PHONY: FORCE
+$(B)/libkport.pc: lib/libkport.pc.in FORCE
 	@mkdir -p $(@D)
-	sed -e '/^#/d' -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-		-e 's|@INCDIR@|$(INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< >$@
+	@sed -e '/^#/d' -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCDIR@|$(INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
 # ---- Programs: one per .c file -----------------------------------------------
 # Linked with the static libkport, so that they run from build/ and in the
@@ -205,6 +219,7 @@ install-lib: lib $(B)/libkport.pc
 	install -m 0644 $(B)/libkport.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 0644 lib/kport.h $(DESTDIR)$(INCDIR)/kport.h
 	install -m 0644 uapi/linux/kport.h $(DESTDIR)$(UAPI_INCDIR)/linux/kport.h
+	$(if $(DESTDIR),,ldconfig)
 
 install-tools: tools
 	install -d $(DESTDIR)$(BINDIR)
@@ -221,8 +236,16 @@ install-selftests: selftests
 	install -d $(DESTDIR)$(LIBEXECDIR)/kport/selftests
 	install -m 0755 $(SELFTESTS) $(DESTDIR)$(LIBEXECDIR)/kport/selftests/
 
-uninstall:
-	rm -f $(DESTDIR)$(MODDIR)/kport.ko $(TOOLS:$(B)/tools/%=$(DESTDIR)$(BINDIR)/%) \
+# uninstall: with the same variables as install (the module: KVER or KDIR).
+.PHONY: uninstall-module uninstall-files
+uninstall: uninstall-files uninstall-module
+
+uninstall-module:
+	rm -f $(DESTDIR)$(MODDIR)/kport.ko
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+uninstall-files:
+	rm -f $(TOOLS:$(B)/tools/%=$(DESTDIR)$(BINDIR)/%) \
 		$(DESTDIR)$(LIBDIR)/libkport.a $(DESTDIR)$(LIBDIR)/libkport.so \
 		$(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libkport.pc \
@@ -233,6 +256,7 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/kport/modules-load.d \
 		$(DESTDIR)$(PREFIX)/share/kport 2>/dev/null
 	rm -rf $(DESTDIR)$(LIBEXECDIR)/kport
+	$(if $(DESTDIR),,ldconfig)
 
 # ---- Lint: checkpatch, W=1 and sparse (C=2) module builds, the uapi header
 # alone (C90, -m32, no padding, sizes pinned), shellcheck.  Any finding fails.
@@ -359,7 +383,7 @@ help:
 	@echo '  deps           install missing Debian packages (scripts/deps.sh); the'
 	@echo '                 test lanes, lint and deb run it first, nothing else does'
 	@echo '  deps-check     only say what is missing'
-	@echo '  install        DESTDIR= PREFIX=/usr LIBDIR= UDEVRULESDIR=: module, tools,'
+	@echo '  install        DESTDIR= PREFIX=/usr/local LIBDIR= UDEVRULESDIR=/etc/udev/rules.d: module, tools,'
 	@echo '                 libkport, headers, udev rule, modules-load.d snippet'
 	@echo '                 (install-module install-lib install-tools install-admin)'
 	@echo '  install-selftests   the selftests under LIBEXECDIR/kport/selftests'

@@ -19,6 +19,9 @@
 #                           and that the tree builds with only a compiler,
 #                           make and the headers (no dpkg-query either).
 #                           Nothing is loaded: the chroot has no /dev/kport.
+#                           The chroot is made in a directory of root's
+#                           (mktemp under /var/tmp), removed unless a check
+#                           failed.
 #
 # Root for check (debootstrap, chroot); through sudo when not root.
 set -euo pipefail
@@ -43,11 +46,14 @@ tree_files() {
 }
 
 copy_tree() {
-	local dst=$1
-	rm -rf "$dst"
+	local dst=$1 f
+	rm -rf --one-file-system "$dst"
 	mkdir -p "$dst"
-	tree_files | while read -r f; do
-		[ -e "$f" ] && printf '%s\0' "$f"
+	# (a file deleted but not yet from git's index is left out)
+	tree_files | while IFS= read -r f; do
+		if [ -e "$f" ] || [ -L "$f" ]; then
+			printf '%s\0' "$f"
+		fi
 	done | tar -cf - --null -T - | tar -xf - -C "$dst"
 }
 
@@ -79,41 +85,61 @@ build() {
 }
 
 # ---- check: a fresh Debian 12 chroot -----------------------------------------
+# Everything done as root happens in a directory root made for it (mktemp,
+# mode 0700 under /var/tmp), never under build/, which belongs to whoever
+# ran make: a log or chroot path there could be a symlink planted to make
+# root write, mount or exec elsewhere.  The base tarball is cached under
+# root's KPORT_CACHE and used only if root owns it and nobody else can
+# write it.
 cache=${KPORT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kport}
 mirror=${DEB_MIRROR:-http://deb.debian.org/debian}
 security_mirror=${DEB_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
-root=$out/chroot
+work='' root=''
+
+# root_only PATH: PATH is root's and not writable by group or others.
+root_only() {
+	[ "$(stat -c '%u' "$1")" = 0 ] && [ -z "$(find "$1" -maxdepth 0 -perm /022)" ]
+}
 
 # The minbase chroot, made once per debootstrap version and mirror, kept
 # as a tarball; each check unpacks a fresh copy.
 base_tarball() {
-	local key tarball tmp
+	local key dir=$cache/chroot tarball tmp
 	key=$(printf '%s %s' "$(dpkg-query -W -f='${Version}' debootstrap)" "$mirror" |
 		sha256sum | cut -c1-16)
-	tarball=$cache/chroot/bookworm-minbase-$key.tar
+	tarball=$dir/bookworm-minbase-$key.tar
+	mkdir -p "$dir"
+	chmod 0700 "$dir"
+	if ! root_only "$cache" || ! root_only "$dir" || { [ -e "$tarball" ] && ! root_only "$tarball"; }; then
+		echo "deb: $cache, $dir or its tarball is not root's alone: not using it" >&2
+		echo "deb: (set KPORT_CACHE to a directory only root can write)" >&2
+		return 1
+	fi
 	if [ ! -r "$tarball" ]; then
-		mkdir -p "$cache/chroot"
-		tmp=$(mktemp -d "$cache/chroot/.debootstrap.XXXXXX")
+		tmp=$(mktemp -d "$dir/.debootstrap.XXXXXX")
 		echo "deb: debootstrap --variant=minbase bookworm (once, cached)" >&2
 		if ! debootstrap --variant=minbase bookworm "$tmp" "$mirror" \
-			>"$out/debootstrap.log" 2>&1; then
-			tail -n 20 "$out/debootstrap.log" >&2
-			rm -rf "$tmp"
+			>"$work/debootstrap.log" 2>&1; then
+			tail -n 20 "$work/debootstrap.log" >&2
+			unmount_under "$tmp"
+			rm -rf --one-file-system "$tmp"
 			return 1
 		fi
+		unmount_under "$tmp"
 		tar -C "$tmp" -cf "$tarball.tmp" .
 		mv "$tarball.tmp" "$tarball"
-		rm -rf "$tmp"
+		rm -rf --one-file-system "$tmp"
 	fi
 	echo "$tarball"
 }
 
-umount_chroot() {
+# unmount_under DIR: every mount at or below DIR, deepest first.
+unmount_under() {
 	local m
-	for m in "$root/proc" "$root/dev/pts"; do
-		mountpoint -q "$m" && umount -l "$m"
-	done
-	return 0
+	[ -d "$1" ] || return 0
+	findmnt -rn -o TARGET | awk -v d="$(readlink -f "$1")" \
+		'$0 == d || index($0, d "/") == 1' | sort -r |
+		while IFS= read -r m; do umount -l "$m"; done
 }
 
 in_chroot() {
@@ -121,17 +147,21 @@ in_chroot() {
 		HOME=/root DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@"
 }
 
+cleanup() {
+	[ -n "$root" ] && unmount_under "$root"
+	return 0
+}
+
 check() {
-	local arch tarball fails=0
-	arch=$(dpkg --print-architecture)
+	local tarball fails=0 n=0 kver later newest
 	compgen -G "$out/kport-dkms_${version}_all.deb" >/dev/null ||
 		{ echo "deb: no packages in $out (make deb)" >&2; exit 1; }
+	work=$(mktemp -d "${TMPDIR:-/var/tmp}/kport-check-deb.XXXXXX")
+	root=$work/chroot
+	trap cleanup EXIT
 	tarball=$(base_tarball)
-	umount_chroot
-	rm -rf "$root"
-	mkdir -p "$root"
+	mkdir "$root"
 	tar -C "$root" -xf "$tarball"
-	trap umount_chroot EXIT
 	mount -t proc proc "$root/proc"
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
 	# As an installed Debian 12 has them: the point releases' updates and
@@ -141,31 +171,35 @@ deb $mirror bookworm main
 deb $mirror bookworm-updates main
 deb $security_mirror bookworm-security main
 SOURCES
-	mkdir -p "$root/tmp/debs"
+	# No daemon starts in the chroot.
+	printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+	chmod 0755 "$root/usr/sbin/policy-rc.d"
+	mkdir "$root/tmp/debs"
 	cp "$out"/*.deb "$root/tmp/debs/"
 
 	echo "deb: chroot: the kernel headers, a compiler, pkg-config"
-	in_chroot apt-get update -q >"$out/chroot-apt.log" 2>&1
-	in_chroot apt-get install -y -q --no-install-recommends \
-		linux-headers-amd64 gcc libc6-dev make pkg-config \
-		>>"$out/chroot-apt.log" 2>&1 || { tail -n 20 "$out/chroot-apt.log"; exit 1; }
+	{ in_chroot apt-get update -q &&
+	  in_chroot apt-get install -y -q --no-install-recommends \
+		linux-headers-amd64 gcc libc6-dev make pkg-config; } \
+		>"$work/apt.log" 2>&1 || { tail -n 20 "$work/apt.log"; exit 1; }
 	echo "deb: chroot: the four packages (DKMS builds the module)"
 	in_chroot sh -c "apt-get install -y -q --no-install-recommends /tmp/debs/*.deb" \
-		>"$out/chroot-install.log" 2>&1 || { tail -n 40 "$out/chroot-install.log"; exit 1; }
+		>"$work/install.log" 2>&1 || { tail -n 40 "$work/install.log"; exit 1; }
 
-	# ok NAME COMMAND...: one check, reported.
+	# ok NAME COMMAND...: one check, reported, its output in its own log.
 	ok() {
-		local name=$1
+		local name=$1 log
 		shift
-		if "$@" >"$out/chroot-check.log" 2>&1; then
+		n=$((n + 1))
+		log=$work/check-$n.log
+		if "$@" >"$log" 2>&1; then
 			echo "deb: chroot: ok: $name"
 		else
 			echo "deb: chroot: FAILED: $name"
-			sed 's/^/    /' "$out/chroot-check.log"
+			sed 's/^/    /' "$log"
 			fails=$((fails + 1))
 		fi
 	}
-	local kver
 	kver=$(in_chroot sh -c 'ls /lib/modules | sort -V | tail -n1')
 	ok "dkms status: kport $version installed for $kver" \
 		in_chroot sh -c "dkms status kport | tee /dev/stderr | grep -q '^kport/$version, $kver, [^:]*: installed'"
@@ -173,8 +207,10 @@ SOURCES
 		in_chroot sh -c "ls /lib/modules/$kver/updates/dkms/kport.ko*"
 	ok "modinfo kport for $kver" \
 		in_chroot sh -c "/sbin/modinfo -k $kver kport | grep -q '^vermagic: *$kver '"
-	ok "udev rule and opt-in modules-load.d snippet installed" \
-		in_chroot sh -c "test -f /lib/udev/rules.d/60-kport.rules && test -f /usr/share/kport/modules-load.d/kport.conf && ! test -e /etc/modules-load.d/kport.conf"
+	ok "the udev rule: one rule, for the kport misc device only" \
+		in_chroot sh -c "grep -v '^#' /lib/udev/rules.d/60-kport.rules | grep . | tee /dev/stderr | grep -qx 'KERNEL==\"kport\", SUBSYSTEM==\"misc\", GROUP=\"root\", MODE=\"0666\"'"
+	ok "the modules-load.d snippet is there, and not active" \
+		in_chroot sh -c "grep -qx kport /usr/share/kport/modules-load.d/kport.conf && ! ls /etc/modules-load.d/ /usr/lib/modules-load.d/ 2>/dev/null | grep -q kport"
 	# (single quotes: expanded in the chroot)
 	# shellcheck disable=SC2016
 	ok "pkg-config --libs libkport is -lkport" \
@@ -205,44 +241,46 @@ PROG
 	ok "it runs" in_chroot /tmp/prog
 	ok "kportctl and kport-bench use libkport.so.1" \
 		in_chroot sh -c "ldd /usr/bin/kportctl | grep -q libkport.so.1 && ldd /usr/bin/kport-bench | grep -q libkport.so.1"
-	ok "kportctl says /dev/kport is missing" \
-		in_chroot sh -c "! kportctl version 2>/tmp/err; cat /tmp/err; grep -q /dev/kport /tmp/err"
+	ok "kportctl version fails, saying /dev/kport is missing" \
+		in_chroot sh -c "if kportctl version 2>/tmp/err; then exit 1; fi; cat /tmp/err; grep -q /dev/kport /tmp/err"
 	ok "kport-bench --help runs" in_chroot sh -c "kport-bench --help >/dev/null"
 
 	# A kernel installed later: DKMS's headers hook builds kport for it.
-	local later
 	if in_chroot apt-get install -y -q --no-install-recommends linux-headers-6.12-amd64 \
-		>"$out/chroot-later.log" 2>&1; then
+		>"$work/later.log" 2>&1; then
 		later=$(in_chroot sh -c 'ls /lib/modules | grep "^6\.12" | sort -V | tail -n1')
 		ok "a kernel's headers installed later ($later): kport built for it too" \
 			in_chroot sh -c "dkms status kport | tee /dev/stderr | grep -q '^kport/$version, $later, [^:]*: installed'"
 	else
 		echo "deb: chroot: FAILED: installing linux-headers-6.12-amd64"
-		tail -n 20 "$out/chroot-later.log"
+		tail -n 20 "$work/later.log"
 		fails=$((fails + 1))
 	fi
 
-	# The tree builds and installs with a compiler, make and the headers
-	# alone: no Debian tooling (a dpkg-query that is not there).
+	# The tree builds, installs and cleans with a compiler, make and the
+	# headers alone: dpkg-query taken away, as on a system that is not
+	# Debian (the packages are installed by then).
 	copy_tree "$root/tmp/kport-src"
-	mkdir -p "$root/tmp/nodpkg"
-	printf '#!/bin/sh\nexit 127\n' >"$root/tmp/nodpkg/dpkg-query"
-	chmod +x "$root/tmp/nodpkg/dpkg-query"
-	ok "make KDIR=/lib/modules/$kver/build, no dpkg-query" \
-		in_chroot sh -c "cd /tmp/kport-src && PATH=/tmp/nodpkg:\$PATH make -j$(nproc) KDIR=/lib/modules/$kver/build && test -f kport.ko && test -x build/tools/kportctl"
-	ok "make install DESTDIR=..., no dpkg-query" \
-		in_chroot sh -c "cd /tmp/kport-src && PATH=/tmp/nodpkg:\$PATH make install KDIR=/lib/modules/$kver/build DESTDIR=/tmp/stage && test -f /tmp/stage/lib/modules/$kver/extra/kport.ko"
-	ok "make without KDIR: the headers of the newest kernel there" \
-		in_chroot sh -c "cd /tmp/kport-src && make clean >/dev/null && PATH=/tmp/nodpkg:\$PATH make -j$(nproc) module"
+	mv "$root/usr/bin/dpkg-query" "$root/usr/bin/dpkg-query.away"
+	ok "no dpkg-query: scripts/deps.sh says the lanes need Debian" \
+		in_chroot sh -c "cd /tmp/kport-src && if bash scripts/deps.sh --check 2>/tmp/err; then exit 1; fi; cat /tmp/err; grep -q 'not Debian' /tmp/err"
+	ok "no dpkg-query: make KDIR=/lib/modules/$kver/build" \
+		in_chroot sh -c "cd /tmp/kport-src && make -j$(nproc) KDIR=/lib/modules/$kver/build && test -f kport.ko && test -x build/tools/kportctl && test -f build/lib/libkport.so.1"
+	ok "no dpkg-query: make install DESTDIR=... (PREFIX /usr/local)" \
+		in_chroot sh -c "cd /tmp/kport-src && make install KDIR=/lib/modules/$kver/build DESTDIR=/tmp/stage && test -f /tmp/stage/lib/modules/$kver/extra/kport.ko && test -x /tmp/stage/usr/local/bin/kportctl && test -f /tmp/stage/usr/local/include/kport/linux/kport.h && test -f /tmp/stage/etc/udev/rules.d/60-kport.rules"
+	newest=$(in_chroot sh -c 'ls /lib/modules | sort -V | tail -n1')
+	ok "no dpkg-query: make clean, then make without KDIR: built for $newest (the newest headers)" \
+		in_chroot sh -c "cd /tmp/kport-src && make clean >/dev/null && ! test -e kport.ko && make -j$(nproc) module && /sbin/modinfo -F vermagic kport.ko | tee /dev/stderr | grep -q '^$newest '"
+	mv "$root/usr/bin/dpkg-query.away" "$root/usr/bin/dpkg-query"
 
-	umount_chroot
+	cleanup
 	trap - EXIT
 	if [ "$fails" -gt 0 ]; then
-		echo "deb: chroot: $fails check(s) failed (logs: $out/chroot-*.log)"
+		echo "deb: chroot: $fails check(s) failed; logs and chroot kept in $work"
 		return 1
 	fi
-	rm -rf "$root"	# kept when a check failed, to look into
-	echo "deb: chroot: all checks passed"
+	rm -rf --one-file-system "$work"
+	echo "deb: chroot: all $n checks passed"
 }
 
 case "${1:-}" in
@@ -250,7 +288,10 @@ build) build ;;
 check)
 	if [ "$(id -u)" != 0 ]; then
 		command -v sudo >/dev/null || { echo "deb: check needs root (or sudo)" >&2; exit 1; }
-		exec sudo bash "$0" "$@"
+		exec sudo env ${KPORT_CACHE:+KPORT_CACHE="$KPORT_CACHE"} \
+			${DEB_MIRROR:+DEB_MIRROR="$DEB_MIRROR"} \
+			${DEB_SECURITY_MIRROR:+DEB_SECURITY_MIRROR="$DEB_SECURITY_MIRROR"} \
+			bash "$0" "$@"
 	fi
 	check
 	;;
