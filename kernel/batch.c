@@ -153,15 +153,12 @@ static long kport_sendv_chunk(struct file *file, struct kport_batch_run *r,
 		if (n && bytes + m->len > KPORT_BATCH_CHUNK_BYTES)
 			break;
 		bytes += m->len;
-		ret = kport_send_args_check(m);
-		if (!ret && m->offset)
-			ret = -EINVAL;
-		if (!ret)
-			ret = kport_send_len_ok(port, m->len);
+		ret = kport_send_desc_check(m);
 		if (ret)
 			break;
-		msgs[n] = kport_msg_copy_in(h, &from, u64_to_user_ptr(m->buf),
-					    m->len, m->priority);
+		/* Inline (see kport_send_chunkable()): it does not wait. */
+		msgs[n] = kport_send_prepare(h, &from, u64_to_user_ptr(m->buf),
+					     m->len, m->priority, true, NULL);
 		if (IS_ERR(msgs[n])) {
 			ret = PTR_ERR(msgs[n]);
 			break;
@@ -259,24 +256,15 @@ static long kport_recvv_chunk(struct file *file, struct kport_batch_run *r,
 	return got ?: -EAGAIN;
 }
 
-/**
- * kport_ioctl_batch() - KPORT_IOC_SENDV and KPORT_IOC_RECVV
- * @file: the handle.
- * @cmd:  the command, for its size.
- * @uarg: the caller's struct kport_batch.
- * @send: SENDV, else RECVV.
- *
- * Context: process context; may sleep (for the first message only).
- * Return: how many messages were done, or the first one's error.
- */
-long kport_ioctl_batch(struct file *file, unsigned int cmd,
-		       void __user *uarg, bool send)
+/* Return: how many were done, or the first one's error. */
+static long kport_batch(struct file *file, const struct kport_batch *b,
+			bool send)
 {
-	struct kport_handle *h = file->private_data;
 	struct kport_batch_run r = {
+		.b = *b,
 		.ids = { .kuid = INVALID_UID, .uid = overflowuid },
 	};
-	const ktime_t *deadline = NULL;
+	const ktime_t *deadline;
 	struct kport_msg m;
 	bool stop = false;
 	u32 done = 0;
@@ -284,23 +272,14 @@ long kport_ioctl_batch(struct file *file, unsigned int cmd,
 	int err;
 	long ret;
 
-	if (!(h->rights & (send ? KPORT_RIGHT_SEND : KPORT_RIGHT_RECV)))
-		return -EBADF;
-	ret = kport_copy_arg(&r.b, sizeof(r.b), KPORT_BATCH_SIZE_VER0, cmd,
-			     uarg);
-	if (ret)
-		return ret;
-	if (r.b.flags & ~(KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE) ||
-	    !kport_reserved_zero(r.b.__reserved, ARRAY_SIZE(r.b.__reserved)) ||
-	    (!(r.b.flags & KPORT_MSG_DEADLINE) && r.b.deadline_ns))
+	if (kport_flags_check(r.b.flags, KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE,
+			      r.b.deadline_ns) ||
+	    !kport_reserved_zero(r.b.__reserved, ARRAY_SIZE(r.b.__reserved)))
 		return -EINVAL;
 	if (!r.b.count || r.b.count > KPORT_BATCH_MAX ||
 	    r.b.msg_size < KPORT_MSG_SIZE_VER0 || r.b.msg_size > PAGE_SIZE)
 		return -EINVAL;
-	if (r.b.flags & KPORT_MSG_DEADLINE) {
-		kt = kport_deadline_ktime(r.b.deadline_ns);
-		deadline = &kt;
-	}
+	deadline = kport_deadline_of(r.b.flags, r.b.deadline_ns, &kt);
 
 	/* The first message, the one that may wait. */
 	r.descs = &m;
@@ -335,4 +314,32 @@ long kport_ioctl_batch(struct file *file, unsigned int cmd,
 out:
 	put_pid(r.ids.pid);
 	return done ?: ret;
+}
+
+/**
+ * kport_ioctl_sendv() - KPORT_IOC_SENDV
+ * @file: the handle, with the send right (the table checked).
+ * @arg:  the struct kport_batch, copied in.
+ * @uarg: the caller's (not written: the elements are, through @arg).
+ *
+ * Context: process context; may sleep (for the first message only).
+ * Return: how many messages were sent, or the first one's error.
+ */
+long kport_ioctl_sendv(struct file *file, void *arg, void __user *uarg)
+{
+	return kport_batch(file, arg, true);
+}
+
+/**
+ * kport_ioctl_recvv() - KPORT_IOC_RECVV
+ * @file: the handle, with the receive right (the table checked).
+ * @arg:  the struct kport_batch, copied in.
+ * @uarg: the caller's (not written: the elements are, through @arg).
+ *
+ * Context: process context; may sleep (for the first message only).
+ * Return: how many messages were received, or the first one's error.
+ */
+long kport_ioctl_recvv(struct file *file, void *arg, void __user *uarg)
+{
+	return kport_batch(file, arg, false);
 }

@@ -130,9 +130,10 @@ int kport_new_handle(struct kport_port *port, u32 rights, bool creator,
 	return fd;
 }
 
-static long kport_ioctl_stat(struct file *file, struct kport_stat *st,
-			     void __user *uarg)
+/* KPORT_IOC_STAT: the struct is only output (the table copies it back). */
+static long kport_ioctl_stat(struct file *file, void *arg, void __user *uarg)
 {
+	struct kport_stat *st = arg;
 	struct kport_handle *h = file->private_data;
 	struct kport_port *port = h->port;
 
@@ -156,62 +157,76 @@ static long kport_ioctl_stat(struct file *file, struct kport_stat *st,
 	kport_queue_stat(port, st);
 	if (port->pool)
 		kport_pool_stat(port->pool, st);
-	if (copy_to_user(uarg, st, sizeof(*st)))
-		return -EFAULT;
 	return 0;
 }
 
-static long kport_ioctl_delete(struct file *file, unsigned long arg)
+/* KPORT_IOC_DELETE: no struct (the table checked that the argument is 0). */
+static long kport_ioctl_delete(struct file *file, void *arg, void __user *uarg)
 {
 	struct kport_handle *h = file->private_data;
 
-	if (arg)
-		return -EINVAL;
 	if (!kport_may_delete(h->port, file))
 		return -EPERM;
 	return kport_port_delete(h->port);
 }
 
+/*
+ * A handle's ioctls.  The right each needs is checked before its struct
+ * is read (kport_ioctl_dispatch()); DELETE and STAT need none (DELETE
+ * checks the owner, STAT shows only what the handle may see), RELEASE
+ * none either: a handle gives back only slices it holds, whichever right
+ * got them.
+ */
+#define KPORT_HANDLE_IOC_FIRST	_IOC_NR(KPORT_IOC_SEND)
+#define KPORT_HANDLE_IOC(c)	(_IOC_NR(c) - KPORT_HANDLE_IOC_FIRST)
+
+static const struct kport_ioctl kport_handle_ioctls[] = {
+	[KPORT_HANDLE_IOC(KPORT_IOC_SEND)] = {
+		.cmd = KPORT_IOC_SEND, .min_size = KPORT_MSG_SIZE_VER0,
+		.rights = KPORT_RIGHT_SEND, .fn = kport_ioctl_send,
+	},
+	[KPORT_HANDLE_IOC(KPORT_IOC_RECV)] = {
+		.cmd = KPORT_IOC_RECV, .min_size = KPORT_MSG_SIZE_VER0,
+		.rights = KPORT_RIGHT_RECV, .fn = kport_ioctl_recv,
+	},
+	[KPORT_HANDLE_IOC(KPORT_IOC_STAT)] = {
+		.cmd = KPORT_IOC_STAT, .min_size = KPORT_STAT_SIZE_VER0,
+		.copy_out = true, .fn = kport_ioctl_stat,
+	},
+	[KPORT_HANDLE_IOC(KPORT_IOC_DELETE)] = {
+		.cmd = KPORT_IOC_DELETE, .fn = kport_ioctl_delete,
+	},
+	[KPORT_HANDLE_IOC(KPORT_IOC_BORROW)] = {
+		.cmd = KPORT_IOC_BORROW, .min_size = KPORT_SLICE_SIZE_VER0,
+		.rights = KPORT_RIGHT_SEND, .fn = kport_ioctl_borrow,
+	},
+	[KPORT_HANDLE_IOC(KPORT_IOC_RELEASE)] = {
+		.cmd = KPORT_IOC_RELEASE, .min_size = KPORT_SLICE_SIZE_VER0,
+		.fn = kport_ioctl_release,
+	},
+	[KPORT_HANDLE_IOC(KPORT_IOC_SENDV)] = {
+		.cmd = KPORT_IOC_SENDV, .min_size = KPORT_BATCH_SIZE_VER0,
+		.rights = KPORT_RIGHT_SEND, .fn = kport_ioctl_sendv,
+	},
+	[KPORT_HANDLE_IOC(KPORT_IOC_RECVV)] = {
+		.cmd = KPORT_IOC_RECVV, .min_size = KPORT_BATCH_SIZE_VER0,
+		.rights = KPORT_RIGHT_RECV, .fn = kport_ioctl_recvv,
+	},
+	[KPORT_HANDLE_IOC(KPORT_IOC_SENDRECV)] = {
+		.cmd = KPORT_IOC_SENDRECV, .min_size = KPORT_SENDRECV_SIZE_VER0,
+		.rights = KPORT_RIGHT_SEND, .fn = kport_ioctl_sendrecv,
+	},
+};
+
 static long kport_port_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
-	void __user *uarg = (void __user *)arg;
-	union {
-		struct kport_msg msg;
-		struct kport_stat stat;
-	} u;
-	int ret;
+	struct kport_handle *h = file->private_data;
 
-	if (_IOC_TYPE(cmd) != KPORT_IOC_MAGIC)
-		return -ENOTTY;
-	if (cmd == KPORT_IOC_DELETE)
-		return kport_ioctl_delete(file, arg);
-	if (KPORT_CMD_IS(cmd, KPORT_IOC_SEND)) {
-		ret = kport_copy_arg(&u.msg, sizeof(u.msg), KPORT_MSG_SIZE_VER0,
-				     cmd, uarg);
-		return ret ? ret : kport_ioctl_send(file, &u.msg);
-	}
-	if (KPORT_CMD_IS(cmd, KPORT_IOC_RECV)) {
-		ret = kport_copy_arg(&u.msg, sizeof(u.msg), KPORT_MSG_SIZE_VER0,
-				     cmd, uarg);
-		return ret ? ret : kport_ioctl_recv(file, &u.msg, uarg);
-	}
-	if (KPORT_CMD_IS(cmd, KPORT_IOC_SENDRECV))
-		return kport_ioctl_sendrecv(file, cmd, uarg);
-	if (KPORT_CMD_IS(cmd, KPORT_IOC_SENDV))
-		return kport_ioctl_batch(file, cmd, uarg, true);
-	if (KPORT_CMD_IS(cmd, KPORT_IOC_RECVV))
-		return kport_ioctl_batch(file, cmd, uarg, false);
-	if (KPORT_CMD_IS(cmd, KPORT_IOC_BORROW))
-		return kport_ioctl_borrow(file, cmd, uarg);
-	if (KPORT_CMD_IS(cmd, KPORT_IOC_RELEASE))
-		return kport_ioctl_release(file, cmd, uarg);
-	if (KPORT_CMD_IS(cmd, KPORT_IOC_STAT)) {
-		ret = kport_copy_arg(&u.stat, sizeof(u.stat),
-				     KPORT_STAT_SIZE_VER0, cmd, uarg);
-		return ret ? ret : kport_ioctl_stat(file, &u.stat, uarg);
-	}
-	return -ENOTTY;
+	return kport_ioctl_dispatch(kport_handle_ioctls,
+				    ARRAY_SIZE(kport_handle_ioctls),
+				    KPORT_HANDLE_IOC_FIRST, h->rights, file,
+				    cmd, arg);
 }
 
 /*

@@ -37,6 +37,7 @@
 
 #include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/hrtimer.h>
 #include <linux/kernel.h>
 #include <linux/rbtree.h>
 #include <linux/refcount.h>
@@ -407,13 +408,47 @@ static inline bool kport_nonblock(struct file *file, u64 flags)
 	return (flags & KPORT_MSG_NONBLOCK) || (file->f_flags & O_NONBLOCK);
 }
 
-/* A message's deadline, if it has one: see kport_deadline_ktime(). */
-static inline const ktime_t *kport_deadline(const struct kport_msg *m, ktime_t *kt)
+/*
+ * The deadline a struct's flags and deadline_ns give (KPORT_MSG_DEADLINE),
+ * as the kernel's clock reads it, in *@kt; NULL if it has none.  For every
+ * struct with a deadline: messages, batches, slices.
+ */
+static inline const ktime_t *kport_deadline_of(u64 flags, u64 deadline_ns,
+					       ktime_t *kt)
 {
-	if (!(m->flags & KPORT_MSG_DEADLINE))
+	if (!(flags & KPORT_MSG_DEADLINE))
 		return NULL;
-	*kt = kport_deadline_ktime(m->deadline_ns);
+	*kt = kport_deadline_ktime(deadline_ns);
 	return kt;
+}
+
+/* A message's deadline, if it has one. */
+static inline const ktime_t *kport_deadline(const struct kport_msg *m,
+					    ktime_t *kt)
+{
+	return kport_deadline_of(m->flags, m->deadline_ns, kt);
+}
+
+/* Whether @deadline (NULL: none) has passed. */
+static inline bool kport_deadline_passed(const ktime_t *deadline)
+{
+	return deadline && !ktime_before(ktime_get(), *deadline);
+}
+
+/*
+ * Sleep, the task state already set, until woken or @deadline (NULL:
+ * none) passes: the one sleep of every wait (queue.c, pool.c).
+ */
+static inline void kport_sleep_until(const ktime_t *deadline)
+{
+	ktime_t expires;
+
+	if (!deadline) {
+		schedule();
+		return;
+	}
+	expires = *deadline;
+	schedule_hrtimeout_range(&expires, 0, HRTIMER_MODE_ABS);
 }
 
 /* Where the payload is: inline, or in the port's pool. */
@@ -423,18 +458,25 @@ static inline const void *kport_msg_payload(const struct kport_kmsg *msg)
 }
 
 /*
- * The checks every struct kport_msg gets: no flag outside @allowed, no
- * reserved word set, no deadline without KPORT_MSG_DEADLINE.
+ * The check of a struct's flags every ioctl makes: none outside @allowed,
+ * and no deadline_ns without KPORT_MSG_DEADLINE.  Reserved words are the
+ * caller's to check (kport_reserved_zero()): each struct has its own.
  */
-static inline int kport_msg_check_common(const struct kport_msg *m, u64 allowed)
+static inline int kport_flags_check(u64 flags, u64 allowed, u64 deadline_ns)
 {
-	if (m->flags & ~allowed)
+	if (flags & ~allowed)
 		return -EINVAL;
-	if (m->__reserved32 || m->__reserved)
-		return -EINVAL;
-	if (!(m->flags & KPORT_MSG_DEADLINE) && m->deadline_ns)
+	if (!(flags & KPORT_MSG_DEADLINE) && deadline_ns)
 		return -EINVAL;
 	return 0;
+}
+
+/* The checks every struct kport_msg gets: kport_flags_check(), reserved 0. */
+static inline int kport_msg_check_common(const struct kport_msg *m, u64 allowed)
+{
+	if (m->__reserved32 || m->__reserved)
+		return -EINVAL;
+	return kport_flags_check(m->flags, allowed, m->deadline_ns);
 }
 
 /*
@@ -463,6 +505,46 @@ struct kport_sender_ids {
 	kuid_t kuid;
 	uid_t uid;
 };
+
+/**
+ * struct kport_ioctl - one ioctl, as a dispatch table describes it
+ * @cmd:      its command: direction, number, and the size of the struct
+ *            as this module knows it (the caller's may differ).
+ * @min_size: the first published size of its struct (KPORT_*_SIZE_VER0);
+ *            0 for an ioctl that takes none (its argument must be 0).
+ * @rights:   the KPORT_RIGHT_* a handle needs for it.
+ * @copy_out: its struct is only output: copied back once @fn succeeded.
+ * @fn:       the handler: the file, the struct copied in (NULL if none),
+ *            and the caller's pointer to it.
+ *
+ * The tables: kport_dev_ioctls (main.c), kport_handle_ioctls (handle.c);
+ * kport_ioctl_dispatch() (ioctl.c) runs them.
+ */
+struct kport_ioctl {
+	unsigned int cmd;
+	u16 min_size;
+	u8 rights;
+	bool copy_out;
+	long (*fn)(struct file *file, void *arg, void __user *uarg);
+};
+
+/* Room for any ioctl's struct (kport_ioctl_dispatch() copies it here). */
+union kport_ioctl_arg {
+	struct kport_version version;
+	struct kport_create create;
+	struct kport_open open;
+	struct kport_unlink unlink;
+	struct kport_msg msg;
+	struct kport_stat stat;
+	struct kport_slice slice;
+	struct kport_batch batch;
+	struct kport_sendrecv sendrecv;
+};
+
+/* ioctl.c */
+long kport_ioctl_dispatch(const struct kport_ioctl *table, unsigned int n,
+			  unsigned int first, u32 rights, struct file *file,
+			  unsigned int cmd, unsigned long arg);
 
 /* limits.c */
 extern unsigned int kport_max_ports;
@@ -502,17 +584,18 @@ int kport_new_handle(struct kport_port *port, u32 rights, bool creator,
 extern const struct file_operations kport_port_fops;
 
 /* send.c */
-int kport_send_len_ok(const struct kport_port *port, u32 len);
-int kport_send_args_check(const struct kport_msg *m);
-struct kport_kmsg *kport_msg_copy_in(struct kport_handle *h,
-				     const struct kport_ident *from,
-				     const void __user *buf, u32 len, u32 prio);
+int kport_send_desc_check(const struct kport_msg *m);
+struct kport_kmsg *kport_send_prepare(struct kport_handle *h,
+				      const struct kport_ident *from,
+				      const void __user *buf, u32 len,
+				      u32 prio, bool nonblock,
+				      const ktime_t *deadline);
 int kport_send_copy(struct file *file, const struct kport_ident *from,
 		    const void __user *buf, u32 len, u32 prio, bool nonblock,
 		    const ktime_t *deadline);
 long kport_send_one(struct file *file, const struct kport_msg *m,
 		    bool nonblock, const ktime_t *deadline);
-long kport_ioctl_send(struct file *file, const struct kport_msg *m);
+long kport_ioctl_send(struct file *file, void *arg, void __user *uarg);
 
 /* recv.c */
 void kport_sender_ids_fill(struct kport_sender_ids *ids,
@@ -520,16 +603,14 @@ void kport_sender_ids_fill(struct kport_sender_ids *ids,
 long kport_recv_one(struct file *file, struct kport_msg *m, void __user *uarg,
 		    bool nonblock, const ktime_t *deadline,
 		    struct kport_sender_ids *ids);
-long kport_ioctl_recv(struct file *file, struct kport_msg *m,
-		      void __user *uarg);
+long kport_ioctl_recv(struct file *file, void *arg, void __user *uarg);
 
 /* sendrecv.c */
-long kport_ioctl_sendrecv(struct file *file, unsigned int cmd,
-			  void __user *uarg);
+long kport_ioctl_sendrecv(struct file *file, void *arg, void __user *uarg);
 
 /* batch.c */
-long kport_ioctl_batch(struct file *file, unsigned int cmd, void __user *uarg,
-		       bool send);
+long kport_ioctl_sendv(struct file *file, void *arg, void __user *uarg);
+long kport_ioctl_recvv(struct file *file, void *arg, void __user *uarg);
 
 /* queue.c */
 void kport_queue_init(struct kport_port *port, u32 capacity);
@@ -574,9 +655,8 @@ int kport_handle_hold(struct kport_handle *h, struct kport_kmsg *msg);
 long kport_pool_post(struct file *file, const struct kport_msg *m,
 		     bool nonblock, const ktime_t *deadline);
 void kport_handle_release_all(struct kport_handle *h);
-long kport_ioctl_borrow(struct file *file, unsigned int cmd, void __user *uarg);
-long kport_ioctl_release(struct file *file, unsigned int cmd,
-			 void __user *uarg);
+long kport_ioctl_borrow(struct file *file, void *arg, void __user *uarg);
+long kport_ioctl_release(struct file *file, void *arg, void __user *uarg);
 int kport_port_mmap(struct file *file, struct vm_area_struct *vma);
 
 /* procfs.c */

@@ -39,8 +39,12 @@ static_assert(KPORT_PRIO_MAX <= BITS_PER_LONG);
 			 KPORT_FEAT_POOL | KPORT_FEAT_ZEROCOPY |	\
 			 KPORT_FEAT_BATCH | KPORT_FEAT_SENDRECV)
 
-static long kport_ioctl_version(struct kport_version *v, void __user *uarg)
+/* KPORT_IOC_VERSION: the struct is only output (the table copies it back). */
+static long kport_ioctl_version(struct file *file, void *arg,
+				void __user *uarg)
 {
+	struct kport_version *v = arg;
+
 	if (v->flags || v->__reserved32 ||
 	    memchr_inv(v->__reserved, 0, sizeof(v->__reserved)))
 		return -EINVAL;
@@ -51,44 +55,53 @@ static long kport_ioctl_version(struct kport_version *v, void __user *uarg)
 	v->max_capacity = READ_ONCE(kport_max_capacity);
 	v->max_pool_size = READ_ONCE(kport_max_pool_size);
 	v->pool_threshold = READ_ONCE(kport_pool_threshold);
-	if (copy_to_user(uarg, v, sizeof(*v)))
-		return -EFAULT;
 	return 0;
 }
+
+static long kport_ioctl_create(struct file *file, void *arg, void __user *uarg)
+{
+	return kport_port_create(arg);
+}
+
+static long kport_ioctl_open(struct file *file, void *arg, void __user *uarg)
+{
+	return kport_port_open(arg);
+}
+
+static long kport_ioctl_unlink(struct file *file, void *arg, void __user *uarg)
+{
+	return kport_port_unlink(arg);
+}
+
+/*
+ * /dev/kport's ioctls.  No rights: the device is everyone's, and each
+ * ioctl checks the caller's credentials against the port it names.
+ */
+static const struct kport_ioctl kport_dev_ioctls[] = {
+	[_IOC_NR(KPORT_IOC_VERSION)] = {
+		.cmd = KPORT_IOC_VERSION, .min_size = KPORT_VERSION_SIZE_VER0,
+		.copy_out = true, .fn = kport_ioctl_version,
+	},
+	[_IOC_NR(KPORT_IOC_CREATE)] = {
+		.cmd = KPORT_IOC_CREATE, .min_size = KPORT_CREATE_SIZE_VER0,
+		.fn = kport_ioctl_create,
+	},
+	[_IOC_NR(KPORT_IOC_OPEN)] = {
+		.cmd = KPORT_IOC_OPEN, .min_size = KPORT_OPEN_SIZE_VER0,
+		.fn = kport_ioctl_open,
+	},
+	[_IOC_NR(KPORT_IOC_UNLINK)] = {
+		.cmd = KPORT_IOC_UNLINK, .min_size = KPORT_UNLINK_SIZE_VER0,
+		.fn = kport_ioctl_unlink,
+	},
+};
 
 static long kport_dev_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
-	void __user *uarg = (void __user *)arg;
-	union {
-		struct kport_version version;
-		struct kport_create create;
-		struct kport_open open;
-		struct kport_unlink unlink;
-	} u;
-	int ret;
-
-	if (KPORT_CMD_IS(cmd, KPORT_IOC_VERSION)) {
-		ret = kport_copy_arg(&u.version, sizeof(u.version),
-				     KPORT_VERSION_SIZE_VER0, cmd, uarg);
-		return ret ? ret : kport_ioctl_version(&u.version, uarg);
-	}
-	if (KPORT_CMD_IS(cmd, KPORT_IOC_CREATE)) {
-		ret = kport_copy_arg(&u.create, sizeof(u.create),
-				     KPORT_CREATE_SIZE_VER0, cmd, uarg);
-		return ret ? ret : kport_port_create(&u.create);
-	}
-	if (KPORT_CMD_IS(cmd, KPORT_IOC_OPEN)) {
-		ret = kport_copy_arg(&u.open, sizeof(u.open),
-				     KPORT_OPEN_SIZE_VER0, cmd, uarg);
-		return ret ? ret : kport_port_open(&u.open);
-	}
-	if (KPORT_CMD_IS(cmd, KPORT_IOC_UNLINK)) {
-		ret = kport_copy_arg(&u.unlink, sizeof(u.unlink),
-				     KPORT_UNLINK_SIZE_VER0, cmd, uarg);
-		return ret ? ret : kport_port_unlink(&u.unlink);
-	}
-	return -ENOTTY;
+	return kport_ioctl_dispatch(kport_dev_ioctls,
+				    ARRAY_SIZE(kport_dev_ioctls), 0, 0, file,
+				    cmd, arg);
 }
 
 static const struct file_operations kport_dev_fops = {

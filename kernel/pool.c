@@ -137,7 +137,6 @@ int kport_pool_attach(struct kport_port *port, struct kport_kmsg *msg,
 	size_t size = PAGE_ALIGN(max_t(u32, len, 1));
 	DEFINE_WAIT(wait);
 	unsigned long addr;
-	ktime_t expires;
 	int ret = 0;
 
 	for (;;) {
@@ -158,16 +157,11 @@ int kport_pool_attach(struct kport_port *port, struct kport_kmsg *msg,
 			ret = -ERESTARTSYS;
 			break;
 		}
-		if (deadline) {
-			if (!ktime_before(ktime_get(), *deadline)) {
-				ret = -ETIMEDOUT;
-				break;
-			}
-			expires = *deadline;
-			schedule_hrtimeout_range(&expires, 0, HRTIMER_MODE_ABS);
-		} else {
-			schedule();
+		if (kport_deadline_passed(deadline)) {
+			ret = -ETIMEDOUT;
+			break;
 		}
+		kport_sleep_until(deadline);
 	}
 	finish_wait(&pool->space_wq, &wait);
 	if (ret)
@@ -412,57 +406,45 @@ void kport_handle_release_all(struct kport_handle *h)
 
 static int kport_slice_check(const struct kport_slice *s, u64 allowed)
 {
-	if (s->flags & ~allowed)
+	if (!kport_reserved_zero(s->__reserved, ARRAY_SIZE(s->__reserved)))
 		return -EINVAL;
-	if (memchr_inv(s->__reserved, 0, sizeof(s->__reserved)))
-		return -EINVAL;
-	if (!(s->flags & KPORT_MSG_DEADLINE) && s->deadline_ns)
-		return -EINVAL;
-	return 0;
+	return kport_flags_check(s->flags, allowed, s->deadline_ns);
 }
 
 /**
  * kport_ioctl_borrow() - KPORT_IOC_BORROW: reserve a slice for a zero-copy send
- * @file: the handle.
- * @cmd:  the command (its size may differ from ours).
- * @uarg: struct kport_slice.
+ * @file: the handle, with the send right (the table checked).
+ * @arg:  the struct kport_slice, copied in.
+ * @uarg: the caller's: the slice's offset is written there.
  *
  * Context: process context, may sleep.
  * Return: 0 or -errno.
  */
-long kport_ioctl_borrow(struct file *file, unsigned int cmd, void __user *uarg)
+long kport_ioctl_borrow(struct file *file, void *arg, void __user *uarg)
 {
 	struct kport_handle *h = file->private_data;
 	struct kport_port *port = h->port;
-	const ktime_t *deadline = NULL;
+	const ktime_t *deadline;
+	struct kport_slice *s = arg;
 	struct kport_kmsg *msg;
-	struct kport_slice s;
 	ktime_t kt;
 	int ret;
 
-	if (!(h->rights & KPORT_RIGHT_SEND))
-		return -EBADF;
 	if (!port->pool || !port->pool->zerocopy)
 		return -EOPNOTSUPP;
-	ret = kport_copy_arg(&s, sizeof(s), KPORT_SLICE_SIZE_VER0, cmd, uarg);
+	ret = kport_slice_check(s, KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE);
 	if (ret)
 		return ret;
-	ret = kport_slice_check(&s, KPORT_MSG_NONBLOCK | KPORT_MSG_DEADLINE);
-	if (ret)
-		return ret;
-	if (!s.len || s.len > port->msg_size)
+	if (!s->len || s->len > port->msg_size)
 		return -EINVAL;
-	if (s.flags & KPORT_MSG_DEADLINE) {
-		kt = kport_deadline_ktime(s.deadline_ns);
-		deadline = &kt;
-	}
+	deadline = kport_deadline_of(s->flags, s->deadline_ns, &kt);
 
 	/* From nobody yet: POST says who it is from. */
 	msg = kport_msg_alloc(port, h->user, &h->opener, 0, 0);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	ret = kport_pool_attach(port, msg, s.len,
-				(s.flags & KPORT_MSG_NONBLOCK) ||
+	ret = kport_pool_attach(port, msg, s->len,
+				(s->flags & KPORT_MSG_NONBLOCK) ||
 				(file->f_flags & O_NONBLOCK), deadline);
 	if (ret)
 		goto err_free;
@@ -473,8 +455,8 @@ long kport_ioctl_borrow(struct file *file, unsigned int cmd, void __user *uarg)
 	 * the handle's tree.  Once it is there another thread of the caller
 	 * may release or post it, so nothing may be undone after that.
 	 */
-	s.offset = msg->offset;
-	if (copy_to_user(uarg, &s, sizeof(s))) {
+	s->offset = msg->offset;
+	if (copy_to_user(uarg, s, sizeof(*s))) {
 		ret = -EFAULT;
 		goto err_free;
 	}
@@ -491,29 +473,25 @@ err_free:
 /**
  * kport_ioctl_release() - KPORT_IOC_RELEASE: give back a slice
  * @file: the handle.
- * @cmd:  the command.
- * @uarg: struct kport_slice.
+ * @arg:  the struct kport_slice, copied in.
+ * @uarg: the caller's (not written).
  *
  * Context: process context.
  * Return: 0 or -errno.
  */
-long kport_ioctl_release(struct file *file, unsigned int cmd,
-			 void __user *uarg)
+long kport_ioctl_release(struct file *file, void *arg, void __user *uarg)
 {
 	struct kport_handle *h = file->private_data;
+	struct kport_slice *s = arg;
 	struct kport_kmsg *msg;
-	struct kport_slice s;
 	int ret;
 
 	if (!h->port->pool)
 		return -EOPNOTSUPP;
-	ret = kport_copy_arg(&s, sizeof(s), KPORT_SLICE_SIZE_VER0, cmd, uarg);
+	ret = kport_slice_check(s, 0);
 	if (ret)
 		return ret;
-	ret = kport_slice_check(&s, 0);
-	if (ret)
-		return ret;
-	msg = kport_handle_take(h, s.offset, s.len, false);
+	msg = kport_handle_take(h, s->offset, s->len, false);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	kport_msg_free(h->port, msg);

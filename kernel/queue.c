@@ -343,11 +343,6 @@ static void kport_wake_pollers(struct kport_port *port, __poll_t events)
 #define KPORT_POLL_IN	(EPOLLIN | EPOLLRDNORM)
 #define KPORT_POLL_OUT	(EPOLLOUT | EPOLLWRNORM)
 
-static bool kport_deadline_passed(const ktime_t *deadline)
-{
-	return deadline && !ktime_before(ktime_get(), *deadline);
-}
-
 /* Whether a call that cannot be done now may wait: 0, -EAGAIN, -ETIMEDOUT. */
 static int kport_may_wait(bool nonblock, const ktime_t *deadline)
 {
@@ -371,8 +366,6 @@ static int kport_wait_locked(struct kport_port *port, struct kport_waiter *w,
 			     const ktime_t *deadline)
 	__must_hold(&port->lock)
 {
-	ktime_t expires;
-
 	lockdep_assert_held(&port->lock);
 	for (;;) {
 		if (w->state == KPORT_WAIT_TAKEN) {
@@ -393,12 +386,7 @@ static int kport_wait_locked(struct kport_port *port, struct kport_waiter *w,
 			return -ETIMEDOUT;
 		set_current_state(TASK_INTERRUPTIBLE);
 		spin_unlock(&port->lock);
-		if (deadline) {
-			expires = *deadline;
-			schedule_hrtimeout_range(&expires, 0, HRTIMER_MODE_ABS);
-		} else {
-			schedule();
-		}
+		kport_sleep_until(deadline);
 		spin_lock(&port->lock);
 	}
 }

@@ -135,22 +135,19 @@ err_putback:
 
 /**
  * kport_ioctl_recv() - KPORT_IOC_RECV
- * @file: the handle.
- * @m:    the descriptor, copied in.
- * @uarg: the caller's descriptor, written back.
+ * @file: the handle, with the receive right (the table checked).
+ * @arg:  the struct kport_msg, copied in.
+ * @uarg: the caller's, written back by kport_recv_one().
  *
  * Context: process context; may sleep.
  * Return: 0 or a negative errno; see kport_recv_one().
  */
-long kport_ioctl_recv(struct file *file, struct kport_msg *m,
-		      void __user *uarg)
+long kport_ioctl_recv(struct file *file, void *arg, void __user *uarg)
 {
-	struct kport_handle *h = file->private_data;
+	struct kport_msg *m = arg;
 	ktime_t kt;
 	int ret;
 
-	if (!(h->rights & KPORT_RIGHT_RECV))
-		return -EBADF;
 	ret = kport_msg_check_common(m, KPORT_MSG_FLAGS & ~KPORT_MSG_POST);
 	if (ret)
 		return ret;

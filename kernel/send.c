@@ -16,15 +16,8 @@
 
 #include "kport.h"
 
-/**
- * kport_send_len_ok() - whether @port takes a message of @len bytes
- * @port: the port.
- * @len:  the payload length.
- *
- * Return: 0, or -EMSGSIZE (longer than the port's msg_size, or another
- * length on a fixed-size port).
- */
-int kport_send_len_ok(const struct kport_port *port, u32 len)
+/* Whether @port takes a message of @len bytes: 0 or -EMSGSIZE. */
+static int kport_send_len_ok(const struct kport_port *port, u32 len)
 {
 	if (len > port->msg_size ||
 	    ((port->flags & KPORT_CREATE_FIXED) && len != port->msg_size))
@@ -32,22 +25,11 @@ int kport_send_len_ok(const struct kport_port *port, u32 len)
 	return 0;
 }
 
-/**
- * kport_msg_copy_in() - a message of @len bytes copied in from @buf
- * @h:    the sending handle (charged for it).
- * @from: who it is from.
- * @buf:  the payload, in user memory.
- * @len:  its length; inline, not in a pool.
- * @prio: its priority.
- *
- * Context: process context; may sleep.
- * Return: the message, or ERR_PTR(-ENOMEM), ERR_PTR(-EAGAIN) (over
- * quota: see kport_msg_alloc()) or ERR_PTR(-EFAULT).
- */
-struct kport_kmsg *kport_msg_copy_in(struct kport_handle *h,
-				     const struct kport_ident *from,
-				     const void __user *buf, u32 len,
-				     u32 prio)
+/* A message of @len bytes copied in from @buf, not from a pool. */
+static struct kport_kmsg *kport_msg_copy_in(struct kport_handle *h,
+					    const struct kport_ident *from,
+					    const void __user *buf, u32 len,
+					    u32 prio)
 {
 	struct kport_kmsg *msg;
 
@@ -61,19 +43,96 @@ struct kport_kmsg *kport_msg_copy_in(struct kport_handle *h,
 	return msg;
 }
 
+/* A large message, copied once: from the sender straight into a slice. */
+static struct kport_kmsg *kport_msg_copy_to_pool(struct kport_handle *h,
+						 const struct kport_ident *from,
+						 const void __user *buf,
+						 u32 len, u32 prio,
+						 bool nonblock,
+						 const ktime_t *deadline)
+{
+	struct kport_port *port = h->port;
+	struct kport_kmsg *msg;
+	int ret;
+
+	msg = kport_msg_alloc(port, h->user, from, 0, prio);
+	if (IS_ERR(msg))
+		return msg;
+	ret = kport_pool_attach(port, msg, len, nonblock, deadline);
+	if (!ret && copy_from_user(port->pool->vaddr + msg->offset, buf, len))
+		ret = -EFAULT;
+	if (ret) {
+		kport_msg_free(port, msg);
+		return ERR_PTR(ret);
+	}
+	return msg;
+}
+
+/**
+ * kport_send_desc_check() - the fields of a send's descriptor
+ * @m: the descriptor; its flags are checked already.
+ *
+ * The output fields must be 0, the priority in range, the offset 0 but
+ * for a POST (which names a slice with it).
+ *
+ * Return: 0 or -EINVAL.
+ */
+int kport_send_desc_check(const struct kport_msg *m)
+{
+	if (m->pid || m->uid || m->result || m->priority >= KPORT_PRIO_MAX)
+		return -EINVAL;
+	if (!(m->flags & KPORT_MSG_POST) && m->offset)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * kport_send_prepare() - a send's message, built from user memory
+ * @h:        the sending handle (charged for it).
+ * @from:     who it is from: the caller (ioctls) or the handle's opener
+ *            (write()).
+ * @buf:      the payload.
+ * @len:      its length.
+ * @prio:     its priority.
+ * @nonblock: fail with -EAGAIN rather than wait for room in the pool.
+ * @deadline: when to give up waiting (CLOCK_MONOTONIC), or NULL.
+ *
+ * What a single send and each message of a batch do before queueing: the
+ * length is checked against the port, then the payload copied once,
+ * inline, or straight into a pool slice when the port has a pool and the
+ * message is longer than its threshold (the only case that may wait).
+ *
+ * Context: process context; may sleep.
+ * Return: the message, not yet visible to anyone, or an ERR_PTR():
+ * -EMSGSIZE, -ENOMEM, -ENOBUFS, -EFAULT, or a pool wait's error.
+ */
+struct kport_kmsg *kport_send_prepare(struct kport_handle *h,
+				      const struct kport_ident *from,
+				      const void __user *buf, u32 len,
+				      u32 prio, bool nonblock,
+				      const ktime_t *deadline)
+{
+	struct kport_port *port = h->port;
+	int ret;
+
+	ret = kport_send_len_ok(port, len);
+	if (ret)
+		return ERR_PTR(ret);
+	if (port->pool && len > port->pool->threshold)
+		return kport_msg_copy_to_pool(h, from, buf, len, prio, nonblock,
+					      deadline);
+	return kport_msg_copy_in(h, from, buf, len, prio);
+}
+
 /**
  * kport_send_copy() - send a message whose payload is copied from user memory
  * @file:     the sending handle.
- * @from:     who the message is from: the caller (ioctls) or the handle's
- *            opener (write()).
+ * @from:     see kport_send_prepare().
  * @buf:      the payload.
  * @len:      its length.
  * @prio:     its priority.
  * @nonblock: fail with -EAGAIN rather than wait for room or a receiver.
  * @deadline: when to give up waiting (CLOCK_MONOTONIC), or NULL.
- *
- * A large message on a port with a pool is copied once, straight into a
- * pool slice; any other inline.
  *
  * Context: process context; may sleep.
  * Return: 0 once the message is queued or handed to a receiver, or a
@@ -84,54 +143,20 @@ int kport_send_copy(struct file *file, const struct kport_ident *from,
 		    bool nonblock, const ktime_t *deadline)
 {
 	struct kport_handle *h = file->private_data;
-	struct kport_port *port = h->port;
 	struct kport_kmsg *msg;
 	int ret;
 
+	/* (write() has no table: a handle opened for writing may lack it) */
 	if (!(h->rights & KPORT_RIGHT_SEND))
 		return -EBADF;
-	ret = kport_send_len_ok(port, len);
+	msg = kport_send_prepare(h, from, buf, len, prio, nonblock, deadline);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	/* Commit point: queued or handed over, or refused and freed here. */
+	ret = kport_queue_send(h->port, msg, nonblock, deadline);
 	if (ret)
-		return ret;
-
-	if (port->pool && len > port->pool->threshold) {
-		/* One copy: from the sender straight into a pool slice. */
-		msg = kport_msg_alloc(port, h->user, from, 0, prio);
-		if (IS_ERR(msg))
-			return PTR_ERR(msg);
-		ret = kport_pool_attach(port, msg, len, nonblock, deadline);
-		if (ret)
-			goto err_free;
-		if (copy_from_user(port->pool->vaddr + msg->offset, buf, len)) {
-			ret = -EFAULT;
-			goto err_free;
-		}
-	} else {
-		msg = kport_msg_copy_in(h, from, buf, len, prio);
-		if (IS_ERR(msg))
-			return PTR_ERR(msg);
-	}
-	ret = kport_queue_send(port, msg, nonblock, deadline);
-	if (ret)
-		goto err_free;
-	return 0;
-
-err_free:
-	kport_msg_free(port, msg);
+		kport_msg_free(h->port, msg);
 	return ret;
-}
-
-/**
- * kport_send_args_check() - a send's output fields are 0, its priority in range
- * @m: the message's descriptor.
- *
- * Return: 0 or -EINVAL.
- */
-int kport_send_args_check(const struct kport_msg *m)
-{
-	if (m->pid || m->uid || m->result || m->priority >= KPORT_PRIO_MAX)
-		return -EINVAL;
-	return 0;
 }
 
 /**
@@ -151,13 +176,11 @@ long kport_send_one(struct file *file, const struct kport_msg *m,
 	struct kport_ident from;
 	int ret;
 
-	ret = kport_send_args_check(m);
+	ret = kport_send_desc_check(m);
 	if (ret)
 		return ret;
 	if (m->flags & KPORT_MSG_POST)
 		return kport_pool_post(file, m, nonblock, deadline);
-	if (m->offset)
-		return -EINVAL;
 	kport_ident_current(&from);
 	return kport_send_copy(file, &from, u64_to_user_ptr(m->buf), m->len,
 			       m->priority, nonblock, deadline);
@@ -165,20 +188,19 @@ long kport_send_one(struct file *file, const struct kport_msg *m,
 
 /**
  * kport_ioctl_send() - KPORT_IOC_SEND
- * @file: the handle.
- * @m:    the descriptor, copied in.
+ * @file: the handle, with the send right (the table checked).
+ * @arg:  the struct kport_msg, copied in.
+ * @uarg: the caller's (not written: a send has no output).
  *
  * Context: process context; may sleep.
  * Return: 0, or a negative errno with nothing sent.
  */
-long kport_ioctl_send(struct file *file, const struct kport_msg *m)
+long kport_ioctl_send(struct file *file, void *arg, void __user *uarg)
 {
-	struct kport_handle *h = file->private_data;
+	const struct kport_msg *m = arg;
 	ktime_t kt;
 	int ret;
 
-	if (!(h->rights & KPORT_RIGHT_SEND))
-		return -EBADF;
 	ret = kport_msg_check_common(m, KPORT_MSG_NONBLOCK |
 				     KPORT_MSG_DEADLINE | KPORT_MSG_POST);
 	if (ret)

@@ -11,9 +11,10 @@
 
 /**
  * kport_ioctl_sendrecv() - KPORT_IOC_SENDRECV
- * @file: the handle to send on.
- * @cmd:  the command, for its size.
- * @uarg: the caller's struct kport_sendrecv.
+ * @file: the handle to send on, with the send right (the table checked).
+ * @arg:  the struct kport_sendrecv, copied in.
+ * @uarg: the caller's: "done" and the received descriptor are written
+ *        there.
  *
  * Send on @file, then receive on recv_fd (or @file).  "done" is cleared
  * before anything happens and set once the send is done.  The send is the
@@ -27,39 +28,31 @@
  * Return: 0 (sent and received), KPORT_SR_SENT (sent, "done" could not
  * be written), or a negative errno: nothing sent if "done" is still 0.
  */
-long kport_ioctl_sendrecv(struct file *file, unsigned int cmd,
-			  void __user *uarg)
+long kport_ioctl_sendrecv(struct file *file, void *arg, void __user *uarg)
 {
 	struct kport_sendrecv __user *usr = uarg;
-	struct kport_handle *h = file->private_data;
-	struct kport_sendrecv sr;
+	struct kport_sendrecv *sr = arg;
 	struct file *rfile = file;
 	struct fd f = {};
 	ktime_t skt, rkt;
 	long ret;
 
-	if (!(h->rights & KPORT_RIGHT_SEND))
-		return -EBADF;
-	ret = kport_copy_arg(&sr, sizeof(sr), KPORT_SENDRECV_SIZE_VER0, cmd,
-			     uarg);
-	if (ret)
-		return ret;
-	if (sr.flags ||
-	    !kport_reserved_zero(sr.__reserved, ARRAY_SIZE(sr.__reserved)))
+	if (sr->flags ||
+	    !kport_reserved_zero(sr->__reserved, ARRAY_SIZE(sr->__reserved)))
 		return -EINVAL;
-	ret = kport_msg_check_common(&sr.send, KPORT_MSG_NONBLOCK |
+	ret = kport_msg_check_common(&sr->send, KPORT_MSG_NONBLOCK |
 				     KPORT_MSG_DEADLINE | KPORT_MSG_POST);
 	if (ret)
 		return ret;
-	ret = kport_msg_check_common(&sr.recv, KPORT_MSG_FLAGS &
+	ret = kport_msg_check_common(&sr->recv, KPORT_MSG_FLAGS &
 				     ~KPORT_MSG_POST);
 	if (ret)
 		return ret;
 	/* An argument error must be found before anything is sent. */
-	if ((sr.recv.flags & KPORT_MSG_FROM_PID) && sr.recv.pid <= 0)
+	if ((sr->recv.flags & KPORT_MSG_FROM_PID) && sr->recv.pid <= 0)
 		return -EINVAL;
-	if (sr.recv_fd != -1) {
-		f = fdget(sr.recv_fd);
+	if (sr->recv_fd != -1) {
+		f = fdget(sr->recv_fd);
 		if (!fd_file(f))
 			return -EBADF;
 		rfile = fd_file(f);
@@ -75,16 +68,17 @@ long kport_ioctl_sendrecv(struct file *file, unsigned int cmd,
 	if (put_user(0, &usr->done))
 		goto out;
 
-	ret = kport_send_one(file, &sr.send, kport_nonblock(file, sr.send.flags),
-			     kport_deadline(&sr.send, &skt));
+	ret = kport_send_one(file, &sr->send,
+			     kport_nonblock(file, sr->send.flags),
+			     kport_deadline(&sr->send, &skt));
 	if (ret)
 		goto out;
 	ret = KPORT_SR_SENT;
 	if (put_user(KPORT_SR_SENT, &usr->done))
 		goto out;
-	ret = kport_recv_one(rfile, &sr.recv, &usr->recv,
-			     kport_nonblock(rfile, sr.recv.flags),
-			     kport_deadline(&sr.recv, &rkt), NULL);
+	ret = kport_recv_one(rfile, &sr->recv, &usr->recv,
+			     kport_nonblock(rfile, sr->recv.flags),
+			     kport_deadline(&sr->recv, &rkt), NULL);
 	if (ret == -ERESTARTSYS)
 		ret = -EINTR;
 out:

@@ -904,6 +904,69 @@ TEST_F(cmds, delete_with_a_nonzero_argument_is_einval_and_keeps_the_port)
 	close(fd);
 }
 
+/* The right each port command needs; BORROW's is checked on any port. */
+static const struct {
+	unsigned long cmd;
+	uint32_t right;
+} needs_right[] = {
+	{ KPORT_IOC_SEND, KPORT_RIGHT_SEND },
+	{ KPORT_IOC_SENDV, KPORT_RIGHT_SEND },
+	{ KPORT_IOC_SENDRECV, KPORT_RIGHT_SEND },
+	{ KPORT_IOC_BORROW, KPORT_RIGHT_SEND },
+	{ KPORT_IOC_RECV, KPORT_RIGHT_RECV },
+	{ KPORT_IOC_RECVV, KPORT_RIGHT_RECV },
+};
+
+/*
+ * doc/semantics.md, "Argument checking": the right comes before the
+ * struct, so a handle without it learns nothing from how the kernel reads
+ * its argument: no EFAULT, EINVAL or E2BIG, only EBADF.
+ */
+TEST_F(cmds, a_handle_without_the_right_gets_ebadf_before_its_struct_is_read)
+{
+	unsigned int i, r;
+
+	memset(self->arg, 0xff, sizeof(self->arg));
+	for (i = 0; i < ARRAY_SIZE(needs_right); i++) {
+		unsigned long cmd = needs_right[i].cmd;
+		unsigned long small = _IOC(_IOC_DIR(cmd), KPORT_IOC_MAGIC,
+					   _IOC_NR(cmd), 8);
+		unsigned long huge = _IOC(_IOC_DIR(cmd), KPORT_IOC_MAGIC,
+					  _IOC_NR(cmd), 4096 + 64);
+		const uint32_t others[] = {
+			KPORT_RIGHTS_ALL & ~needs_right[i].right, 0,
+		};
+
+		for (r = 0; r < ARRAY_SIZE(others); r++) {
+			int fd = kt_open(self->name, others[r], 0);
+
+			ASSERT_LE(0, fd) TH_LOG("rights %u", others[r]);
+			EXPECT_EQ(-EBADF, kt_ioctl(fd, cmd, NULL))
+				TH_LOG("cmd %#lx, rights %u: NULL", cmd, others[r]);
+			EXPECT_EQ(-EBADF, kt_ioctl(fd, small, self->arg))
+				TH_LOG("cmd %#lx, rights %u: size 8", cmd, others[r]);
+			EXPECT_EQ(-EBADF, kt_ioctl(fd, huge, self->arg))
+				TH_LOG("cmd %#lx, rights %u: over a page", cmd, others[r]);
+			close(fd);
+		}
+	}
+	assert_port_intact(_metadata, self->port);
+}
+
+TEST_F(cmds, delete_with_a_size_in_the_command_is_enotty_and_keeps_the_port)
+{
+	const unsigned int sizes[] = { 1, 8, 64, 4096 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		EXPECT_EQ(-ENOTTY, kt_ioctl(self->port,
+					    _IOC(_IOC_NONE, KPORT_IOC_MAGIC,
+						 _IOC_NR(KPORT_IOC_DELETE), sizes[i]),
+					    NULL)) TH_LOG("size %u", sizes[i]);
+		assert_port_intact(_metadata, self->port);
+	}
+}
+
 TEST_F(cmds, delete_on_dev_kport_is_enotty)
 {
 	ASSERT_EQ(-ENOTTY, kt_ioctl(kt_dev(), KPORT_IOC_DELETE, NULL));
