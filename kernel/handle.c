@@ -25,6 +25,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "ioctl.h"
 #include "kport.h"
 
 static bool kport_handle_is_owners(const struct kport_handle *h)

@@ -506,46 +506,6 @@ struct kport_sender_ids {
 	uid_t uid;
 };
 
-/**
- * struct kport_ioctl - one ioctl, as a dispatch table describes it
- * @cmd:      its command: direction, number, and the size of the struct
- *            as this module knows it (the caller's may differ).
- * @min_size: the first published size of its struct (KPORT_*_SIZE_VER0);
- *            0 for an ioctl that takes none (its argument must be 0).
- * @rights:   the KPORT_RIGHT_* a handle needs for it.
- * @copy_out: its struct is only output: copied back once @fn succeeded.
- * @fn:       the handler: the file, the struct copied in (NULL if none),
- *            and the caller's pointer to it.
- *
- * The tables: kport_dev_ioctls (main.c), kport_handle_ioctls (handle.c);
- * kport_ioctl_dispatch() (ioctl.c) runs them.
- */
-struct kport_ioctl {
-	unsigned int cmd;
-	u16 min_size;
-	u8 rights;
-	bool copy_out;
-	long (*fn)(struct file *file, void *arg, void __user *uarg);
-};
-
-/* Room for any ioctl's struct (kport_ioctl_dispatch() copies it here). */
-union kport_ioctl_arg {
-	struct kport_version version;
-	struct kport_create create;
-	struct kport_open open;
-	struct kport_unlink unlink;
-	struct kport_msg msg;
-	struct kport_stat stat;
-	struct kport_slice slice;
-	struct kport_batch batch;
-	struct kport_sendrecv sendrecv;
-};
-
-/* ioctl.c */
-long kport_ioctl_dispatch(const struct kport_ioctl *table, unsigned int n,
-			  unsigned int first, u32 rights, struct file *file,
-			  unsigned int cmd, unsigned long arg);
-
 /* limits.c */
 extern unsigned int kport_max_ports;
 extern unsigned int kport_max_ports_per_user;

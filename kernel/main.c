@@ -18,6 +18,7 @@
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
 
+#include "ioctl.h"
 #include "kport.h"
 
 /* Layouts are ABI: pin them, as userspace's copy of the header does. */
