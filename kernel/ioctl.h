@@ -139,7 +139,9 @@ kport_ioctl_run(const struct kport_ioctl *table, unsigned int n,
 	if (ret)
 		return ret;
 	ret = def->fn(file, &u, uarg);
-	if (!ret && def->copy_out && copy_to_user(uarg, &u, ksize))
+	/* No more than the caller's struct holds, if it is an older, smaller one. */
+	if (!ret && def->copy_out &&
+	    copy_to_user(uarg, &u, min(ksize, _IOC_SIZE(cmd))))
 		ret = -EFAULT;
 	return ret;
 }

@@ -120,8 +120,12 @@ static int kport_set_dev_mode(const char *val, const struct kernel_param *kp)
 {
 	u16 mode;
 
-	/* -EINVAL for any bad value, out of range too: one clear errno */
-	if (kstrtou16(val, 8, &mode) || mode & ~0666)
+	/*
+	 * -EINVAL for any bad value, out of range too: one clear errno.  Not
+	 * 0 either: misc_devnode() reads 0 as "no mode" and makes the node
+	 * 0600, which the parameter would not say.
+	 */
+	if (kstrtou16(val, 8, &mode) || !mode || mode & ~0666)
 		return -EINVAL;
 	*(umode_t *)kp->arg = mode;
 	return 0;

@@ -381,7 +381,7 @@ TEST_F(unload, dev_mode_other_than_read_and_write_bits_is_refused)
 {
 	static const char *const bad[] = {
 		"0777", "0766", "0676", "0667", "04666", "02666", "01666",
-		"0888", "0x1b6", "-1", "", "0666x", "0200000",
+		"0888", "0x1b6", "-1", "", "0666x", "0200000", "0", "00",
 	};
 	char args[352];
 	unsigned int i;
@@ -394,7 +394,7 @@ TEST_F(unload, dev_mode_other_than_read_and_write_bits_is_refused)
 		ASSERT_FALSE(module_loaded()) TH_LOG("dev_mode=%s", bad[i]);
 	}
 	/* the edges that are fine */
-	snprintf(args, sizeof(args), "%s dev_mode=0", self->args);
+	snprintf(args, sizeof(args), "%s dev_mode=0400", self->args);
 	ASSERT_EQ(0, load_module(self->ko, args));
 	ASSERT_EQ(0, unload_module());
 	snprintf(args, sizeof(args), "%s dev_mode=666", self->args);
