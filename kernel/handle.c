@@ -138,7 +138,8 @@ static long kport_ioctl_stat(struct file *file, void *arg, void __user *uarg)
 	struct kport_handle *h = file->private_data;
 	struct kport_port *port = h->port;
 
-	if (st->flags || memchr_inv(st->__reserved, 0, sizeof(st->__reserved)))
+	if (st->flags ||
+	    !kport_reserved_zero(st->__reserved, ARRAY_SIZE(st->__reserved)))
 		return -EINVAL;
 	/* Everything else is output only. */
 	memset(st, 0, sizeof(*st));

@@ -16,7 +16,7 @@
  *      from userspace or an allocation.  Nests inside kport_table_lock
  *      and outside the poll waitqueue's lock.
  *
- *  port->stash_lock (spinlock, queue.c)
+ *  port->stash_lock (spinlock, msg.c)
  *      The port's stash of freed small messages.  Never held together
  *      with another kport lock.
  *
@@ -157,7 +157,7 @@ struct kport_ident {
 struct kport_kmsg {
 	union {
 		struct list_head node;
-		/* In its port's stash: the next one there (see queue.c). */
+		/* In its port's stash: the next one there (see msg.c). */
 		struct kport_kmsg *stash_next;
 	};
 	struct rb_node hnode;
@@ -178,7 +178,7 @@ struct kport_kmsg {
 
 /*
  * Messages whose header and payload fit here come from a cache of their
- * own and are recycled through their port's stash (see queue.c).
+ * own and are recycled through their port's stash (see msg.c).
  */
 #define KPORT_MSG_SMALL		256
 /* Freed small messages a port keeps for its next sends, at most. */
@@ -308,7 +308,7 @@ struct kport_port {
 	u64 received;
 	wait_queue_head_t poll_wq;
 
-	spinlock_t stash_lock;	/* see queue.c, "Small messages" */
+	spinlock_t stash_lock;	/* see msg.c, "Small messages" */
 	struct kport_kmsg *stash;
 	u32 nr_stash;
 	u32 stash_max;
@@ -392,7 +392,10 @@ static inline ktime_t kport_deadline_ktime(u64 ns)
 	return kt;
 }
 
-/* Whether the reserved words @r[0..@n) are all zero (a few, on the hot path). */
+/*
+ * Whether the reserved words @r[0..@n) are all zero: the one check of every
+ * struct's __reserved array (a few words; on the hot path of some).
+ */
 static inline bool kport_reserved_zero(const __u64 *r, size_t n)
 {
 	__u64 any = 0;
@@ -572,16 +575,19 @@ long kport_ioctl_sendrecv(struct file *file, void *arg, void __user *uarg);
 long kport_ioctl_sendv(struct file *file, void *arg, void __user *uarg);
 long kport_ioctl_recvv(struct file *file, void *arg, void __user *uarg);
 
-/* queue.c */
-void kport_queue_init(struct kport_port *port, u32 capacity);
+/* msg.c */
 int kport_msg_cache_init(void);
 void kport_msg_cache_exit(void);
+void kport_stash_init(struct kport_port *port, u32 capacity);
+void kport_stash_drain(struct kport_port *port);
 struct kport_kmsg *kport_msg_alloc(struct kport_port *port,
 				   struct kport_user *user,
 				   const struct kport_ident *from, u32 len,
 				   u32 prio);
 void kport_msg_free(struct kport_port *port, struct kport_kmsg *msg);
-void kport_stash_drain(struct kport_port *port);
+
+/* queue.c */
+void kport_queue_init(struct kport_port *port, u32 capacity);
 int kport_queue_send(struct kport_port *port, struct kport_kmsg *msg,
 		     bool nonblock, const ktime_t *deadline);
 struct kport_kmsg *kport_queue_recv(struct kport_port *port, struct pid *from,

@@ -18,6 +18,7 @@
 #include <linux/hashtable.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/refcount.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
@@ -164,6 +165,11 @@ struct kport_user *kport_user_get(kuid_t uid)
  */
 void kport_user_put(struct kport_user *user)
 {
+	/*
+	 * refcount_dec_and_lock(), written out: sparse cannot follow that
+	 * function's conditional acquire.  The last reference goes under the
+	 * lock kport_user_get() looks in.
+	 */
 	if (refcount_dec_not_one(&user->ref))
 		return;
 	spin_lock(&kport_users_lock);

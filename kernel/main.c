@@ -47,7 +47,7 @@ static long kport_ioctl_version(struct file *file, void *arg,
 	struct kport_version *v = arg;
 
 	if (v->flags || v->__reserved32 ||
-	    memchr_inv(v->__reserved, 0, sizeof(v->__reserved)))
+	    !kport_reserved_zero(v->__reserved, ARRAY_SIZE(v->__reserved)))
 		return -EINVAL;
 	v->features = KPORT_FEATURES;
 	v->api_version = KPORT_API_VERSION;

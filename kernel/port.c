@@ -25,6 +25,7 @@
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/stringhash.h>
@@ -179,13 +180,8 @@ static void kport_port_free(struct kport_port *port)
  */
 void kport_port_put(struct kport_port *port)
 {
-	if (refcount_dec_not_one(&port->ref))
+	if (!refcount_dec_and_mutex_lock(&port->ref, &kport_table_lock))
 		return;
-	mutex_lock(&kport_table_lock);
-	if (!refcount_dec_and_test(&port->ref)) {
-		mutex_unlock(&kport_table_lock);
-		return;
-	}
 	if (port->published) {
 		list_del(&port->all_node);
 		kport_nr_ports--;
@@ -432,7 +428,8 @@ static int kport_create_check(const struct kport_create *args)
 
 	if (flags & ~KPORT_CREATE_FLAGS)
 		return -EINVAL;
-	if (memchr_inv(args->__reserved, 0, sizeof(args->__reserved)))
+	if (!kport_reserved_zero(args->__reserved,
+				 ARRAY_SIZE(args->__reserved)))
 		return -EINVAL;
 	if (args->mode & ~0777)
 		return -EINVAL;
@@ -553,7 +550,8 @@ int kport_port_open(const struct kport_open *args)
 
 	if (args->flags & ~KPORT_OPEN_FLAGS)
 		return -EINVAL;
-	if (memchr_inv(args->__reserved, 0, sizeof(args->__reserved)))
+	if (!kport_reserved_zero(args->__reserved,
+				 ARRAY_SIZE(args->__reserved)))
 		return -EINVAL;
 	if (args->rights & ~KPORT_RIGHTS_ALL)
 		return -EINVAL;
@@ -604,8 +602,9 @@ int kport_port_unlink(const struct kport_unlink *args)
 	struct kport_port *port;
 	int name_len;
 
-	if (args->flags || memchr_inv(args->__reserved, 0,
-				      sizeof(args->__reserved)))
+	if (args->flags ||
+	    !kport_reserved_zero(args->__reserved,
+				 ARRAY_SIZE(args->__reserved)))
 		return -EINVAL;
 	name_len = kport_name_check(args->name);
 	if (name_len <= 0)

@@ -953,6 +953,37 @@ TEST_F(cmds, a_handle_without_the_right_gets_ebadf_before_its_struct_is_read)
 	assert_port_intact(_metadata, self->port);
 }
 
+/*
+ * On a port without a pool, BORROW and RELEASE still go through the one
+ * order of checks: the struct is read (and its size checked) before the
+ * handler says the port has no pool, and what the struct holds is not
+ * looked at, since no pool means nothing in it can be right.
+ */
+TEST_F(cmds, borrow_and_release_without_a_pool_read_their_struct_then_eopnotsupp)
+{
+	const unsigned long cmds[] = { KPORT_IOC_BORROW, KPORT_IOC_RELEASE };
+	struct kport_slice s;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		unsigned long small = _IOC(_IOC_DIR(cmds[i]), KPORT_IOC_MAGIC,
+					   _IOC_NR(cmds[i]), 8);
+
+		EXPECT_EQ(-EFAULT, kt_ioctl(self->port, cmds[i], NULL))
+			TH_LOG("cmd %#lx: NULL", cmds[i]);
+		memset(&s, 0, sizeof(s));
+		EXPECT_EQ(-EINVAL, kt_ioctl(self->port, small, &s))
+			TH_LOG("cmd %#lx: size 8", cmds[i]);
+		s.len = 1;
+		EXPECT_EQ(-EOPNOTSUPP, kt_ioctl(self->port, cmds[i], &s))
+			TH_LOG("cmd %#lx: a good struct", cmds[i]);
+		memset(&s, 0xff, sizeof(s));
+		EXPECT_EQ(-EOPNOTSUPP, kt_ioctl(self->port, cmds[i], &s))
+			TH_LOG("cmd %#lx: every field set", cmds[i]);
+	}
+	assert_port_intact(_metadata, self->port);
+}
+
 TEST_F(cmds, delete_with_a_size_in_the_command_is_enotty_and_keeps_the_port)
 {
 	const unsigned int sizes[] = { 1, 8, 64, 4096 };
