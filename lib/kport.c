@@ -244,137 +244,95 @@ uint64_t kport_deadline_after(int64_t rel_ns)
 	return now - ((uint64_t)(-(rel_ns + 1)) + 1);
 }
 
-/*
- * @flags: KPORT_MSG_NONBLOCK or KPORT_MSG_DEADLINE (with @deadline) or 0;
- * the public entry points have already rejected anything else.
- */
-static int kport_do_send(int fd, const void *buf, size_t len, unsigned int prio,
-			 uint64_t flags, uint64_t deadline)
+/* A send as the struct says: 0 or -errno (kport_sendmsg() may return more). */
+static int kport_send_built(int fd, const struct kport_msg *m)
 {
-	struct kport_msg m;
+	int ret = kport_sendmsg(fd, m);
 
-	if (len > UINT32_MAX)
-		return -EMSGSIZE;
-	memset(&m, 0, sizeof(m));
-	m.flags = flags;
-	m.buf = (uintptr_t)buf;
-	m.len = (uint32_t)len;
-	m.priority = prio;
-	if (flags & KPORT_MSG_DEADLINE)
-		m.deadline_ns = deadline;
-	return kport_sendmsg(fd, &m);
+	return ret < 0 ? ret : 0;
 }
 
 int kport_send(int fd, const void *buf, size_t len, unsigned int prio,
 	       unsigned int flags)
 {
-	int ret;
+	struct kport_msg m;
 
 	if (flags & ~(unsigned int)KPORT_MSG_NONBLOCK)
 		return -EINVAL;
-	ret = kport_do_send(fd, buf, len, prio, flags, 0);
-	return ret < 0 ? ret : 0;
+	if (len > UINT32_MAX)
+		return -EMSGSIZE;
+	kport_prep_send(&m, buf, (uint32_t)len, prio);
+	if (flags)
+		kport_msg_set_nonblock(&m);
+	return kport_send_built(fd, &m);
 }
 
 int kport_send_timeout(int fd, const void *buf, size_t len, unsigned int prio,
 		       int64_t timeout_ns)
 {
-	uint64_t deadline = 0;
-	uint64_t flags = 0;
-	int ret;
+	struct kport_msg m;
 
-	if (timeout_ns >= 0) {
-		flags = KPORT_MSG_DEADLINE;
-		deadline = kport_deadline_after(timeout_ns);
-	}
-	ret = kport_do_send(fd, buf, len, prio, flags, deadline);
-	return ret < 0 ? ret : 0;
+	if (len > UINT32_MAX)
+		return -EMSGSIZE;
+	kport_prep_send(&m, buf, (uint32_t)len, prio);
+	kport_msg_set_timeout(&m, timeout_ns);
+	return kport_send_built(fd, &m);
 }
 
 /*
- * Every receive goes through here; the message comes back in @out (if not
- * NULL) so that kport_recv_inplace() can read its @offset and @result.
+ * Every receive of the conveniences ends here: the message's size, and
+ * @info (if not NULL) filled, its ->len alone on -EMSGSIZE.
  */
-static ssize_t kport_do_recvmsg(int fd, void *buf, size_t len, uint64_t flags,
-				pid_t pid, uint64_t deadline,
-				struct kport_info *info, struct kport_msg *out)
+static ssize_t kport_recv_built(int fd, struct kport_msg *m,
+				struct kport_info *info)
 {
-	struct kport_msg m;
-	int ret;
+	int ret = kport_recvmsg(fd, m);
 
-	memset(&m, 0, sizeof(m));
-	m.flags = flags;
-	m.buf = (uintptr_t)buf;
-	/*
-	 * A buffer larger than any message can be is as good as one of
-	 * UINT32_MAX bytes: clamp instead of failing.
-	 */
-	m.len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-	if (flags & KPORT_MSG_FROM_PID)
-		m.pid = pid;
-	if (flags & KPORT_MSG_DEADLINE)
-		m.deadline_ns = deadline;
-
-	ret = kport_recvmsg(fd, &m);
 	if (ret < 0) {
 		if (ret == -EMSGSIZE && info) {
 			/* Only the size is meaningful: the message stays queued. */
 			memset(info, 0, sizeof(*info));
-			info->len = m.len;
+			info->len = m->len;
 		}
 		return ret;
 	}
-	if (info) {
-		info->pid = m.pid;
-		info->uid = m.uid;
-		info->priority = m.priority;
-		info->len = m.len;
-		/* Set by kport_recv_inplace() when the payload stayed put. */
-		info->in_pool = 0;
-		info->offset = 0;
-	}
-	if (out)
-		*out = m;
-	return (ssize_t)m.len;
-}
-
-static ssize_t kport_do_recv(int fd, void *buf, size_t len, uint64_t flags,
-			     pid_t pid, uint64_t deadline,
-			     struct kport_info *info)
-{
-	return kport_do_recvmsg(fd, buf, len, flags, pid, deadline, info, NULL);
+	if (info)
+		kport_msg_info(m, info);
+	return (ssize_t)m->len;
 }
 
 ssize_t kport_recv(int fd, void *buf, size_t len, unsigned int flags,
 		   struct kport_info *info)
 {
+	struct kport_msg m;
+
 	if (flags & ~(unsigned int)KPORT_MSG_NONBLOCK)
 		return -EINVAL;
-	return kport_do_recv(fd, buf, len, flags, 0, 0, info);
+	kport_prep_recv(&m, buf, len);
+	if (flags)
+		kport_msg_set_nonblock(&m);
+	return kport_recv_built(fd, &m, info);
 }
 
 ssize_t kport_recv_timeout(int fd, void *buf, size_t len, int64_t timeout_ns,
 			   struct kport_info *info)
 {
-	if (timeout_ns < 0)
-		return kport_do_recv(fd, buf, len, 0, 0, 0, info);
-	return kport_do_recv(fd, buf, len, KPORT_MSG_DEADLINE, 0,
-			     kport_deadline_after(timeout_ns), info);
+	struct kport_msg m;
+
+	kport_prep_recv(&m, buf, len);
+	kport_msg_set_timeout(&m, timeout_ns);
+	return kport_recv_built(fd, &m, info);
 }
 
 ssize_t kport_recv_from(int fd, pid_t pid, void *buf, size_t len,
 			int64_t timeout_ns, struct kport_info *info)
 {
-	uint64_t flags = KPORT_MSG_FROM_PID;
-	uint64_t deadline = 0;
+	struct kport_msg m;
 
-	if (timeout_ns == 0) {
-		flags |= KPORT_MSG_NONBLOCK;
-	} else if (timeout_ns > 0) {
-		flags |= KPORT_MSG_DEADLINE;
-		deadline = kport_deadline_after(timeout_ns);
-	}
-	return kport_do_recv(fd, buf, len, flags, pid, deadline, info);
+	kport_prep_recv(&m, buf, len);
+	kport_msg_set_from(&m, pid);
+	kport_msg_set_timeout(&m, timeout_ns);
+	return kport_recv_built(fd, &m, info);
 }
 
 int kport_wait(int fd, short events, int timeout_ms)
@@ -449,17 +407,13 @@ ssize_t kport_recv_inplace(int fd, const void *pool, void *buf, size_t len,
 	 */
 	if (!pool || !data || !info)
 		return -EINVAL;
-	ret = kport_do_recvmsg(fd, buf, len, flags | KPORT_MSG_INPLACE, 0, 0,
-			       info, &m);
-	if (ret < 0)
-		return ret;
-	if (m.result & KPORT_RESULT_INPLACE) {
-		*data = (const char *)pool + m.offset;
-		info->in_pool = 1;
-		info->offset = m.offset;
-	} else {
-		*data = buf;
-	}
+	kport_prep_recv(&m, buf, len);
+	kport_msg_set_inplace(&m);
+	if (flags)
+		kport_msg_set_nonblock(&m);
+	ret = kport_recv_built(fd, &m, info);
+	if (ret >= 0)
+		*data = kport_msg_data(&m, pool);
 	return ret;
 }
 
@@ -480,10 +434,8 @@ int kport_borrow(int fd, size_t len, int64_t timeout_ns, uint64_t *offset)
 
 	memset(&s, 0, sizeof(s));
 	s.len = len;
-	/* As kport_recv_from(): negative waits, 0 does not, else a deadline. */
-	if (timeout_ns == 0) {
-		s.flags = KPORT_MSG_NONBLOCK;
-	} else if (timeout_ns > 0) {
+	/* As kport_msg_set_timeout(), for a slice. */
+	if (timeout_ns >= 0) {
 		s.flags = KPORT_MSG_DEADLINE;
 		s.deadline_ns = kport_deadline_after(timeout_ns);
 	}
@@ -498,21 +450,16 @@ int kport_post(int fd, uint64_t offset, size_t len, unsigned int prio,
 	       unsigned int flags)
 {
 	struct kport_msg m;
-	int ret;
 
 	if (flags & ~(unsigned int)KPORT_MSG_NONBLOCK)
 		return -EINVAL;
 	/* No slice is longer than a message can be: it was not borrowed. */
 	if (len > UINT32_MAX)
 		return -EINVAL;
-	memset(&m, 0, sizeof(m));
-	m.flags = flags | KPORT_MSG_POST;
-	m.buf = 0;
-	m.offset = offset;
-	m.len = (uint32_t)len;
-	m.priority = prio;
-	ret = kport_sendmsg(fd, &m);
-	return ret < 0 ? ret : 0;
+	kport_prep_post(&m, offset, (uint32_t)len, prio);
+	if (flags)
+		kport_msg_set_nonblock(&m);
+	return kport_send_built(fd, &m);
 }
 
 /* ---- Several messages per call, and request-reply ------------------------ */
@@ -561,14 +508,9 @@ ssize_t kport_call(int fd, int reply_fd, const void *req, size_t req_len,
 		return -EMSGSIZE;
 	memset(&sr, 0, sizeof(sr));
 	sr.recv_fd = reply_fd;
-	sr.send.buf = (uintptr_t)req;
-	sr.send.len = (uint32_t)req_len;
-	sr.recv.buf = (uintptr_t)reply;
-	sr.recv.len = reply_len > UINT32_MAX ? UINT32_MAX : (uint32_t)reply_len;
-	if (timeout_ns >= 0) {
-		sr.recv.flags = KPORT_MSG_DEADLINE;
-		sr.recv.deadline_ns = kport_deadline_after(timeout_ns);
-	}
+	kport_prep_send(&sr.send, req, (uint32_t)req_len, 0);
+	kport_prep_recv(&sr.recv, reply, reply_len);
+	kport_msg_set_timeout(&sr.recv, timeout_ns);
 	ret = kport_sendrecv(fd, &sr);
 	if (sent)
 		*sent = !!(sr.done & KPORT_SR_SENT);

@@ -8,16 +8,27 @@
  * shared state is the descriptor of /dev/kport, opened once (O_CLOEXEC)
  * on first use.
  *
- * Timeouts given to the *_timeout functions are relative, in nanoseconds,
- * and turned into an absolute CLOCK_MONOTONIC deadline once, on entry, so
- * a call restarted after a signal does not wait longer than asked.  A
- * negative timeout waits forever.
+ * A timeout (every int64_t timeout_ns) has one meaning everywhere: the
+ * longest the call may wait, relative, in nanoseconds.  Negative waits
+ * forever; 0 does not wait; either way a call that can complete at once
+ * does, and one that would have to wait longer fails with -ETIMEDOUT.  It
+ * becomes an absolute CLOCK_MONOTONIC deadline once, on entry, so a call
+ * restarted after a signal does not wait longer than asked.  Functions
+ * that take KPORT_MSG_NONBLOCK in their flags fail with -EAGAIN instead:
+ * that flag, not a timeout, is the way to ask for -EAGAIN.
+ *
+ * The raw structs can be built with the kport_prep_*() and kport_msg_set_*()
+ * helpers below (as liburing's io_uring_prep_*() build an SQE), then given
+ * to kport_sendmsg(), kport_recvmsg(), kport_sendv(), kport_recvv() or
+ * kport_sendrecv(): every option composes with every other, where the
+ * convenience functions each offer a fixed set.
  */
 #ifndef KPORT_H
 #define KPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 #include <linux/kport.h>
 
@@ -49,6 +60,109 @@ int kport_stat(int fd, struct kport_stat *st);
 
 /* KPORT_IOC_DELETE: deletes the port behind @fd (the fd stays open). */
 int kport_delete(int fd);
+
+/* ---- Building a struct kport_msg ------------------------------------------ *
+ *
+ * Each kport_prep_*() starts the struct afresh (every other field 0); each
+ * kport_msg_set_*() adds one option to it.  Inline, over the uapi struct:
+ * nothing here is a library symbol.
+ */
+
+/* A send of @len bytes at @buf, priority @prio (0..KPORT_PRIO_MAX-1). */
+static inline void kport_prep_send(struct kport_msg *m, const void *buf,
+				   uint32_t len, unsigned int prio)
+{
+	memset(m, 0, sizeof(*m));
+	m->buf = (uintptr_t)buf;
+	m->len = len;
+	m->priority = prio;
+}
+
+/*
+ * A receive into @buf, @len bytes (clamped: a buffer larger than any
+ * message can be is as good as one of UINT32_MAX bytes).
+ */
+static inline void kport_prep_recv(struct kport_msg *m, void *buf, size_t len)
+{
+	memset(m, 0, sizeof(*m));
+	m->buf = (uintptr_t)buf;
+	m->len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+}
+
+/* A send of the first @len bytes of the slice borrowed at @offset. */
+static inline void kport_prep_post(struct kport_msg *m, uint64_t offset,
+				   uint32_t len, unsigned int prio)
+{
+	memset(m, 0, sizeof(*m));
+	m->flags = KPORT_MSG_POST;
+	m->offset = offset;
+	m->len = len;
+	m->priority = prio;
+}
+
+/* Fail with -EAGAIN rather than wait. */
+static inline void kport_msg_set_nonblock(struct kport_msg *m)
+{
+	m->flags |= KPORT_MSG_NONBLOCK;
+}
+
+/* Wait until the absolute CLOCK_MONOTONIC time @deadline_ns at most. */
+static inline void kport_msg_set_deadline(struct kport_msg *m,
+					  uint64_t deadline_ns)
+{
+	m->flags |= KPORT_MSG_DEADLINE;
+	m->deadline_ns = deadline_ns;
+}
+
+/* CLOCK_MONOTONIC now, and now + @rel_ns, in nanoseconds. */
+uint64_t kport_now_ns(void);
+uint64_t kport_deadline_after(int64_t rel_ns);
+
+/*
+ * Wait at most @timeout_ns from now: negative leaves the struct waiting
+ * forever, 0 makes it complete at once or fail with -ETIMEDOUT (see the
+ * top of this file).
+ */
+static inline void kport_msg_set_timeout(struct kport_msg *m,
+					 int64_t timeout_ns)
+{
+	if (timeout_ns >= 0)
+		kport_msg_set_deadline(m, kport_deadline_after(timeout_ns));
+}
+
+/* Receive only a message sent by process @pid. */
+static inline void kport_msg_set_from(struct kport_msg *m, pid_t pid)
+{
+	m->flags |= KPORT_MSG_FROM_PID;
+	m->pid = pid;
+}
+
+/*
+ * Receive a message that travelled through the pool without copying it:
+ * see kport_msg_data(); the slice is then held until kport_release().
+ */
+static inline void kport_msg_set_inplace(struct kport_msg *m)
+{
+	m->flags |= KPORT_MSG_INPLACE;
+}
+
+/* Whether a received message was left in the pool (KPORT_MSG_INPLACE). */
+static inline int kport_msg_in_pool(const struct kport_msg *m)
+{
+	return !!(m->result & KPORT_RESULT_INPLACE);
+}
+
+/*
+ * Where a received message's payload is: in the pool mapping @pool (the
+ * address kport_pool_map() gave) if it was left there, else its buffer.
+ */
+static inline const void *kport_msg_data(const struct kport_msg *m,
+					 const void *pool)
+{
+	if (kport_msg_in_pool(m))
+		return (const char *)pool + m->offset;
+	return (const void *)(uintptr_t)m->buf;
+}
 
 /* ---- Conveniences ------------------------------------------------------- */
 
@@ -101,6 +215,22 @@ struct kport_info {
 };
 
 /*
+ * What a receive built with kport_prep_recv() learnt, as struct kport_info.
+ * After -EMSGSIZE only ->len is meaningful (the message's size).
+ */
+static inline void kport_msg_info(const struct kport_msg *m,
+				  struct kport_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->pid = m->pid;
+	info->uid = m->uid;
+	info->priority = m->priority;
+	info->len = m->len;
+	info->in_pool = kport_msg_in_pool(m);
+	info->offset = info->in_pool ? m->offset : 0;
+}
+
+/*
  * Send @len bytes at priority @prio.  @flags: 0 or KPORT_MSG_NONBLOCK.
  * Returns 0.
  */
@@ -125,7 +255,8 @@ ssize_t kport_recv_timeout(int fd, void *buf, size_t len, int64_t timeout_ns,
 
 /*
  * Receive only a message sent by process @pid, waiting at most
- * @timeout_ns (negative: forever; 0: do not wait).
+ * @timeout_ns (negative: forever; 0: not at all, -ETIMEDOUT if none is
+ * there).
  */
 ssize_t kport_recv_from(int fd, pid_t pid, void *buf, size_t len,
 			int64_t timeout_ns, struct kport_info *info);
@@ -198,8 +329,8 @@ int kport_release(int fd, uint64_t offset, size_t len);
 
 /*
  * Zero-copy: reserve a slice of @len bytes to fill through a writable
- * mapping, waiting at most @timeout_ns for room (negative: forever; 0: do
- * not wait).  Sets *@offset.
+ * mapping, waiting at most @timeout_ns for room (negative: forever; 0: not
+ * at all, -ETIMEDOUT if the pool is full).  Sets *@offset.
  */
 int kport_borrow(int fd, size_t len, int64_t timeout_ns, uint64_t *offset);
 
@@ -209,10 +340,6 @@ int kport_borrow(int fd, size_t len, int64_t timeout_ns, uint64_t *offset);
  */
 int kport_post(int fd, uint64_t offset, size_t len, unsigned int prio,
 	       unsigned int flags);
-
-/* CLOCK_MONOTONIC now, and now + @rel_ns, in nanoseconds. */
-uint64_t kport_now_ns(void);
-uint64_t kport_deadline_after(int64_t rel_ns);
 
 #ifdef __cplusplus
 }

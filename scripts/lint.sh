@@ -131,10 +131,12 @@ run_uapi() {
 # The three lists of libkport's functions, one name per line, sorted.
 header_functions() {
 	# -aux-info writes a prototype per function declared, each marked with
-	# the file that declared it; lib/kport.h's are ours.
+	# the file that declared it and whether this is a declaration (C) or a
+	# definition (F): lib/kport.h's declarations are the library's, its
+	# definitions are static inline helpers (kport_prep_*), no symbols.
 	"$CC" -Iuapi -Ilib -D_GNU_SOURCE -fsyntax-only -x c lib/kport.h \
 		-aux-info "$out/kport.aux" || return 1
-	sed -n 's|^/\* lib/kport\.h:.*\*/ *||p' "$out/kport.aux" |
+	sed -n 's|^/\* lib/kport\.h:[0-9]*:[NO]C \*/ *||p' "$out/kport.aux" |
 		sed -n 's/^.*[ *]\(kport_[a-z0-9_]*\) *(.*$/\1/p' | sort -u
 }
 

@@ -692,38 +692,25 @@ static ssize_t receive(int fd, const void *pool, char *buf, size_t len,
 	struct kport_msg m;
 	int ret;
 
-	memset(&m, 0, sizeof(m));
-	m.buf = (uintptr_t)buf;
-	m.len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+	kport_prep_recv(&m, buf, len);
 	if (pool)
-		m.flags |= KPORT_MSG_INPLACE;
-	if (from) {
-		m.flags |= KPORT_MSG_FROM_PID;
-		m.pid = from;
-	}
-	if (nonblock) {
-		m.flags |= KPORT_MSG_NONBLOCK;
-	} else if (timeout_ms >= 0) {
-		m.flags |= KPORT_MSG_DEADLINE;
-		m.deadline_ns = kport_deadline_after(timeout_ms * NSEC_PER_MSEC);
-	}
+		kport_msg_set_inplace(&m);
+	if (from)
+		kport_msg_set_from(&m, from);
+	if (nonblock)
+		kport_msg_set_nonblock(&m);
+	else if (timeout_ms >= 0)
+		kport_msg_set_timeout(&m, timeout_ms * NSEC_PER_MSEC);
 
-	memset(info, 0, sizeof(*info));
 	ret = kport_recvmsg(fd, &m);
 	/* On EMSGSIZE, the size of the message that did not fit. */
-	info->len = m.len;
-	if (ret < 0)
+	if (ret < 0) {
+		memset(info, 0, sizeof(*info));
+		info->len = m.len;
 		return ret;
-	info->pid = m.pid;
-	info->uid = m.uid;
-	info->priority = m.priority;
-	if (pool && (m.result & KPORT_RESULT_INPLACE)) {
-		info->in_pool = 1;
-		info->offset = m.offset;
-		*data = (const char *)pool + m.offset;
-	} else {
-		*data = buf;
 	}
+	kport_msg_info(&m, info);
+	*data = kport_msg_data(&m, pool);
 	return (ssize_t)m.len;
 }
 
