@@ -37,6 +37,12 @@
  */
 static struct kmem_cache *kport_msg_cache;
 
+/**
+ * kport_msg_cache_init() - create the slab cache of small messages
+ *
+ * Context: module init.
+ * Return: 0 or -ENOMEM.
+ */
 int kport_msg_cache_init(void)
 {
 	/* Only the payload may be copied to or from userspace. */
@@ -50,6 +56,11 @@ int kport_msg_cache_init(void)
 	return kport_msg_cache ? 0 : -ENOMEM;
 }
 
+/**
+ * kport_msg_cache_exit() - destroy the cache of small messages
+ *
+ * Context: module exit, after every port (and so every stash) is gone.
+ */
 void kport_msg_cache_exit(void)
 {
 	kmem_cache_destroy(kport_msg_cache);

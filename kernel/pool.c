@@ -215,6 +215,12 @@ void kport_pool_stat(struct kport_pool *pool, struct kport_stat *st)
 
 /* ---- slices held by a handle ---------------------------------------------- */
 
+/**
+ * kport_handle_init_slices() - set up a new handle's (empty) set of slices
+ * @h: the handle, not yet installed in a file.
+ *
+ * The slices it will hold: received in place or borrowed, by offset.
+ */
 void kport_handle_init_slices(struct kport_handle *h)
 {
 	spin_lock_init(&h->lock);

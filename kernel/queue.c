@@ -43,7 +43,12 @@
 
 #include "kport.h"
 
-/* Set up the queue of a new port of @capacity. */
+/**
+ * kport_queue_init() - set up the queue, waiters and stash of a new port
+ * @port:     the port, not yet visible to anyone.
+ * @capacity: how many messages it queues (0: rendezvous,
+ *            KPORT_CAPACITY_UNBOUNDED: no bound but the senders' quotas).
+ */
 void kport_queue_init(struct kport_port *port, u32 capacity)
 {
 	int i;

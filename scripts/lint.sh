@@ -5,7 +5,8 @@
 #
 #   scripts/lint.sh [all|checkpatch|w1|sparse|uapi|abi|shell]...
 #
-#   checkpatch  checkpatch.pl --strict on kernel/*.[ch] and the uapi header
+#   checkpatch  checkpatch.pl --strict and scripts/kernel-doc on kernel/*.[ch]
+#               and the uapi header
 #   w1          the module built with W=1: no warning at all
 #   sparse      the module checked with sparse (C=2): no warning at all
 #               (both against KDIR and each of LINT_KDIRS)
@@ -42,6 +43,12 @@ run_checkpatch() {
 	local log=$out/checkpatch.log rc=0
 	"$KSRC/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
 		--no-summary -f "${files[@]}" >"$log" 2>&1 || rc=$?
+	cat "$log"
+	[ "$rc" -eq 0 ] && ! [ -s "$log" ] || return 1
+	# The kernel-doc comments, as scripts/kernel-doc reads them: every
+	# parameter described, every description on the function it names.
+	log=$out/kernel-doc.log
+	"$KSRC/scripts/kernel-doc" -none "${files[@]}" >"$log" 2>&1 || rc=$?
 	cat "$log"
 	[ "$rc" -eq 0 ] && ! [ -s "$log" ]
 }
