@@ -27,6 +27,8 @@
 set -euo pipefail
 
 cd "$(dirname "$(readlink -f "$0")")/.."
+# shellcheck source=scripts/root.sh
+. scripts/root.sh
 top=$PWD
 out=$top/build/deb
 version=$(sed -n 's/^VERSION *:= *//p' Makefile)
@@ -286,13 +288,7 @@ PROG
 case "${1:-}" in
 build) build ;;
 check)
-	if [ "$(id -u)" != 0 ]; then
-		command -v sudo >/dev/null || { echo "deb: check needs root (or sudo)" >&2; exit 1; }
-		exec sudo env ${KPORT_CACHE:+KPORT_CACHE="$KPORT_CACHE"} \
-			${DEB_MIRROR:+DEB_MIRROR="$DEB_MIRROR"} \
-			${DEB_SECURITY_MIRROR:+DEB_SECURITY_MIRROR="$DEB_SECURITY_MIRROR"} \
-			bash "$0" "$@"
-	fi
+	as_root "deb: check" KPORT_CACHE DEB_MIRROR DEB_SECURITY_MIRROR -- "$@"
 	check
 	;;
 *)

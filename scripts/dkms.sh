@@ -20,11 +20,9 @@
 set -euo pipefail
 
 cd "$(dirname "$(readlink -f "$0")")/.."
-if [ "$(id -u)" != 0 ]; then
-	# As make deps does: sudo for what needs root.
-	command -v sudo >/dev/null || { echo "dkms: needs root (or sudo)" >&2; exit 1; }
-	exec sudo bash "$0" "$@"
-fi
+# shellcheck source=scripts/root.sh
+. scripts/root.sh
+as_root dkms -- "$@"
 version=$(sed -n 's/^VERSION *:= *//p' Makefile)
 conf=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' dkms.conf)
 if [ "$version" != "$conf" ]; then
