@@ -3,7 +3,8 @@
 #
 # Boot the kport test VM: Debian's kernel under QEMU (TCG), a busybox
 # initramfs with kport.ko, the tools, selftests and examples, and
-# selftests/vm/init as PID 1.
+# selftests/vm/init as PID 1.  How a guest is packed, started and watched
+# is selftests/vm/lib.sh's, shared with the benchmark (tools/bench/run-vm.sh).
 #
 #   run.sh --mode check|demo|shell --kernel VMLINUZ --kver KVER
 #          --module kport.ko --ksrc KSRC [--build build] [--src .]
@@ -45,11 +46,9 @@
 set -euo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
-
-die() {
-	echo "vm: $*" >&2
-	exit 1
-}
+vm_name=vm
+# shellcheck source=selftests/vm/lib.sh
+. "$here/lib.sh"
 
 mode=check kernel='' kver='' module='' ksrc='' build=build src=. out='' tests=''
 lane=stock
@@ -65,12 +64,12 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift 2 ;;
 	--tests) tests=$2; shift 2 ;;
 	--lane) lane=$2; shift 2 ;;
-	*) die "unknown argument '$1'" ;;
+	*) vm_die "unknown argument '$1'" ;;
 	esac
 done
 case "$mode" in
 check | demo | shell) ;;
-*) die "--mode must be check, demo or shell" ;;
+*) vm_die "--mode must be check, demo or shell" ;;
 esac
 case "$lane" in
 stock)
@@ -82,33 +81,14 @@ debug | kcsan)
 	: "${KPORT_DEBUG_LANE:=1}" "${KPORT_STRESS_MESSAGES:=20000}"
 	export KPORT_DEBUG_LANE KPORT_STRESS_MESSAGES
 	;;
-*) die "--lane must be stock, debug or kcsan" ;;
+*) vm_die "--lane must be stock, debug or kcsan" ;;
 esac
 out=${out:-$build/vm/$mode}
 timeout=${VM_TIMEOUT:-$def_timeout}
 boot_timeout=${VM_BOOT_TIMEOUT:-$def_boot_timeout}
-qemu=${QEMU:-qemu-system-x86_64}
 
-[ -n "$kver" ] || die "--kver is required"
-[ -n "$kernel" ] || kernel=/boot/vmlinuz-$kver
-[ -e "$kernel" ] || die "no kernel at $kernel (KERNEL=, or make deps for linux-image-amd64)"
-if [ ! -r "$kernel" ] && command -v sudo >/dev/null; then
-	# Debian's /boot/vmlinuz-* are readable by root only: keep a copy.
-	cache=${KPORT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kport}/boot
-	copy=$cache/$(basename "$kernel")
-	if [ ! -r "$copy" ] || [ "$kernel" -nt "$copy" ]; then
-		echo "vm: $kernel is readable by root only; copying it with sudo to $copy"
-		mkdir -p "$cache"
-		# shellcheck disable=SC2024 # the copy is to be the user's
-		sudo cat "$kernel" >"$copy.tmp"
-		mv "$copy.tmp" "$copy"
-	fi
-	kernel=$copy
-fi
-[ -r "$kernel" ] || die "cannot read $kernel: run as root or pass a readable KERNEL="
-[ -r "$module" ] || die "no module at '$module' (make module)"
-[ -r "$ksrc/usr/gen_init_cpio.c" ] || die "--ksrc '$ksrc' has no usr/gen_init_cpio.c"
-command -v "$qemu" >/dev/null || die "$qemu not found (make deps)"
+[ -n "$kver" ] || vm_die "--kver is required"
+vm_prepare "$kver" "$kernel" "$module" "$ksrc" "$build"
 
 # Executables of a build directory (not the .d/.o files beside them).
 executables() {
@@ -128,7 +108,7 @@ if [ "$mode" = check ]; then
 			t=${t##*/}
 			t=${t%.c}
 			[ -x "$build/selftests/$t" ] ||
-				die "no selftest '$t' (have: ${available[*]:-none})"
+				vm_die "no selftest '$t' (have: ${available[*]:-none})"
 			names+=("$t")
 		done
 		tests=${names[*]}
@@ -138,26 +118,14 @@ if [ "$mode" = check ]; then
 	[ -n "$tests" ] || echo "vm: warning: no selftests built; checking module load/unload only" >&2
 fi
 if [ "$mode" = demo ] && [ ! -r "$src/examples/demo.sh" ]; then
-	die "no $src/examples/demo.sh"
+	vm_die "no $src/examples/demo.sh"
 fi
 
 mkdir -p "$out"
 out=$(readlink -f "$out")
 
-# The kernel's initramfs writer, built once per source tree.
-tool=$build/vm/gen_init_cpio
-if [ ! -x "$tool" ] || [ "$ksrc/usr/gen_init_cpio.c" -nt "$tool" ]; then
-	mkdir -p "$build/vm"
-	${HOSTCC:-gcc} -O2 -o "$tool" "$ksrc/usr/gen_init_cpio.c"
-fi
-
-# Guest configuration, sourced by init.
-q() {
-	local s=${1//\'/\'\\\'\'}
-	printf "'%s'" "$s"
-}
-ko_path=/lib/modules/$kver/extra/kport.ko
-# The tests' environment: KPORT_* variables of ours, but the harness's own.
+# Guest configuration, sourced by init.  The tests' environment: KPORT_*
+# variables of ours, but the harness's own.
 guest_env=()
 for v in $(compgen -e | LC_ALL=C sort); do
 	case "$v" in
@@ -167,17 +135,17 @@ for v in $(compgen -e | LC_ALL=C sort); do
 	esac
 done
 {
-	echo "MODE=$(q "$mode")"
-	echo "LANE=$(q "$lane")"
-	echo "TESTS=$(q "$tests")"
-	echo "KVER=$(q "$kver")"
-	echo "KPORT_KO=$(q "$ko_path")"
-	echo "KPORT_TEST_ARGS=$(q "${KPORT_TEST_ARGS:-}")"
-	echo "KPORT_TEST_TIMEOUT=$(q "${KPORT_TEST_TIMEOUT:-$def_test_timeout}")"
-	echo "KPORT_INSMOD_ARGS=$(q "${KPORT_INSMOD_ARGS:-}")"
-	echo "KPORT_GUEST_ENV=$(q "${guest_env[*]}")"
+	echo "MODE=$(vm_quote "$mode")"
+	echo "LANE=$(vm_quote "$lane")"
+	echo "TESTS=$(vm_quote "$tests")"
+	echo "KVER=$(vm_quote "$kver")"
+	echo "KPORT_KO=$(vm_quote "$vm_ko")"
+	echo "KPORT_TEST_ARGS=$(vm_quote "${KPORT_TEST_ARGS:-}")"
+	echo "KPORT_TEST_TIMEOUT=$(vm_quote "${KPORT_TEST_TIMEOUT:-$def_test_timeout}")"
+	echo "KPORT_INSMOD_ARGS=$(vm_quote "${KPORT_INSMOD_ARGS:-}")"
+	echo "KPORT_GUEST_ENV=$(vm_quote "${guest_env[*]}")"
 	for v in "${guest_env[@]}"; do
-		echo "$v=$(q "${!v}")"
+		echo "$v=$(vm_quote "${!v}")"
 	done
 } >"$out/kport-vm.conf"
 printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
@@ -185,13 +153,10 @@ printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
 printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$out/group"
 
 entries=(
-	"$here/init:/init:0755"
-	"$out/kport-vm.conf:/etc/kport-vm.conf:0644"
 	"$here/kernel-log-patterns:/etc/kport-vm-patterns:0644"
 	"$here/log-filter.awk:/etc/kport-vm-log-filter.awk:0644"
 	"$out/passwd:/etc/passwd:0644"
 	"$out/group:/etc/group:0644"
-	"$module:$ko_path:0644"
 )
 for f in $(executables "$build/tools") $(executables "$build/examples"); do
 	d=$build/tools
@@ -208,63 +173,26 @@ for f in "$src"/examples/*.sh; do
 	[ -f "$f" ] && entries+=("$f:/usr/share/kport/${f##*/}:0755")
 done
 
-bash "$here/mkinitramfs.sh" --out "$out/initramfs.cpio" --tool "$tool" "${entries[@]}"
+vm_initramfs "$out/initramfs.cpio" "$here/init" "$out/kport-vm.conf" /etc/kport-vm.conf \
+	"${entries[@]}"
 
-append="console=ttyS0,115200 loglevel=5 printk.time=1 log_buf_len=4M"
-append+=" panic=-1 oops=panic rdinit=/init"
+append="$(vm_append 5) printk.time=1 log_buf_len=4M"
 # Debug lane: any WARN (and KASAN, UBSAN) ends the run at once.
 [ "$lane" != debug ] || append+=" panic_on_warn=1"
 append+=" ${VM_APPEND:-}"
-# shellcheck disable=SC2206 # QEMU_ARGS is a list of words
-qemu_cmd=("$qemu" -accel tcg -cpu "${VM_CPU:-qemu64}" -smp "${VM_SMP:-2}"
-	-m "${VM_MEM:-$def_mem}" -nodefaults -no-user-config -display none -no-reboot
-	-kernel "$kernel" -initrd "$out/initramfs.cpio" -append "$append"
-	${QEMU_ARGS:-})
+# shellcheck disable=SC2086 # QEMU_ARGS is a list of words
+vm_qemu_cmd "${VM_CPU:-qemu64}" "${VM_MEM:-$def_mem}" "$out/initramfs.cpio" "$append" \
+	-smp "${VM_SMP:-2}" ${QEMU_ARGS:-}
 
 if [ "$mode" = shell ]; then
-	echo "vm: booting $kernel; Ctrl-A X quits QEMU"
-	exec "${qemu_cmd[@]}" -serial mon:stdio
+	echo "vm: booting $vm_kernel; Ctrl-A X quits QEMU"
+	exec "${vm_cmd[@]}" -serial mon:stdio
 fi
 
 log=$out/console.log
 ntests=$(wc -w <<<"$tests")
-echo "vm: booting $kernel ($kver), $lane lane, mode $mode${tests:+, $ntests selftest(s)}; watchdog ${timeout}s"
+echo "vm: booting $vm_kernel ($kver), $lane lane, mode $mode${tests:+, $ntests selftest(s)}; watchdog ${timeout}s"
 echo "vm: serial log: $log"
-
-# boot_vm: one run of QEMU, the serial log shown as it grows.  Sets qrc
-# (QEMU's exit status, 124 if a watchdog killed it) and booted (1 once the
-# guest's init announced itself).  A guest that does not reach its init
-# within boot_timeout is killed at once: no selftest ran yet, and waiting
-# out the whole-run watchdog would only waste it.
-boot_vm() {
-	local t0=$SECONDS qpid tailpid
-	: >"$log"
-	booted=0 qrc=0
-	timeout --kill-after=10 "$timeout" "${qemu_cmd[@]}" \
-		-chardev "file,id=ser0,path=$log,append=on" -serial chardev:ser0 \
-		</dev/null &
-	qpid=$!
-	trap 'kill "$qpid" 2>/dev/null' INT TERM
-	tail -n +1 -f --pid="$qpid" "$log" | tr -d '\r' &
-	tailpid=$!
-	while kill -0 "$qpid" 2>/dev/null; do
-		if grep -q '^kport-vm: begin ' "$log"; then
-			booted=1
-			break
-		fi
-		if [ $((SECONDS - t0)) -ge "$boot_timeout" ]; then
-			echo "vm: the guest did not reach its init within ${boot_timeout}s; stopping QEMU"
-			kill "$qpid" 2>/dev/null || true
-			break
-		fi
-		sleep 1
-	done
-	wait "$qpid" || qrc=$?
-	wait "$tailpid" || true
-	trap - INT TERM
-	grep -q '^kport-vm: begin ' "$log" && booted=1
-	echo "vm: QEMU exited with status $qrc after $((SECONDS - t0))s"
-}
 
 # A hang before init is the emulated machine's, not kport's (the module is
 # not loaded yet): boot again, up to VM_BOOT_TRIES times in all, and say so;
@@ -273,8 +201,9 @@ tries=${VM_BOOT_TRIES:-2}
 boot_hangs=0
 rm -f "$out"/console.boot-hang-*.log
 for ((try = 1; ; try++)); do
-	boot_vm
-	[ "$booted" = 0 ] || break
+	vm_boot "$log" "$timeout" '^kport-vm: begin ' "$boot_timeout" tr -d '\r'
+	echo "vm: QEMU exited with status $vm_qrc after ${vm_secs}s"
+	[ "$vm_booted" = 0 ] || break
 	boot_hangs=$((boot_hangs + 1))
 	[ "$try" -lt "$tries" ] || break
 	mv "$log" "$out/console.boot-hang-$try.log"
@@ -282,5 +211,5 @@ for ((try = 1; ; try++)); do
 done
 
 bash "$here/check.sh" --mode "$mode" --lane "$lane" --log "$log" --tests "$tests" \
-	--qemu-rc "$qrc" --timeout "$timeout" --out "$out" \
-	--booted "$booted" --boot-hangs "$boot_hangs" --boot-timeout "$boot_timeout"
+	--qemu-rc "$vm_qrc" --timeout "$timeout" --out "$out" \
+	--booted "$vm_booted" --boot-hangs "$boot_hangs" --boot-timeout "$boot_timeout"
