@@ -11,12 +11,13 @@
 #
 # Each pass boots Debian's kernel (the one kport.ko was built for) on a
 # small initramfs of its own (busybox-static, kport.ko, kport-bench and
-# the libraries it needs, tools/bench/init as PID 1), packed with
-# selftests/vm/mkinitramfs.sh.  The guest runs `kport-bench --tune` and
-# prints its CSV between markers on the serial console; the host extracts
-# it to OUT/PASS.csv, then tools/bench/report.py writes OUT/results.md (the
-# README tables), OUT/PASS-*.dat and, with gnuplot, OUT/PASS-latency.png
-# and OUT/PASS-throughput.png.
+# the libraries it needs, tools/bench/init as PID 1), packed and booted
+# by the test VM's harness library, selftests/vm/lib.sh, as for make
+# check.  The guest runs `kport-bench --tune` and prints its CSV between
+# markers on the serial console; the host extracts it to OUT/PASS.csv,
+# then tools/bench/report.py writes OUT/results.md (the README tables),
+# OUT/PASS-*.dat and, with gnuplot, OUT/PASS-latency.png and
+# OUT/PASS-throughput.png.
 #
 # Passes (doc/bench.md says why):
 #   smp2    -smp 2: both host cores, real cross-CPU wake-ups; noisy (about
@@ -41,7 +42,8 @@
 #
 # Environment: BENCH_ARGS (more kport-bench arguments), VM_MEM (3G),
 # BENCH_TIMEOUT (per pass, seconds: 2400), QEMU (qemu-system-x86_64),
-# KSRC (kernel source with usr/gen_init_cpio.c; default scripts/ksrc.sh).
+# KSRC (kernel source with usr/gen_init_cpio.c, built into BUILD/vm/ as for
+# make check; default scripts/ksrc.sh).
 # Exit status: 0 when every pass produced its CSV (whether or not the
 # targets are met), 1 otherwise.
 set -euo pipefail
@@ -49,11 +51,9 @@ set -euo pipefail
 here=$(dirname "$(readlink -f "$0")")
 top=$(readlink -f "$here/../..")
 cd "$top"
-
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
+vm_name=bench
+# shellcheck source=selftests/vm/lib.sh
+. selftests/vm/lib.sh
 
 passes=${BENCH_PASSES:-"smp2 icount"} out=build/bench build=build module=kport.ko
 kernel='' kver='' quick=0 profile='' callers='' passes_given=${BENCH_PASSES:+1}
@@ -70,8 +70,8 @@ while [ $# -gt 0 ]; do
 	--profile) profile=$2; shift 2 ;;
 	--callers) callers=$2; shift 2 ;;
 	--) shift; bench_args+=("$@"); break ;;
-	-h | --help) sed -n '3,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) die "unknown argument '$1' (--help)" ;;
+	-h | --help) sed -n '3,/^set /s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) vm_die "unknown argument '$1' (--help)" ;;
 	esac
 done
 # shellcheck disable=SC2206 # a list of words
@@ -81,48 +81,21 @@ if [ -n "$profile" ]; then
 	[ -n "$passes_given" ] || passes=icount
 	[ ${#bench_args[@]} -gt 0 ] ||
 		bench_args=(latency --lat-sizes 64 --reps 1 --lat-time 2)
-	command -v perf >/dev/null || die "--profile needs perf on the host (linux-perf)"
+	command -v perf >/dev/null || vm_die "--profile needs perf on the host (linux-perf)"
 fi
 
 for p in $passes; do
 	case "$p" in
 	smp2 | icount) ;;
-	*) die "unknown pass '$p' (smp2, icount)" ;;
+	*) vm_die "unknown pass '$p' (smp2, icount)" ;;
 	esac
 done
 [ -n "$kver" ] || kver=$(bash scripts/kver.sh)
-[ -n "$kernel" ] || kernel=/boot/vmlinuz-$kver
-[ -r "$module" ] || die "no module at $module (make module)"
-[ -x "$build/tools/kport-bench" ] || die "no $build/tools/kport-bench (make tools)"
-qemu=${QEMU:-qemu-system-x86_64}
-command -v "$qemu" >/dev/null || die "$qemu not found (make deps)"
-if [ ! -r "$kernel" ]; then
-	# Debian's /boot/vmlinuz-* are readable by root only: make check keeps a copy.
-	copy=${KPORT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kport}/boot/$(basename "$kernel")
-	if [ ! -r "$copy" ] && command -v sudo >/dev/null; then
-		mkdir -p "$(dirname "$copy")"
-		# shellcheck disable=SC2024 # the copy is to be the user's
-		sudo cat "$kernel" >"$copy.tmp" && mv "$copy.tmp" "$copy"
-	fi
-	kernel=$copy
-fi
-[ -r "$kernel" ] || die "cannot read the kernel $kernel"
+[ -x "$build/tools/kport-bench" ] || vm_die "no $build/tools/kport-bench (make tools)"
+vm_prepare "$kver" "$kernel" "$module" "${KSRC:-$(bash scripts/ksrc.sh)}" "$build"
 
 mkdir -p "$out"
 out=$(readlink -f "$out")
-
-# The kernel's initramfs writer, as selftests/vm/run.sh builds it.
-tool=$build/vm/gen_init_cpio
-if [ ! -x "$tool" ]; then
-	ksrc=${KSRC:-$(bash scripts/ksrc.sh)}
-	tool=$out/gen_init_cpio
-	[ -x "$tool" ] || ${HOSTCC:-gcc} -O2 -o "$tool" "$ksrc/usr/gen_init_cpio.c"
-fi
-
-q() {
-	local s=${1//\'/\'\\\'\'}
-	printf "'%s'" "$s"
-}
 
 start=$SECONDS
 failed=0
@@ -130,7 +103,6 @@ for pass in $passes; do
 	dir=$out/$pass
 	[ -z "$profile" ] || dir=$out/profile-$pass
 	mkdir -p "$dir"
-	ko=/lib/modules/$kver/extra/kport.ko
 	# Cell times in guest seconds.  icount is repeatable within about 0.5%,
 	# so short cells do; it also runs slower than real time (about 3x on
 	# a busy 2-core host).  smp2 is noisy: longer cells average more.
@@ -141,56 +113,44 @@ for pass in $passes; do
 	pass_args+=" --reps 3 --min-msgs 2"
 	extra=()
 	{
-		echo "LABEL=$(q "$pass")"
-		echo "KPORT_KO=$(q "$ko")"
+		echo "LABEL=$(vm_quote "$pass")"
+		echo "KPORT_KO=$(vm_quote "$vm_ko")"
 		if [ -n "$profile" ]; then
-			echo "PROFILE=$(q "$profile")"
-			echo "PROFILE_ARGS=$(q "${bench_args[*]}")"
-			echo "PROFILE_CALLERS=$(q "$callers")"
+			echo "PROFILE=$(vm_quote "$profile")"
+			echo "PROFILE_ARGS=$(vm_quote "${bench_args[*]}")"
+			echo "PROFILE_CALLERS=$(vm_quote "$callers")"
 			extra=("$(command -v perf):/usr/bin/perf:0755")
 		else
-			echo "BENCH_ARGS=$(q "$pass_args ${bench_args[*]}")"
+			echo "BENCH_ARGS=$(vm_quote "$pass_args ${bench_args[*]}")"
 		fi
 	} >"$dir/kport-bench.conf"
-	bash selftests/vm/mkinitramfs.sh --out "$dir/initramfs.cpio" --tool "$tool" \
-		"$here/init:/init:0755" \
-		"$dir/kport-bench.conf:/etc/kport-bench.conf:0644" \
-		"$module:$ko:0644" \
+	vm_initramfs "$dir/initramfs.cpio" "$here/init" "$dir/kport-bench.conf" \
+		/etc/kport-bench.conf \
 		"$build/tools/kport-bench:/usr/bin/kport-bench:0755" "${extra[@]}"
 
-	append="console=ttyS0,115200 loglevel=3 panic=-1 oops=panic rdinit=/init"
-	append+=" clocksource=tsc tsc=reliable"
-	qemu_cmd=("$qemu" -accel tcg -cpu qemu64 -m "${VM_MEM:-3G}" -nodefaults
-		-no-user-config -display none -no-reboot
-		-kernel "$kernel" -initrd "$dir/initramfs.cpio" -append "$append")
+	# The machine of each pass (doc/bench.md, "The two passes"): change
+	# nothing here without measuring again, the figures depend on it.
 	case "$pass" in
-	smp2) qemu_cmd+=(-smp 2) ;;
-	icount) qemu_cmd+=(-smp 1 -icount "shift=3,align=off,sleep=off" -rtc clock=vm) ;;
+	smp2) machine=(-smp 2) ;;
+	icount) machine=(-smp 1 -icount "shift=3,align=off,sleep=off" -rtc clock=vm) ;;
 	esac
+	vm_qemu_cmd qemu64 "${VM_MEM:-3G}" "$dir/initramfs.cpio" \
+		"$(vm_append 3) clocksource=tsc tsc=reliable" "${machine[@]}"
 	log=$dir/console.log
-	: >"$log"
 	# -smp 2 measures the host's scheduler too: say how busy it was.
 	load0=$(cut -d' ' -f1-3 /proc/loadavg)
-	echo "bench: pass $pass: ${qemu_cmd[*]:0:12} ... (log $log)"
+	echo "bench: pass $pass: ${vm_cmd[*]:0:12} ... (log $log)"
 	echo "bench: pass $pass: host load average before: $load0 ($(nproc) CPUs)"
 	t0=$SECONDS
-	timeout --kill-after=10 "${BENCH_TIMEOUT:-2400}" "${qemu_cmd[@]}" \
-		-chardev "file,id=ser0,path=$log" -serial chardev:ser0 </dev/null &
-	qpid=$!
-	trap 'kill "$qpid" 2>/dev/null; exit 130' INT TERM
 	# The progress, without the CSV (it is extracted below).
-	tail -n +1 -f --pid="$qpid" "$log" |
-		sed -u -e 's/\r$//' -e '/^KPORT-BENCH-CSV-BEGIN/,/^KPORT-BENCH-CSV-END/d' &
-	tailpid=$!
-	qrc=0
-	wait "$qpid" || qrc=$?
-	wait "$tailpid" || true
-	trap - INT TERM
-	echo "bench: pass $pass: QEMU exited with status $qrc after $((SECONDS - t0)) s;" \
+	vm_boot "$log" "${BENCH_TIMEOUT:-2400}" '' 0 \
+		sed -u -e 's/\r$//' -e '/^KPORT-BENCH-CSV-BEGIN/,/^KPORT-BENCH-CSV-END/d'
+	[ "$vm_interrupted" = 0 ] || exit 130
+	echo "bench: pass $pass: QEMU exited with status $vm_qrc after $vm_secs s;" \
 		"host load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "$load0 $(cut -d' ' -f1-3 /proc/loadavg)" >"$dir/host-load"
 	if [ -n "$profile" ]; then
-		[ "$qrc" = 0 ] || failed=1
+		[ "$vm_qrc" = 0 ] || failed=1
 		continue
 	fi
 	tr -d '\r' <"$log" | sed -n '/^KPORT-BENCH-CSV-BEGIN/,/^KPORT-BENCH-CSV-END/p' |
