@@ -20,7 +20,8 @@
 #                        gen_init_cpio, built from KSRC into BUILD/vm/)
 #   vm_initramfs OUT INIT CONF CONF_DEST [SRC:DEST[:MODE]...]
 #                        packs OUT with INIT as /init, CONF at CONF_DEST,
-#                        kport.ko at vm_ko and the entries (mkinitramfs.sh)
+#                        the guest library (guest-lib.sh), kport.ko at
+#                        vm_ko and the entries (mkinitramfs.sh)
 #   vm_append LOGLEVEL   the kernel command line every guest starts from
 #   vm_qemu_cmd CPU MEM INITRD APPEND [QEMU ARGUMENT...]
 #                        sets vm_cmd, QEMU's command line without its serial
@@ -82,6 +83,7 @@ vm_initramfs() {
 	shift 4
 	bash "$vm_lib/mkinitramfs.sh" --out "$out" --tool "$vm_cpio_tool" \
 		"$init:/init:0755" "$conf:$conf_dest:0644" \
+		"$vm_lib/guest-lib.sh:/lib/kport-vm.sh:0644" \
 		"$vm_module:$vm_ko:0644" "$@"
 }
 
