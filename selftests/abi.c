@@ -14,8 +14,9 @@
  * Then the per-ioctl argument rules: names, create attributes (the pool's
  * among them), send and receive fields, delete's argument; and what the
  * returned descriptors look like (O_CLOEXEC, O_NONBLOCK, fdinfo,
- * /proc/kport).  The pool's own behaviour is tested in pool.c; BORROW and
- * RELEASE go through the generic checks here, on a zero-copy port.
+ * /proc/kport).  The pool's own behaviour is tested in pool.c and
+ * zerocopy.c; BORROW and RELEASE go through the generic checks here, on a
+ * zero-copy port.
  */
 #include "kport_test.h"
 
@@ -202,7 +203,7 @@ static const struct ioc_desc descs[] = {
 	/*
 	 * KPORT_MSG_FROM_PID and KPORT_MSG_INPLACE are for receive only:
 	 * unknown to send.  KPORT_MSG_POST is for send only.  (POST is
-	 * "known" to send but needs a borrowed slice: pool.c tests it.)
+	 * "known" to send but needs a borrowed slice: zerocopy.c tests it.)
 	 */
 	[IOC_SEND] = { _IOC_WRITE, 0x10, KPORT_MSG_SIZE_VER0, 1,
 		       offsetof(struct kport_msg, __reserved), 1,
@@ -836,7 +837,10 @@ static void assert_port_intact(struct __test_metadata *_metadata, int port)
 
 TEST_F(cmds, unknown_command_numbers_are_enotty_on_both_descriptors)
 {
-	/* 0x10..0x18 are the port commands (batch.c, sendrecv.c, pool.c). */
+	/*
+	 * 0x10..0x18 are the port commands (batch.c, sendrecv.c, pool.c,
+	 * zerocopy.c).
+	 */
 	const unsigned int nrs[] = { 0x04, 0x05, 0x0f, 0x19, 0x1a, 0x1f,
 				     0x20, 0x40, 0x80, 0xff };
 	const unsigned int dirs[] = { _IOC_NONE, _IOC_READ, _IOC_WRITE,

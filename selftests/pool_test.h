@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Shared by the pool selftests (doc/semantics.md, "The pool (large
- * payloads)"): pool.c.
+ * payloads)"): pool.c and zerocopy.c.
  *
  * A port created with pool_size > 0 carries messages longer than its
  * threshold in page-granular slices of a shared-memory pool: the kernel
