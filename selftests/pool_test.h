@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Shared by the pool selftests (doc/semantics.md, "The pool (large
- * payloads)"): pool.c and zerocopy.c.
+ * payloads)"): pool.c, mmap.c and zerocopy.c.
  *
  * A port created with pool_size > 0 carries messages longer than its
  * threshold in page-granular slices of a shared-memory pool: the kernel
@@ -38,8 +38,8 @@
 #define LONG_WAIT()	kt_deadline_ms(KT_TIMEOUT_MS)
 
 /*
- * The message the release, reclaim and mapping tests hold a slice of:
- * 20000 bytes, 5 pages, not a page multiple.
+ * The message the release, reclaim, mapping and lifetime tests hold a
+ * slice of: 20000 bytes, 5 pages, not a page multiple.
  */
 #define REL_LEN		20000U
 #define RC_LEN		REL_LEN
