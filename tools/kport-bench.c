@@ -574,6 +574,9 @@ struct chan {
 #define MF_ZC		0x40	/* zero-copy port: senders write the pool */
 #define MF_CALL		0x80	/* latency: SENDRECV, one call per side per round trip */
 
+/* Mechanisms that batch are not run above this (batching is for small messages). */
+#define BATCH_MAX_SIZE	(256 * KiB)
+
 /* Tests */
 #define TL	0x1
 #define TT	0x2
@@ -587,13 +590,19 @@ struct mech {
 	int kcopies;		/* payload copies by the kernel per message */
 	const char *copies;	/* how the payload travels, for the table */
 	size_t max_size;	/* not run above (0: no limit of ours) */
+	/*
+	 * Defined with designated initializers; sbuf, flush, rdone and
+	 * parent_close may be left out (mechs_init()).  setup runs in the
+	 * parent, and teardown after it whether it failed or not; attach and
+	 * the calls after it in each child, with c->role set.
+	 */
 	int (*setup)(struct chan *c, char *why, size_t len);
 	void (*attach)(struct chan *c);
-	void *(*sbuf)(struct chan *c);
+	void *(*sbuf)(struct chan *c);		/* where the next message goes */
 	void (*send)(struct chan *c, size_t len);
-	void (*flush)(struct chan *c);
-	const void *(*recv)(struct chan *c, size_t *len);
-	void (*rdone)(struct chan *c);
+	void (*flush)(struct chan *c);		/* the batch send() left pending */
+	const void *(*recv)(struct chan *c, size_t *len);	/* NULL: peer gone */
+	void (*rdone)(struct chan *c);		/* done with what recv() returned */
 	void (*parent_close)(struct chan *c);	/* parent, after the forks */
 	void (*teardown)(struct chan *c);
 };
@@ -928,6 +937,58 @@ static void kp_teardown(struct chan *c)
 	c->kfd = -1;
 }
 
+static const struct mech mech_kport = {
+	.name = "kport", .what = "kport, one SEND/RECV ioctl per message, payload inline",
+	.tests = TL | TT | TS, .flags = MF_KPORT, .kcopies = 2, .copies = "2 (kernel)",
+	.setup = kp_setup, .attach = kp_attach, .send = kp_send, .recv = kp_recv,
+	.teardown = kp_teardown,
+};
+
+static const struct mech mech_kport_rw = {
+	.name = "kport-rw", .what = "kport through write()/read() on the port fd",
+	.tests = TL, .flags = MF_KPORT, .kcopies = 2, .copies = "2 (kernel)",
+	.setup = kp_setup, .attach = kp_attach, .send = kp_rw_send, .recv = kp_rw_recv,
+	.teardown = kp_teardown,
+};
+
+static const struct mech mech_kport_call = {
+	.name = "kport-call",
+	.what = "kport request-reply: SENDRECV, one call per side per round trip",
+	.tests = TL, .flags = MF_KPORT | MF_CALL, .kcopies = 2, .copies = "2 (kernel)",
+	.setup = kp_setup, .attach = kp_attach, .send = kp_send, .recv = kp_recv,
+	.teardown = kp_teardown,
+};
+
+static const struct mech mech_kport_batch = {
+	.name = "kport-batch", .what = "kport, SENDV/RECVV of up to --batch messages per call",
+	.tests = TT | TS, .flags = MF_KPORT | MF_BATCH, .kcopies = 2, .copies = "2 (kernel)",
+	.max_size = BATCH_MAX_SIZE,
+	.setup = kp_setup, .attach = kp_attach_batch, .sbuf = kp_batch_sbuf, .send = kp_batch_send,
+	.flush = kp_batch_flush, .recv = kp_batch_recv, .teardown = kp_teardown,
+};
+
+static const struct mech mech_kport_pool = {
+	.name = "kport-pool", .what = "kport port with a pool, plain receive (kernel copies out)",
+	.tests = TT, .flags = MF_KPORT | MF_POOL, .kcopies = 2, .copies = "2 (kernel in+out)",
+	.setup = kp_pool_setup, .attach = kp_attach, .send = kp_send, .recv = kp_recv,
+	.teardown = kp_teardown,
+};
+
+static const struct mech mech_kport_inplace = {
+	.name = "kport-inplace", .what = "kport pool, receive in place (INPLACE, mmap, RELEASE)",
+	.tests = TT, .flags = MF_KPORT | MF_POOL, .kcopies = 1, .copies = "1 (kernel in)",
+	.setup = kp_pool_setup, .attach = kp_attach_pool, .send = kp_send, .recv = kp_inplace_recv,
+	.rdone = kp_inplace_rdone, .teardown = kp_teardown,
+};
+
+static const struct mech mech_kport_zc = {
+	.name = "kport-zc",
+	.what = "kport zero-copy: BORROW, write in place, POST; receive in place",
+	.tests = TT, .flags = MF_KPORT | MF_POOL | MF_ZC, .kcopies = 0, .copies = "0",
+	.setup = kp_zc_setup, .attach = kp_attach_pool, .sbuf = kp_zc_sbuf, .send = kp_zc_send,
+	.recv = kp_inplace_recv, .rdone = kp_inplace_rdone, .teardown = kp_teardown,
+};
+
 /* ---- pipe ----------------------------------------------------------------- */
 
 /* Stream buffers: the in-flight budget, at least 64 KiB, at most 64 MiB. */
@@ -1021,6 +1082,14 @@ static void fd_parent_close(struct chan *c)
 		close(c->fd[1]);
 	c->fd[0] = c->fd[1] = -1;
 }
+
+static const struct mech mech_pipe = {
+	.name = "pipe",
+	.what = "pipe, one write/read per message, buffer sized to the in-flight budget",
+	.tests = TL | TT | TS, .flags = MF_PEER | MF_COPYING, .kcopies = 2, .copies = "2 (kernel)",
+	.setup = pipe_setup, .attach = fd_attach, .send = pipe_send, .recv = pipe_recv,
+	.parent_close = fd_parent_close, .teardown = fd_parent_close,
+};
 
 /* ---- UNIX sockets ------------------------------------------------------------ */
 
@@ -1222,6 +1291,29 @@ static void *mmsg_sbuf(struct chan *c)
 	return c->iov[c->cur].iov_base;
 }
 
+static const struct mech mech_unix_stream = {
+	.name = "unix-stream", .what = "UNIX socketpair, SOCK_STREAM",
+	.tests = TL | TT, .flags = MF_PEER | MF_COPYING, .kcopies = 2, .copies = "2 (kernel)",
+	.setup = stream_setup, .attach = fd_attach, .send = sock_send, .recv = stream_recv,
+	.parent_close = fd_parent_close, .teardown = fd_parent_close,
+};
+
+static const struct mech mech_unix_seqpacket = {
+	.name = "unix-seqpacket", .what = "UNIX socketpair, SOCK_SEQPACKET",
+	.tests = TL | TT | TS, .flags = MF_PEER | MF_COPYING, .kcopies = 2, .copies = "2 (kernel)",
+	.setup = seqpacket_setup, .attach = fd_attach, .send = sock_send, .recv = seqpacket_recv,
+	.parent_close = fd_parent_close, .teardown = fd_parent_close,
+};
+
+static const struct mech mech_seqpacket_mmsg = {
+	.name = "seqpacket-mmsg", .what = "UNIX SOCK_SEQPACKET, sendmmsg/recvmmsg of up to --batch",
+	.tests = TT | TS, .flags = MF_PEER | MF_COPYING | MF_BATCH, .kcopies = 2,
+	.copies = "2 (kernel)", .max_size = BATCH_MAX_SIZE,
+	.setup = seqpacket_setup, .attach = mmsg_attach, .sbuf = mmsg_sbuf, .send = mmsg_send,
+	.flush = mmsg_flush, .recv = mmsg_recv, .parent_close = fd_parent_close,
+	.teardown = fd_parent_close,
+};
+
 /* ---- POSIX message queues ------------------------------------------------- */
 
 static int mq_setup(struct chan *c, char *why, size_t len)
@@ -1282,6 +1374,13 @@ static void mq_teardown(struct chan *c)
 		mq_close(c->mq);
 	c->mq = (mqd_t)-1;
 }
+
+static const struct mech mech_posix_mq = {
+	.name = "posix-mq", .what = "POSIX message queue (mq_maxmsg = depth, mq_msgsize = size)",
+	.tests = TL | TT | TS, .flags = MF_PEER | MF_COPYING, .kcopies = 2, .copies = "2 (kernel)",
+	.setup = mq_setup, .attach = mq_attach, .send = mq_send_one, .recv = mq_recv_one,
+	.teardown = mq_teardown,
+};
 
 /* ---- SysV message queues ---------------------------------------------------- */
 
@@ -1367,6 +1466,13 @@ static void sysv_teardown(struct chan *c)
 		msgctl(c->msqid, IPC_RMID, NULL);
 	c->msqid = -1;
 }
+
+static const struct mech mech_sysv_msg = {
+	.name = "sysv-msg", .what = "SysV message queue (msg_qbytes = depth x size)",
+	.tests = TL | TT | TS, .flags = MF_PEER | MF_COPYING, .kcopies = 2, .copies = "2 (kernel)",
+	.setup = sysv_setup, .attach = sysv_attach, .sbuf = sysv_sbuf, .send = sysv_send,
+	.recv = sysv_recv, .teardown = sysv_teardown,
+};
 
 /* ---- shared-memory ring with eventfd wake-ups -------------------------------
  *
@@ -1522,73 +1628,57 @@ static void ring_teardown(struct chan *c)
 	c->efd_c = c->efd_p = -1;
 }
 
-/* ---- the mechanisms ----------------------------------------------------------- */
-
-#define BATCH_MAX_SIZE	(256 * KiB)
-
-static const struct mech mechs[] = {
-	{ .name = "memcpy",
-	  .what = "memcpy() of the same size on one thread: the copy ceiling",
-	  .tests = TT, .flags = MF_MEMCPY, .copies = "1 (user)" },
-	{ "kport", "kport, one SEND/RECV ioctl per message, payload inline",
-	  TL | TT | TS, MF_KPORT, 2, "2 (kernel)", 0,
-	  kp_setup, kp_attach, sbuf_single, kp_send, noop, kp_recv, noop,
-	  noop, kp_teardown },
-	{ "kport-rw", "kport through write()/read() on the port fd",
-	  TL, MF_KPORT, 2, "2 (kernel)", 0,
-	  kp_setup, kp_attach, sbuf_single, kp_rw_send, noop, kp_rw_recv, noop,
-	  noop, kp_teardown },
-	{ "kport-call", "kport request-reply: SENDRECV, one call per side per round trip",
-	  TL, MF_KPORT | MF_CALL, 2, "2 (kernel)", 0,
-	  kp_setup, kp_attach, sbuf_single, kp_send, noop, kp_recv, noop,
-	  noop, kp_teardown },
-	{ "kport-batch", "kport, SENDV/RECVV of up to --batch messages per call",
-	  TT | TS, MF_KPORT | MF_BATCH, 2, "2 (kernel)", BATCH_MAX_SIZE,
-	  kp_setup, kp_attach_batch, kp_batch_sbuf, kp_batch_send, kp_batch_flush,
-	  kp_batch_recv, noop, noop, kp_teardown },
-	{ "kport-pool", "kport port with a pool, plain receive (kernel copies out)",
-	  TT, MF_KPORT | MF_POOL, 2, "2 (kernel in+out)", 0,
-	  kp_pool_setup, kp_attach, sbuf_single, kp_send, noop, kp_recv, noop,
-	  noop, kp_teardown },
-	{ "kport-inplace", "kport pool, receive in place (INPLACE, mmap, RELEASE)",
-	  TT, MF_KPORT | MF_POOL, 1, "1 (kernel in)", 0,
-	  kp_pool_setup, kp_attach_pool, sbuf_single, kp_send, noop, kp_inplace_recv,
-	  kp_inplace_rdone, noop, kp_teardown },
-	{ "kport-zc", "kport zero-copy: BORROW, write in place, POST; receive in place",
-	  TT, MF_KPORT | MF_POOL | MF_ZC, 0, "0", 0,
-	  kp_zc_setup, kp_attach_pool, kp_zc_sbuf, kp_zc_send, noop, kp_inplace_recv,
-	  kp_inplace_rdone, noop, kp_teardown },
-	{ "pipe", "pipe, one write/read per message, buffer sized to the in-flight budget",
-	  TL | TT | TS, MF_PEER | MF_COPYING, 2, "2 (kernel)", 0,
-	  pipe_setup, fd_attach, sbuf_single, pipe_send, noop, pipe_recv, noop,
-	  fd_parent_close, fd_parent_close },
-	{ "unix-stream", "UNIX socketpair, SOCK_STREAM",
-	  TL | TT, MF_PEER | MF_COPYING, 2, "2 (kernel)", 0,
-	  stream_setup, fd_attach, sbuf_single, sock_send, noop, stream_recv, noop,
-	  fd_parent_close, fd_parent_close },
-	{ "unix-seqpacket", "UNIX socketpair, SOCK_SEQPACKET",
-	  TL | TT | TS, MF_PEER | MF_COPYING, 2, "2 (kernel)", 0,
-	  seqpacket_setup, fd_attach, sbuf_single, sock_send, noop, seqpacket_recv,
-	  noop, fd_parent_close, fd_parent_close },
-	{ "seqpacket-mmsg", "UNIX SOCK_SEQPACKET, sendmmsg/recvmmsg of up to --batch",
-	  TT | TS, MF_PEER | MF_COPYING | MF_BATCH, 2, "2 (kernel)", BATCH_MAX_SIZE,
-	  seqpacket_setup, mmsg_attach, mmsg_sbuf, mmsg_send, mmsg_flush, mmsg_recv,
-	  noop, fd_parent_close, fd_parent_close },
-	{ "posix-mq", "POSIX message queue (mq_maxmsg = depth, mq_msgsize = size)",
-	  TL | TT | TS, MF_PEER | MF_COPYING, 2, "2 (kernel)", 0,
-	  mq_setup, mq_attach, sbuf_single, mq_send_one, noop, mq_recv_one, noop,
-	  noop, mq_teardown },
-	{ "sysv-msg", "SysV message queue (msg_qbytes = depth x size)",
-	  TL | TT | TS, MF_PEER | MF_COPYING, 2, "2 (kernel)", 0,
-	  sysv_setup, sysv_attach, sysv_sbuf, sysv_send, noop, sysv_recv, noop,
-	  noop, sysv_teardown },
-	{ "shm-eventfd", "shared-memory SPSC ring, eventfd wake-ups, read in place",
-	  TL | TT, MF_PEER, 0, "0", 0,
-	  ring_setup, ring_attach, ring_sbuf, ring_send, noop, ring_recv, ring_rdone,
-	  noop, ring_teardown },
+static const struct mech mech_shm_eventfd = {
+	.name = "shm-eventfd", .what = "shared-memory SPSC ring, eventfd wake-ups, read in place",
+	.tests = TL | TT, .flags = MF_PEER, .kcopies = 0, .copies = "0",
+	.setup = ring_setup, .attach = ring_attach, .sbuf = ring_sbuf, .send = ring_send,
+	.recv = ring_recv, .rdone = ring_rdone, .teardown = ring_teardown,
 };
 
-#define NMECH ((int)(sizeof(mechs) / sizeof(mechs[0])))
+/* ---- the mechanisms ----------------------------------------------------------- */
+
+static const struct mech mech_memcpy = {
+	.name = "memcpy", .what = "memcpy() of the same size on one thread: the copy ceiling",
+	.tests = TT, .flags = MF_MEMCPY, .copies = "1 (user)",
+};
+
+/* The mechanisms, in the order of the tables. */
+static const struct mech *const mech_defs[] = {
+	&mech_memcpy,
+	&mech_kport, &mech_kport_rw, &mech_kport_call, &mech_kport_batch,
+	&mech_kport_pool, &mech_kport_inplace, &mech_kport_zc,
+	&mech_pipe, &mech_unix_stream, &mech_unix_seqpacket, &mech_seqpacket_mmsg,
+	&mech_posix_mq, &mech_sysv_msg, &mech_shm_eventfd,
+};
+
+#define NMECH ((int)(sizeof(mech_defs) / sizeof(mech_defs[0])))
+
+/*
+ * The table the run uses (mechs_init()): each mechanism as defined, the
+ * operations it leaves out filled in with ones that do nothing (sbuf: the
+ * one private buffer), so that every cell makes the same calls whatever
+ * the mechanism.
+ */
+static struct mech mechs[NMECH];
+
+static void mechs_init(void)
+{
+	int i;
+
+	for (i = 0; i < NMECH; i++) {
+		struct mech *m = &mechs[i];
+
+		*m = *mech_defs[i];
+		if (!m->sbuf)
+			m->sbuf = sbuf_single;
+		if (!m->flush)
+			m->flush = noop;
+		if (!m->rdone)
+			m->rdone = noop;
+		if (!m->parent_close)
+			m->parent_close = noop;
+	}
+}
 
 static bool mech_enabled[NMECH];
 
@@ -2973,6 +3063,7 @@ int main(int argc, char **argv)
 	uint64_t t_start = now_ns();
 	int i;
 
+	mechs_init();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	parse_args(argc, argv);
 	main_pid = getpid();
