@@ -512,18 +512,6 @@ static void child_fail(const char *fmt, ...)
 
 enum role { ROLE_SEND, ROLE_RECV };
 
-struct ring {
-	_Atomic uint64_t head;
-	char pad0[56];
-	_Atomic uint64_t tail;
-	char pad1[56];
-	_Atomic int cons_waiting;
-	char pad2[60];
-	_Atomic int prod_waiting;
-	char pad3[60];
-	uint32_t len[];
-};
-
 struct chan {
 	const struct mech *m;
 	size_t size;		/* largest message */
@@ -532,36 +520,15 @@ struct chan {
 	int nrecv;		/* receivers (scaling) */
 	enum role role;
 	char note[96];		/* set up with a caveat */
-	/* kport */
-	int kfd;		/* the creator's handle (parent) */
-	int hfd;		/* this process's own handle */
-	char kname[KPORT_NAME_MAX];
-	char *pool;
-	size_t pool_size;
-	uint64_t held_off, borrow_off;
-	uint32_t held_len;
-	bool held;
-	/* pipes and sockets */
-	int fd[2];
-	size_t sockbuf;
-	/* mq */
-	mqd_t mq;
-	/* SysV */
-	int msqid;
-	/* shm ring */
-	struct ring *ring;
-	char *slots;
-	size_t ring_bytes, slot_stride;
-	int efd_c, efd_p;
-	uint64_t rhead, rtail;
-	/* private buffers: nbuf messages of stride bytes */
+	/* private buffers (chan_bufs()): messages of stride bytes */
 	char *buf;
 	size_t buf_len, stride;
-	int cur;		/* sender: messages in the pending batch */
-	int bn, bpos;		/* receiver: batch received, next to hand out */
-	struct kport_msg *km;
-	struct mmsghdr *mm;
-	struct iovec *iov;
+	/*
+	 * The family's own state (struct kp_chan, fd_chan, ...): allocated
+	 * by its setup (chan_priv_new()), copied into the children by fork()
+	 * like the rest of the chan, freed by its teardown.
+	 */
+	void *priv;
 };
 
 /* Mechanism flags */
@@ -572,7 +539,6 @@ struct chan {
 #define MF_POOL		0x10	/* port with a pool */
 #define MF_MEMCPY	0x20	/* not a channel: memcpy on one thread */
 #define MF_ZC		0x40	/* zero-copy port: senders write the pool */
-#define MF_CALL		0x80	/* latency: SENDRECV, one call per side per round trip */
 
 /* Mechanisms that batch are not run above this (batching is for small messages). */
 #define BATCH_MAX_SIZE	(256 * KiB)
@@ -603,6 +569,11 @@ struct mech {
 	void (*flush)(struct chan *c);		/* the batch send() left pending */
 	const void *(*recv)(struct chan *c, size_t *len);	/* NULL: peer gone */
 	void (*rdone)(struct chan *c);		/* done with what recv() returned */
+	/*
+	 * Latency, request-reply: send on @out and receive the reply on @in
+	 * in one call (instead of send, flush, recv); NULL for the others.
+	 */
+	const void *(*call)(struct chan *out, struct chan *in, size_t len, size_t *got);
 	void (*parent_close)(struct chan *c);	/* parent, after the forks */
 	void (*teardown)(struct chan *c);
 };
@@ -627,6 +598,24 @@ static void *sbuf_single(struct chan *c)
 	return c->buf;
 }
 
+/*
+ * A family's setup starts with this: its private state, zeroed.  Its
+ * teardown ends with chan_priv_free(), which is the end of the chan.
+ */
+static void *chan_priv_new(struct chan *c, size_t size)
+{
+	c->priv = calloc(1, size);
+	if (!c->priv)
+		die("%s: out of memory", c->m->name);
+	return c->priv;
+}
+
+static void chan_priv_free(struct chan *c)
+{
+	free(c->priv);
+	c->priv = NULL;
+}
+
 /* Pin the calling process to a CPU (best effort). */
 static void pin_to(int cpu)
 {
@@ -641,16 +630,37 @@ static void pin_to(int cpu)
 
 /* ---- kport ---------------------------------------------------------------- */
 
+struct kp_chan {
+	int kfd;		/* the creator's handle (parent) */
+	int hfd;		/* this process's own handle */
+	char kname[KPORT_NAME_MAX];
+	char *pool;
+	size_t pool_size;
+	uint64_t held_off, borrow_off;
+	uint32_t held_len;
+	bool held;
+	struct kport_msg *km;	/* batches: one per message */
+	int cur;		/* sender: messages in the pending batch */
+	int bn, bpos;		/* receiver: batch received, next to hand out */
+};
+
+static struct kp_chan *kp(struct chan *c)
+{
+	return c->priv;
+}
+
 static int kport_setup_port(struct chan *c, uint64_t flags, size_t pool,
 			    char *why, size_t len)
 {
+	struct kp_chan *k = chan_priv_new(c, sizeof(*k));
 	static int seq;
 	struct kport_create cr;
 	int fd;
 
+	k->kfd = k->hfd = -1;
 	memset(&cr, 0, sizeof(cr));
-	snprintf(c->kname, sizeof(c->kname), "kbench.%d.%d", (int)getpid(), seq++);
-	memcpy(cr.name, c->kname, strlen(c->kname));
+	snprintf(k->kname, sizeof(k->kname), "kbench.%d.%d", (int)getpid(), seq++);
+	memcpy(cr.name, k->kname, strlen(k->kname));
 	cr.flags = KPORT_CREATE_PROCESS | flags;
 	cr.mode = 0600;
 	cr.capacity = (uint32_t)c->depth;
@@ -670,8 +680,8 @@ static int kport_setup_port(struct chan *c, uint64_t flags, size_t pool,
 			 c->size, c->depth, pool, strerror(-fd));
 		return -1;
 	}
-	c->kfd = fd;
-	c->pool_size = pool;
+	k->kfd = fd;
+	k->pool_size = pool;
 	if (pool) {
 		struct kport_stat st;
 
@@ -706,11 +716,12 @@ static int kp_zc_setup(struct chan *c, char *why, size_t len)
 /* Each process opens its own handle, as separate programs would. */
 static void kp_open_own(struct chan *c)
 {
+	struct kp_chan *k = kp(c);
 	struct kport_open o;
 	int fd;
 
 	memset(&o, 0, sizeof(o));
-	memcpy(o.name, c->kname, strlen(c->kname));
+	memcpy(o.name, k->kname, strlen(k->kname));
 	o.rights = c->role == ROLE_SEND ? KPORT_RIGHT_SEND : KPORT_RIGHT_RECV;
 	/*
 	 * A send-only handle is an O_WRONLY file, and mmap() of a file not
@@ -721,9 +732,9 @@ static void kp_open_own(struct chan *c)
 		o.rights = KPORT_RIGHTS_ALL;
 	fd = kport_open_raw(&o);
 	if (fd < 0)
-		child_fail("%s: open %s: %s", c->m->name, c->kname, strerror(-fd));
-	close(c->kfd);
-	c->hfd = fd;
+		child_fail("%s: open %s: %s", c->m->name, k->kname, strerror(-fd));
+	close(k->kfd);
+	k->hfd = fd;
 }
 
 static void kp_attach(struct chan *c)
@@ -734,20 +745,22 @@ static void kp_attach(struct chan *c)
 
 static void kp_attach_batch(struct chan *c)
 {
+	struct kp_chan *k = kp(c);
 	int i;
 
 	kp_open_own(c);
 	chan_bufs(c, c->batch, 0);
-	c->km = calloc((size_t)c->batch, sizeof(*c->km));
-	if (!c->km)
+	k->km = calloc((size_t)c->batch, sizeof(*k->km));
+	if (!k->km)
 		child_fail("out of memory");
 	for (i = 0; i < c->batch; i++)
-		c->km[i].buf = (uintptr_t)(c->buf + (size_t)i * c->stride);
+		k->km[i].buf = (uintptr_t)(c->buf + (size_t)i * c->stride);
 }
 
 /* In place: map the pool (writable for a zero-copy sender) and populate it. */
 static void kp_attach_pool(struct chan *c)
 {
+	struct kp_chan *k = kp(c);
 	void *p;
 	size_t sz;
 	int ret;
@@ -757,34 +770,36 @@ static void kp_attach_pool(struct chan *c)
 	/* A sender on a port that is not zero-copy only calls SEND. */
 	if (c->role == ROLE_SEND && !(c->m->flags & MF_ZC))
 		return;
-	ret = kport_pool_map(c->hfd, c->role == ROLE_SEND ? KPORT_POOL_WRITE : 0,
+	ret = kport_pool_map(k->hfd, c->role == ROLE_SEND ? KPORT_POOL_WRITE : 0,
 			     &p, &sz);
 	if (ret < 0)
 		child_fail("%s: map pool: %s", c->m->name, strerror(-ret));
-	c->pool = p;
-	c->pool_size = sz;
+	k->pool = p;
+	k->pool_size = sz;
 	touch_pages(p, sz);
 }
 
 static void kp_send(struct chan *c, size_t len)
 {
+	struct kp_chan *k = kp(c);
 	struct kport_msg m;
 
 	memset(&m, 0, sizeof(m));
 	m.buf = (uintptr_t)c->buf;
 	m.len = (uint32_t)len;
-	if (kport_sendmsg(c->hfd, &m) < 0)
+	if (kport_sendmsg(k->hfd, &m) < 0)
 		child_fail("%s: send: %s", c->m->name, strerror(errno));
 }
 
 static const void *kp_recv(struct chan *c, size_t *len)
 {
+	struct kp_chan *k = kp(c);
 	struct kport_msg m;
 
 	memset(&m, 0, sizeof(m));
 	m.buf = (uintptr_t)c->buf;
 	m.len = (uint32_t)c->size;
-	if (kport_recvmsg(c->hfd, &m) < 0) {
+	if (kport_recvmsg(k->hfd, &m) < 0) {
 		if (errno == EIDRM)
 			return NULL;
 		child_fail("%s: recv: %s", c->m->name, strerror(errno));
@@ -795,13 +810,16 @@ static const void *kp_recv(struct chan *c, size_t *len)
 
 static void kp_rw_send(struct chan *c, size_t len)
 {
-	if (write(c->hfd, c->buf, len) != (ssize_t)len)
+	struct kp_chan *k = kp(c);
+
+	if (write(k->hfd, c->buf, len) != (ssize_t)len)
 		child_fail("%s: write: %s", c->m->name, strerror(errno));
 }
 
 static const void *kp_rw_recv(struct chan *c, size_t *len)
 {
-	ssize_t n = read(c->hfd, c->buf, c->size);
+	struct kp_chan *k = kp(c);
+	ssize_t n = read(k->hfd, c->buf, c->size);
 
 	if (n < 0) {
 		if (errno == EIDRM)
@@ -814,78 +832,85 @@ static const void *kp_rw_recv(struct chan *c, size_t *len)
 
 static void *kp_batch_sbuf(struct chan *c)
 {
-	return c->buf + (size_t)c->cur * c->stride;
+	struct kp_chan *k = kp(c);
+
+	return c->buf + (size_t)k->cur * c->stride;
 }
 
 static void kp_batch_flush(struct chan *c)
 {
+	struct kp_chan *k = kp(c);
 	struct kport_batch b;
 	int done = 0, ret;
 
-	while (done < c->cur) {
+	while (done < k->cur) {
 		memset(&b, 0, sizeof(b));
-		b.msgs = (uintptr_t)&c->km[done];
-		b.count = (uint32_t)(c->cur - done);
+		b.msgs = (uintptr_t)&k->km[done];
+		b.count = (uint32_t)(k->cur - done);
 		b.msg_size = sizeof(struct kport_msg);
-		ret = ioctl(c->hfd, KPORT_IOC_SENDV, &b);
+		ret = ioctl(k->hfd, KPORT_IOC_SENDV, &b);
 		if (ret <= 0)
 			child_fail("%s: SENDV: %s", c->m->name,
 				   ret ? strerror(errno) : "sent nothing");
 		done += ret;
 	}
-	c->cur = 0;
+	k->cur = 0;
 }
 
 static void kp_batch_send(struct chan *c, size_t len)
 {
-	c->km[c->cur].len = (uint32_t)len;
-	if (++c->cur == c->batch)
+	struct kp_chan *k = kp(c);
+
+	k->km[k->cur].len = (uint32_t)len;
+	if (++k->cur == c->batch)
 		kp_batch_flush(c);
 }
 
 static const void *kp_batch_recv(struct chan *c, size_t *len)
 {
+	struct kp_chan *k = kp(c);
 	const void *p;
 
-	if (c->bpos == c->bn) {
+	if (k->bpos == k->bn) {
 		struct kport_batch b;
 		int i, ret;
 
 		for (i = 0; i < c->batch; i++) {
-			struct kport_msg *m = &c->km[i];
+			struct kport_msg *m = &k->km[i];
 
 			memset(m, 0, sizeof(*m));
 			m->buf = (uintptr_t)(c->buf + (size_t)i * c->stride);
 			m->len = (uint32_t)c->size;
 		}
 		memset(&b, 0, sizeof(b));
-		b.msgs = (uintptr_t)c->km;
+		b.msgs = (uintptr_t)k->km;
 		b.count = (uint32_t)c->batch;
 		b.msg_size = sizeof(struct kport_msg);
-		ret = ioctl(c->hfd, KPORT_IOC_RECVV, &b);
+		ret = ioctl(k->hfd, KPORT_IOC_RECVV, &b);
 		if (ret < 0) {
 			if (errno == EIDRM)
 				return NULL;
 			child_fail("%s: RECVV: %s", c->m->name, strerror(errno));
 		}
-		c->bn = ret;
-		c->bpos = 0;
+		k->bn = ret;
+		k->bpos = 0;
 	}
-	*len = c->km[c->bpos].len;
-	p = c->buf + (size_t)c->bpos * c->stride;
-	c->bpos++;
+	*len = k->km[k->bpos].len;
+	p = c->buf + (size_t)k->bpos * c->stride;
+	k->bpos++;
 	return p;
 }
 
 static const void *kp_inplace_recv(struct chan *c, size_t *len)
 {
+	struct kp_chan *k = kp(c);
 	struct kport_msg m;
 
 	memset(&m, 0, sizeof(m));
 	m.flags = KPORT_MSG_INPLACE;
 	m.buf = (uintptr_t)c->buf;
 	m.len = (uint32_t)c->size;
-	if (kport_recvmsg(c->hfd, &m) < 0) {
+	if (kport_recvmsg(k->hfd, &m) < 0) {
 		if (errno == EIDRM)
 			return NULL;
 		child_fail("%s: recv in place: %s", c->m->name, strerror(errno));
@@ -893,48 +918,77 @@ static const void *kp_inplace_recv(struct chan *c, size_t *len)
 	*len = m.len;
 	if (!(m.result & KPORT_RESULT_INPLACE))
 		return c->buf;
-	c->held = true;
-	c->held_off = m.offset;
-	c->held_len = m.len;
-	return c->pool + m.offset;
+	k->held = true;
+	k->held_off = m.offset;
+	k->held_len = m.len;
+	return k->pool + m.offset;
 }
 
 static void kp_inplace_rdone(struct chan *c)
 {
+	struct kp_chan *k = kp(c);
 	int ret;
 
-	if (!c->held)
+	if (!k->held)
 		return;
-	c->held = false;
-	ret = kport_release(c->hfd, c->held_off, c->held_len);
+	k->held = false;
+	ret = kport_release(k->hfd, k->held_off, k->held_len);
 	if (ret < 0 && ret != -EIDRM)
 		child_fail("%s: release: %s", c->m->name, strerror(-ret));
 }
 
 static void *kp_zc_sbuf(struct chan *c)
 {
-	int ret = kport_borrow(c->hfd, c->size, -1, &c->borrow_off);
+	struct kp_chan *k = kp(c);
+	int ret = kport_borrow(k->hfd, c->size, -1, &k->borrow_off);
 
 	if (ret < 0)
 		child_fail("%s: borrow: %s", c->m->name, strerror(-ret));
-	return c->pool + c->borrow_off;
+	return k->pool + k->borrow_off;
 }
 
 static void kp_zc_send(struct chan *c, size_t len)
 {
-	int ret = kport_post(c->hfd, c->borrow_off, len, 0, 0);
+	struct kp_chan *k = kp(c);
+	int ret = kport_post(k->hfd, k->borrow_off, len, 0, 0);
 
 	if (ret < 0)
 		child_fail("%s: post: %s", c->m->name, strerror(-ret));
 }
 
+/*
+ * KPORT_IOC_SENDRECV: send on @out's handle, then receive on @in's, in one
+ * call.  Returns the received message (in @in's buffer), NULL once the
+ * port is gone.
+ */
+static const void *kp_call(struct chan *out, struct chan *in, size_t len, size_t *got)
+{
+	struct kport_sendrecv sr;
+
+	memset(&sr, 0, sizeof(sr));
+	sr.recv_fd = kp(in)->hfd;
+	sr.send.buf = (uintptr_t)out->buf;
+	sr.send.len = (uint32_t)len;
+	sr.recv.buf = (uintptr_t)in->buf;
+	sr.recv.len = (uint32_t)in->size;
+	if (ioctl(kp(out)->hfd, KPORT_IOC_SENDRECV, &sr) < 0) {
+		if (errno == EIDRM)
+			return NULL;
+		child_fail("%s: SENDRECV: %s", out->m->name, strerror(errno));
+	}
+	*got = sr.recv.len;
+	return in->buf;
+}
+
 static void kp_teardown(struct chan *c)
 {
-	if (c->kfd >= 0) {
-		kport_delete(c->kfd);
-		close(c->kfd);
+	struct kp_chan *k = kp(c);
+
+	if (k->kfd >= 0) {
+		kport_delete(k->kfd);
+		close(k->kfd);
 	}
-	c->kfd = -1;
+	chan_priv_free(c);
 }
 
 static const struct mech mech_kport = {
@@ -954,9 +1008,9 @@ static const struct mech mech_kport_rw = {
 static const struct mech mech_kport_call = {
 	.name = "kport-call",
 	.what = "kport request-reply: SENDRECV, one call per side per round trip",
-	.tests = TL, .flags = MF_KPORT | MF_CALL, .kcopies = 2, .copies = "2 (kernel)",
+	.tests = TL, .flags = MF_KPORT, .kcopies = 2, .copies = "2 (kernel)",
 	.setup = kp_setup, .attach = kp_attach, .send = kp_send, .recv = kp_recv,
-	.teardown = kp_teardown,
+	.call = kp_call, .teardown = kp_teardown,
 };
 
 static const struct mech mech_kport_batch = {
@@ -991,6 +1045,29 @@ static const struct mech mech_kport_zc = {
 
 /* ---- pipe ----------------------------------------------------------------- */
 
+/* Pipes and socketpairs: fd[1] sends, fd[0] receives. */
+struct fd_chan {
+	int fd[2];
+	size_t sockbuf;		/* socket buffers asked for */
+	struct mmsghdr *mm;	/* sendmmsg/recvmmsg: one per message */
+	struct iovec *iov;
+	int cur;		/* sender: messages in the pending batch */
+	int bn, bpos;		/* receiver: batch received, next to hand out */
+};
+
+static struct fd_chan *fdc(struct chan *c)
+{
+	return c->priv;
+}
+
+static struct fd_chan *fd_chan_new(struct chan *c)
+{
+	struct fd_chan *f = chan_priv_new(c, sizeof(*f));
+
+	f->fd[0] = f->fd[1] = -1;
+	return f;
+}
+
 /* Stream buffers: the in-flight budget, at least 64 KiB, at most 64 MiB. */
 static size_t stream_bytes(struct chan *c)
 {
@@ -1005,18 +1082,19 @@ static size_t stream_bytes(struct chan *c)
 
 static int pipe_setup(struct chan *c, char *why, size_t len)
 {
+	struct fd_chan *f = fd_chan_new(c);
 	size_t want = stream_bytes(c), p = PAGE;
 	int got;
 
-	if (pipe2(c->fd, O_CLOEXEC)) {
+	if (pipe2(f->fd, O_CLOEXEC)) {
 		snprintf(why, len, "pipe: %s", strerror(errno));
 		return -1;
 	}
 	while (p < want)
 		p *= 2;		/* the kernel rounds to a power of two pages */
-	got = fcntl(c->fd[1], F_SETPIPE_SZ, (int)p);
+	got = fcntl(f->fd[1], F_SETPIPE_SZ, (int)p);
 	if (got < 0) {
-		got = fcntl(c->fd[1], F_GETPIPE_SZ);
+		got = fcntl(f->fd[1], F_GETPIPE_SZ);
 		snprintf(c->note, sizeof(c->note), "pipe buffer %d (F_SETPIPE_SZ %zu: %s)",
 			 got, p, strerror(errno));
 	}
@@ -1025,8 +1103,10 @@ static int pipe_setup(struct chan *c, char *why, size_t len)
 
 static void fd_attach(struct chan *c)
 {
+	struct fd_chan *f = fdc(c);
+
 	/* Senders write fd[1], receivers read fd[0] (socketpairs alike). */
-	close(c->fd[c->role == ROLE_SEND ? 0 : 1]);
+	close(f->fd[c->role == ROLE_SEND ? 0 : 1]);
 	chan_bufs(c, 1, 0);
 }
 
@@ -1047,16 +1127,19 @@ static void write_all(struct chan *c, int fd, const char *p, size_t len)
 
 static void pipe_send(struct chan *c, size_t len)
 {
-	write_all(c, c->fd[1], c->buf, len);
+	struct fd_chan *f = fdc(c);
+
+	write_all(c, f->fd[1], c->buf, len);
 }
 
 /* One message of exactly c->size bytes; NULL at end of stream. */
 static const void *pipe_recv(struct chan *c, size_t *len)
 {
+	struct fd_chan *f = fdc(c);
 	size_t got = 0;
 
 	while (got < c->size) {
-		ssize_t n = read(c->fd[0], c->buf + got, c->size - got);
+		ssize_t n = read(f->fd[0], c->buf + got, c->size - got);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -1076,11 +1159,19 @@ static const void *pipe_recv(struct chan *c, size_t *len)
 
 static void fd_parent_close(struct chan *c)
 {
-	if (c->fd[0] >= 0)
-		close(c->fd[0]);
-	if (c->fd[1] >= 0)
-		close(c->fd[1]);
-	c->fd[0] = c->fd[1] = -1;
+	struct fd_chan *f = fdc(c);
+
+	if (f->fd[0] >= 0)
+		close(f->fd[0]);
+	if (f->fd[1] >= 0)
+		close(f->fd[1]);
+	f->fd[0] = f->fd[1] = -1;
+}
+
+static void fd_teardown(struct chan *c)
+{
+	fd_parent_close(c);
+	chan_priv_free(c);
 }
 
 static const struct mech mech_pipe = {
@@ -1088,7 +1179,7 @@ static const struct mech mech_pipe = {
 	.what = "pipe, one write/read per message, buffer sized to the in-flight budget",
 	.tests = TL | TT | TS, .flags = MF_PEER | MF_COPYING, .kcopies = 2, .copies = "2 (kernel)",
 	.setup = pipe_setup, .attach = fd_attach, .send = pipe_send, .recv = pipe_recv,
-	.parent_close = fd_parent_close, .teardown = fd_parent_close,
+	.parent_close = fd_parent_close, .teardown = fd_teardown,
 };
 
 /* ---- UNIX sockets ------------------------------------------------------------ */
@@ -1105,6 +1196,7 @@ static void set_sockbuf(struct chan *c, int fd, int force, int plain, int val)
 
 static int sock_setup_type(struct chan *c, int type, char *why, size_t len)
 {
+	struct fd_chan *f = fd_chan_new(c);
 	size_t b = stream_bytes(c);
 	int sv[2];
 
@@ -1113,13 +1205,13 @@ static int sock_setup_type(struct chan *c, int type, char *why, size_t len)
 		return -1;
 	}
 	/* fd[1] sends, fd[0] receives, as for a pipe. */
-	c->fd[1] = sv[0];
-	c->fd[0] = sv[1];
+	f->fd[1] = sv[0];
+	f->fd[0] = sv[1];
 	if (type == SOCK_SEQPACKET && b < 2 * c->size + 4096)
 		b = 2 * c->size + 4096;	/* one message must fit */
-	c->sockbuf = b;
-	set_sockbuf(c, c->fd[1], SO_SNDBUFFORCE, SO_SNDBUF, (int)b);
-	set_sockbuf(c, c->fd[0], SO_RCVBUFFORCE, SO_RCVBUF, (int)b);
+	f->sockbuf = b;
+	set_sockbuf(c, f->fd[1], SO_SNDBUFFORCE, SO_SNDBUF, (int)b);
+	set_sockbuf(c, f->fd[0], SO_RCVBUFFORCE, SO_RCVBUF, (int)b);
 	return 0;
 }
 
@@ -1131,24 +1223,26 @@ static int stream_setup(struct chan *c, char *why, size_t len)
 /* A seqpacket message must be allocated whole: try one before the run. */
 static int seqpacket_setup(struct chan *c, char *why, size_t len)
 {
+	struct fd_chan *f;
 	char *p;
 	ssize_t n;
 
 	if (sock_setup_type(c, SOCK_SEQPACKET, why, len))
 		return -1;
+	f = fdc(c);
 	p = alloc_buf(c->size, 1);
 	if (!p) {
 		snprintf(why, len, "out of memory");
 		goto fail;
 	}
-	n = send(c->fd[1], p, c->size, MSG_DONTWAIT | MSG_NOSIGNAL);
+	n = send(f->fd[1], p, c->size, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n != (ssize_t)c->size) {
 		snprintf(why, len, "one %zu-byte message: %s", c->size,
 			 n < 0 ? strerror(errno) : "short send");
 		free_buf(p, c->size);
 		goto fail;
 	}
-	n = recv(c->fd[0], p, c->size, MSG_DONTWAIT);
+	n = recv(f->fd[0], p, c->size, MSG_DONTWAIT);
 	free_buf(p, c->size);
 	if (n != (ssize_t)c->size) {
 		snprintf(why, len, "probe receive: %s", n < 0 ? strerror(errno) : "short");
@@ -1162,10 +1256,11 @@ fail:
 
 static void sock_send(struct chan *c, size_t len)
 {
+	struct fd_chan *f = fdc(c);
 	const char *p = c->buf;
 
 	while (len) {
-		ssize_t n = send(c->fd[1], p, len, MSG_NOSIGNAL);
+		ssize_t n = send(f->fd[1], p, len, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -1179,10 +1274,11 @@ static void sock_send(struct chan *c, size_t len)
 
 static const void *stream_recv(struct chan *c, size_t *len)
 {
+	struct fd_chan *f = fdc(c);
 	size_t got = 0;
 
 	while (got < c->size) {
-		ssize_t n = recv(c->fd[0], c->buf + got, c->size - got, MSG_WAITALL);
+		ssize_t n = recv(f->fd[0], c->buf + got, c->size - got, MSG_WAITALL);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -1202,10 +1298,11 @@ static const void *stream_recv(struct chan *c, size_t *len)
 
 static const void *seqpacket_recv(struct chan *c, size_t *len)
 {
+	struct fd_chan *f = fdc(c);
 	ssize_t n;
 
 	do {
-		n = recv(c->fd[0], c->buf, c->size, 0);
+		n = recv(f->fd[0], c->buf, c->size, 0);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		child_fail("%s: recv: %s", c->m->name, strerror(errno));
@@ -1217,28 +1314,30 @@ static const void *seqpacket_recv(struct chan *c, size_t *len)
 
 static void mmsg_attach(struct chan *c)
 {
+	struct fd_chan *f = fdc(c);
 	int i;
 
-	close(c->fd[c->role == ROLE_SEND ? 0 : 1]);
+	close(f->fd[c->role == ROLE_SEND ? 0 : 1]);
 	chan_bufs(c, c->batch, 0);
-	c->mm = calloc((size_t)c->batch, sizeof(*c->mm));
-	c->iov = calloc((size_t)c->batch, sizeof(*c->iov));
-	if (!c->mm || !c->iov)
+	f->mm = calloc((size_t)c->batch, sizeof(*f->mm));
+	f->iov = calloc((size_t)c->batch, sizeof(*f->iov));
+	if (!f->mm || !f->iov)
 		child_fail("out of memory");
 	for (i = 0; i < c->batch; i++) {
-		c->iov[i].iov_base = c->buf + (size_t)i * c->stride;
-		c->iov[i].iov_len = c->size;
-		c->mm[i].msg_hdr.msg_iov = &c->iov[i];
-		c->mm[i].msg_hdr.msg_iovlen = 1;
+		f->iov[i].iov_base = c->buf + (size_t)i * c->stride;
+		f->iov[i].iov_len = c->size;
+		f->mm[i].msg_hdr.msg_iov = &f->iov[i];
+		f->mm[i].msg_hdr.msg_iovlen = 1;
 	}
 }
 
 static void mmsg_flush(struct chan *c)
 {
+	struct fd_chan *f = fdc(c);
 	int done = 0;
 
-	while (done < c->cur) {
-		int n = sendmmsg(c->fd[1], &c->mm[done], (unsigned int)(c->cur - done),
+	while (done < f->cur) {
+		int n = sendmmsg(f->fd[1], &f->mm[done], (unsigned int)(f->cur - done),
 				 MSG_NOSIGNAL);
 
 		if (n < 0) {
@@ -1248,61 +1347,66 @@ static void mmsg_flush(struct chan *c)
 		}
 		done += n;
 	}
-	c->cur = 0;
+	f->cur = 0;
 }
 
 static void mmsg_send(struct chan *c, size_t len)
 {
-	c->iov[c->cur].iov_len = len;
-	if (++c->cur == c->batch)
+	struct fd_chan *f = fdc(c);
+
+	f->iov[f->cur].iov_len = len;
+	if (++f->cur == c->batch)
 		mmsg_flush(c);
 }
 
 static const void *mmsg_recv(struct chan *c, size_t *len)
 {
+	struct fd_chan *f = fdc(c);
 	const void *p;
 
-	if (c->bpos == c->bn) {
+	if (f->bpos == f->bn) {
 		int i, n;
 
 		for (i = 0; i < c->batch; i++) {
-			c->iov[i].iov_len = c->size;
-			c->mm[i].msg_len = 0;
+			f->iov[i].iov_len = c->size;
+			f->mm[i].msg_len = 0;
 		}
 		do {
-			n = recvmmsg(c->fd[0], c->mm, (unsigned int)c->batch,
+			n = recvmmsg(f->fd[0], f->mm, (unsigned int)c->batch,
 				     MSG_WAITFORONE, NULL);
 		} while (n < 0 && errno == EINTR);
 		if (n < 0)
 			child_fail("%s: recvmmsg: %s", c->m->name, strerror(errno));
-		c->bn = n;
-		c->bpos = 0;
+		f->bn = n;
+		f->bpos = 0;
 	}
-	if (c->bpos == c->bn || !c->mm[c->bpos].msg_len)
+	if (f->bpos == f->bn || !f->mm[f->bpos].msg_len)
 		return NULL;	/* end of stream */
-	*len = c->mm[c->bpos].msg_len;
-	p = c->iov[c->bpos].iov_base;
-	c->bpos++;
+	*len = f->mm[f->bpos].msg_len;
+	p = f->iov[f->bpos].iov_base;
+	f->bpos++;
 	return p;
 }
 
 static void *mmsg_sbuf(struct chan *c)
 {
-	return c->iov[c->cur].iov_base;
+	struct fd_chan *f = fdc(c);
+
+	return f->iov[f->cur].iov_base;
 }
 
 static const struct mech mech_unix_stream = {
 	.name = "unix-stream", .what = "UNIX socketpair, SOCK_STREAM",
 	.tests = TL | TT, .flags = MF_PEER | MF_COPYING, .kcopies = 2, .copies = "2 (kernel)",
 	.setup = stream_setup, .attach = fd_attach, .send = sock_send, .recv = stream_recv,
-	.parent_close = fd_parent_close, .teardown = fd_parent_close,
+	.parent_close = fd_parent_close, .teardown = fd_teardown,
 };
 
 static const struct mech mech_unix_seqpacket = {
 	.name = "unix-seqpacket", .what = "UNIX socketpair, SOCK_SEQPACKET",
 	.tests = TL | TT | TS, .flags = MF_PEER | MF_COPYING, .kcopies = 2, .copies = "2 (kernel)",
 	.setup = seqpacket_setup, .attach = fd_attach, .send = sock_send, .recv = seqpacket_recv,
-	.parent_close = fd_parent_close, .teardown = fd_parent_close,
+	.parent_close = fd_parent_close, .teardown = fd_teardown,
 };
 
 static const struct mech mech_seqpacket_mmsg = {
@@ -1311,23 +1415,34 @@ static const struct mech mech_seqpacket_mmsg = {
 	.copies = "2 (kernel)", .max_size = BATCH_MAX_SIZE,
 	.setup = seqpacket_setup, .attach = mmsg_attach, .sbuf = mmsg_sbuf, .send = mmsg_send,
 	.flush = mmsg_flush, .recv = mmsg_recv, .parent_close = fd_parent_close,
-	.teardown = fd_parent_close,
+	.teardown = fd_teardown,
 };
 
 /* ---- POSIX message queues ------------------------------------------------- */
 
+struct mq_chan {
+	mqd_t mq;
+};
+
+static struct mq_chan *mqc(struct chan *c)
+{
+	return c->priv;
+}
+
 static int mq_setup(struct chan *c, char *why, size_t len)
 {
+	struct mq_chan *q = chan_priv_new(c, sizeof(*q));
 	static int seq;
 	struct mq_attr attr;
 	char name[64];
 
+	q->mq = (mqd_t)-1;
 	memset(&attr, 0, sizeof(attr));
 	attr.mq_maxmsg = c->depth;
 	attr.mq_msgsize = (long)c->size;
 	snprintf(name, sizeof(name), "/kbench.%d.%d", (int)getpid(), seq++);
-	c->mq = mq_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &attr);
-	if (c->mq == (mqd_t)-1) {
+	q->mq = mq_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &attr);
+	if (q->mq == (mqd_t)-1) {
 		long long max = read_ll("/proc/sys/fs/mqueue/msgsize_max");
 
 		snprintf(why, len, "mq_open(maxmsg %d, msgsize %zu): %s%s", c->depth,
@@ -1349,7 +1464,9 @@ static void mq_attach(struct chan *c)
 
 static void mq_send_one(struct chan *c, size_t len)
 {
-	while (mq_send(c->mq, c->buf, len, 0)) {
+	struct mq_chan *q = mqc(c);
+
+	while (mq_send(q->mq, c->buf, len, 0)) {
 		if (errno != EINTR)
 			child_fail("%s: mq_send: %s", c->m->name, strerror(errno));
 	}
@@ -1357,10 +1474,11 @@ static void mq_send_one(struct chan *c, size_t len)
 
 static const void *mq_recv_one(struct chan *c, size_t *len)
 {
+	struct mq_chan *q = mqc(c);
 	ssize_t n;
 
 	do {
-		n = mq_receive(c->mq, c->buf, c->size, NULL);
+		n = mq_receive(q->mq, c->buf, c->size, NULL);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		child_fail("%s: mq_receive: %s", c->m->name, strerror(errno));
@@ -1370,9 +1488,11 @@ static const void *mq_recv_one(struct chan *c, size_t *len)
 
 static void mq_teardown(struct chan *c)
 {
-	if (c->mq != (mqd_t)-1)
-		mq_close(c->mq);
-	c->mq = (mqd_t)-1;
+	struct mq_chan *q = mqc(c);
+
+	if (q->mq != (mqd_t)-1)
+		mq_close(q->mq);
+	chan_priv_free(c);
 }
 
 static const struct mech mech_posix_mq = {
@@ -1384,6 +1504,15 @@ static const struct mech mech_posix_mq = {
 
 /* ---- SysV message queues ---------------------------------------------------- */
 
+struct sysv_chan {
+	int msqid;
+};
+
+static struct sysv_chan *sysvc(struct chan *c)
+{
+	return c->priv;
+}
+
 struct sysv_hdr {
 	long mtype;
 	char data[];
@@ -1391,25 +1520,27 @@ struct sysv_hdr {
 
 static int sysv_setup(struct chan *c, char *why, size_t len)
 {
+	struct sysv_chan *q = chan_priv_new(c, sizeof(*q));
 	long long max = read_ll("/proc/sys/kernel/msgmax");
 	struct msqid_ds ds;
 	size_t want = c->size * (size_t)c->depth;
 
+	q->msqid = -1;
 	if (max >= 0 && (long long)c->size > max) {
 		snprintf(why, len, "message above msgmax (%lld)", max);
 		return -1;
 	}
-	c->msqid = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
-	if (c->msqid < 0) {
+	q->msqid = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+	if (q->msqid < 0) {
 		snprintf(why, len, "msgget: %s", strerror(errno));
 		return -1;
 	}
-	if (msgctl(c->msqid, IPC_STAT, &ds) == 0 && ds.msg_qbytes < want) {
+	if (msgctl(q->msqid, IPC_STAT, &ds) == 0 && ds.msg_qbytes < want) {
 		ds.msg_qbytes = want > INT_MAX ? INT_MAX : want;
-		if (msgctl(c->msqid, IPC_SET, &ds)) {
-			if (msgctl(c->msqid, IPC_STAT, &ds) || ds.msg_qbytes < c->size) {
+		if (msgctl(q->msqid, IPC_SET, &ds)) {
+			if (msgctl(q->msqid, IPC_STAT, &ds) || ds.msg_qbytes < c->size) {
 				snprintf(why, len, "msg_qbytes %zu: %s", want, strerror(errno));
-				msgctl(c->msqid, IPC_RMID, NULL);
+				msgctl(q->msqid, IPC_RMID, NULL);
 				return -1;
 			}
 			snprintf(c->note, sizeof(c->note), "msg_qbytes %lu",
@@ -1438,7 +1569,9 @@ static void *sysv_sbuf(struct chan *c)
 
 static void sysv_send(struct chan *c, size_t len)
 {
-	while (msgsnd(c->msqid, sysv_msg(c), len, 0)) {
+	struct sysv_chan *q = sysvc(c);
+
+	while (msgsnd(q->msqid, sysv_msg(c), len, 0)) {
 		if (errno != EINTR)
 			child_fail("%s: msgsnd: %s", c->m->name, strerror(errno));
 	}
@@ -1446,10 +1579,11 @@ static void sysv_send(struct chan *c, size_t len)
 
 static const void *sysv_recv(struct chan *c, size_t *len)
 {
+	struct sysv_chan *q = sysvc(c);
 	ssize_t n;
 
 	do {
-		n = msgrcv(c->msqid, sysv_msg(c), c->size, 0, 0);
+		n = msgrcv(q->msqid, sysv_msg(c), c->size, 0, 0);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		if (errno == EIDRM || errno == EINVAL)
@@ -1462,9 +1596,11 @@ static const void *sysv_recv(struct chan *c, size_t *len)
 
 static void sysv_teardown(struct chan *c)
 {
-	if (c->msqid >= 0)
-		msgctl(c->msqid, IPC_RMID, NULL);
-	c->msqid = -1;
+	struct sysv_chan *q = sysvc(c);
+
+	if (q->msqid >= 0)
+		msgctl(q->msqid, IPC_RMID, NULL);
+	chan_priv_free(c);
 }
 
 static const struct mech mech_sysv_msg = {
@@ -1488,26 +1624,55 @@ static const struct mech mech_sysv_msg = {
  * emulation a spinning CPU starves its peer).
  */
 
+/* The shared mapping: the indices and flags, each on its own cache line. */
+struct ring {
+	_Atomic uint64_t head;
+	char pad0[56];
+	_Atomic uint64_t tail;
+	char pad1[56];
+	_Atomic int cons_waiting;
+	char pad2[60];
+	_Atomic int prod_waiting;
+	char pad3[60];
+	uint32_t len[];
+};
+
+/* Each process's view of it. */
+struct shm_chan {
+	struct ring *ring;
+	char *slots;
+	size_t ring_bytes, slot_stride;
+	int efd_c, efd_p;	/* the consumer's and the producer's eventfd */
+	uint64_t rhead, rtail;	/* the producer's head, the consumer's tail */
+};
+
+static struct shm_chan *shm(struct chan *c)
+{
+	return c->priv;
+}
+
 static int ring_setup(struct chan *c, char *why, size_t len)
 {
+	struct shm_chan *s = chan_priv_new(c, sizeof(*s));
 	size_t hdr = round_up(sizeof(struct ring) + sizeof(uint32_t) * (size_t)c->depth,
 			      PAGE);
 
-	c->slot_stride = round_up(c->size, 64);
-	c->ring_bytes = hdr + c->slot_stride * (size_t)c->depth;
-	c->ring = mmap(NULL, c->ring_bytes, PROT_READ | PROT_WRITE,
+	s->efd_c = s->efd_p = -1;
+	s->slot_stride = round_up(c->size, 64);
+	s->ring_bytes = hdr + s->slot_stride * (size_t)c->depth;
+	s->ring = mmap(NULL, s->ring_bytes, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (c->ring == MAP_FAILED) {
-		c->ring = NULL;
-		snprintf(why, len, "mmap %zu: %s", c->ring_bytes, strerror(errno));
+	if (s->ring == MAP_FAILED) {
+		s->ring = NULL;
+		snprintf(why, len, "mmap %zu: %s", s->ring_bytes, strerror(errno));
 		return -1;
 	}
-	c->slots = (char *)c->ring + hdr;
+	s->slots = (char *)s->ring + hdr;
 	/* The slots play the part of the copying senders' prepared buffer. */
-	memset(c->slots, 0x5a, c->slot_stride * (size_t)c->depth);
-	c->efd_c = eventfd(0, EFD_CLOEXEC);
-	c->efd_p = eventfd(0, EFD_CLOEXEC);
-	if (c->efd_c < 0 || c->efd_p < 0) {
+	memset(s->slots, 0x5a, s->slot_stride * (size_t)c->depth);
+	s->efd_c = eventfd(0, EFD_CLOEXEC);
+	s->efd_p = eventfd(0, EFD_CLOEXEC);
+	if (s->efd_c < 0 || s->efd_p < 0) {
 		snprintf(why, len, "eventfd: %s", strerror(errno));
 		return -1;
 	}
@@ -1516,7 +1681,9 @@ static int ring_setup(struct chan *c, char *why, size_t len)
 
 static void ring_attach(struct chan *c)
 {
-	touch_pages(c->ring, c->ring_bytes);
+	struct shm_chan *s = shm(c);
+
+	touch_pages(s->ring, s->ring_bytes);
 }
 
 static void ring_sleep(struct chan *c, int efd)
@@ -1539,18 +1706,23 @@ static void ring_wake(struct chan *c, int efd)
 
 static bool ring_full(struct chan *c)
 {
-	return c->rhead - atomic_load_explicit(&c->ring->tail, memory_order_acquire) >=
+	struct shm_chan *s = shm(c);
+
+	return s->rhead - atomic_load_explicit(&s->ring->tail, memory_order_acquire) >=
 	       (uint64_t)c->depth;
 }
 
 static bool ring_empty(struct chan *c)
 {
-	return atomic_load_explicit(&c->ring->head, memory_order_acquire) == c->rtail;
+	struct shm_chan *s = shm(c);
+
+	return atomic_load_explicit(&s->ring->head, memory_order_acquire) == s->rtail;
 }
 
 static void *ring_sbuf(struct chan *c)
 {
-	struct ring *r = c->ring;
+	struct shm_chan *s = shm(c);
+	struct ring *r = s->ring;
 	int i;
 
 	while (ring_full(c)) {
@@ -1564,27 +1736,29 @@ static void *ring_sbuf(struct chan *c)
 			atomic_store(&r->prod_waiting, 0);
 			break;
 		}
-		ring_sleep(c, c->efd_p);
+		ring_sleep(c, s->efd_p);
 	}
-	return c->slots + (c->rhead % (uint64_t)c->depth) * c->slot_stride;
+	return s->slots + (s->rhead % (uint64_t)c->depth) * s->slot_stride;
 }
 
 static void ring_send(struct chan *c, size_t len)
 {
-	struct ring *r = c->ring;
+	struct shm_chan *s = shm(c);
+	struct ring *r = s->ring;
 
-	r->len[c->rhead % (uint64_t)c->depth] = (uint32_t)len;
-	c->rhead++;
-	atomic_store_explicit(&r->head, c->rhead, memory_order_release);
+	r->len[s->rhead % (uint64_t)c->depth] = (uint32_t)len;
+	s->rhead++;
+	atomic_store_explicit(&r->head, s->rhead, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&r->cons_waiting, memory_order_relaxed) &&
 	    atomic_exchange(&r->cons_waiting, 0))
-		ring_wake(c, c->efd_c);
+		ring_wake(c, s->efd_c);
 }
 
 static const void *ring_recv(struct chan *c, size_t *len)
 {
-	struct ring *r = c->ring;
+	struct shm_chan *s = shm(c);
+	struct ring *r = s->ring;
 	int i;
 
 	while (ring_empty(c)) {
@@ -1598,34 +1772,36 @@ static const void *ring_recv(struct chan *c, size_t *len)
 			atomic_store(&r->cons_waiting, 0);
 			break;
 		}
-		ring_sleep(c, c->efd_c);
+		ring_sleep(c, s->efd_c);
 	}
-	*len = r->len[c->rtail % (uint64_t)c->depth];
-	return c->slots + (c->rtail % (uint64_t)c->depth) * c->slot_stride;
+	*len = r->len[s->rtail % (uint64_t)c->depth];
+	return s->slots + (s->rtail % (uint64_t)c->depth) * s->slot_stride;
 }
 
 static void ring_rdone(struct chan *c)
 {
-	struct ring *r = c->ring;
+	struct shm_chan *s = shm(c);
+	struct ring *r = s->ring;
 
-	c->rtail++;
-	atomic_store_explicit(&r->tail, c->rtail, memory_order_release);
+	s->rtail++;
+	atomic_store_explicit(&r->tail, s->rtail, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&r->prod_waiting, memory_order_relaxed) &&
 	    atomic_exchange(&r->prod_waiting, 0))
-		ring_wake(c, c->efd_p);
+		ring_wake(c, s->efd_p);
 }
 
 static void ring_teardown(struct chan *c)
 {
-	if (c->ring)
-		munmap(c->ring, c->ring_bytes);
-	c->ring = NULL;
-	if (c->efd_c >= 0)
-		close(c->efd_c);
-	if (c->efd_p >= 0)
-		close(c->efd_p);
-	c->efd_c = c->efd_p = -1;
+	struct shm_chan *s = shm(c);
+
+	if (s->ring)
+		munmap(s->ring, s->ring_bytes);
+	if (s->efd_c >= 0)
+		close(s->efd_c);
+	if (s->efd_p >= 0)
+		close(s->efd_p);
+	chan_priv_free(c);
 }
 
 static const struct mech mech_shm_eventfd = {
@@ -1702,11 +1878,6 @@ static void chan_init(struct chan *c, const struct mech *m, size_t size, int dep
 	if (c->batch < 1)
 		c->batch = 1;
 	c->nrecv = 1;
-	c->kfd = c->hfd = -1;
-	c->fd[0] = c->fd[1] = -1;
-	c->mq = (mqd_t)-1;
-	c->msqid = -1;
-	c->efd_c = c->efd_p = -1;
 }
 
 /* Messages in flight: the byte budget, 2..256 messages. */
@@ -1911,39 +2082,15 @@ static void measure_clock(void)
 	clock_res_ns = (uint64_t)r.tv_sec * NSEC + (uint64_t)r.tv_nsec;
 }
 
-/*
- * KPORT_IOC_SENDRECV: send on @out's handle, then receive on @in's, in one
- * call.  Returns the received message (in @in's buffer), NULL once the
- * port is gone.
- */
-static const void *kp_call(struct chan *out, struct chan *in, size_t len, size_t *got)
-{
-	struct kport_sendrecv sr;
-
-	memset(&sr, 0, sizeof(sr));
-	sr.recv_fd = in->hfd;
-	sr.send.buf = (uintptr_t)out->buf;
-	sr.send.len = (uint32_t)len;
-	sr.recv.buf = (uintptr_t)in->buf;
-	sr.recv.len = (uint32_t)in->size;
-	if (ioctl(out->hfd, KPORT_IOC_SENDRECV, &sr) < 0) {
-		if (errno == EIDRM)
-			return NULL;
-		child_fail("%s: SENDRECV: %s", out->m->name, strerror(errno));
-	}
-	*got = sr.recv.len;
-	return in->buf;
-}
-
 static void rt_once(struct chan *out, struct chan *in, size_t size, uint64_t seq)
 {
 	const struct mech *m = out->m;
 	const void *q;
 	size_t len;
 
-	if (m->flags & MF_CALL) {
+	if (m->call) {
 		send_hdr(out->buf, seq);
-		q = kp_call(out, in, size, &len);
+		q = m->call(out, in, size, &len);
 		if (!q || recv_hdr(q, len) != seq || len != size)
 			child_fail("%s: round trip %" PRIu64 " failed", m->name, seq);
 		return;
@@ -2013,10 +2160,10 @@ static void lat_server(struct chan *in, struct chan *out)
 		m->rdone(in);
 		if (seq == FIN_SEQ)
 			_exit(0);
-		if (m->flags & MF_CALL) {
+		if (m->call) {
 			/* The reply and the wait for the next request: one call. */
 			send_hdr(out->buf, seq);
-			q = kp_call(out, in, len, &len);
+			q = m->call(out, in, len, &len);
 			continue;
 		}
 		send_hdr(m->sbuf(out), seq);
