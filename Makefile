@@ -64,7 +64,10 @@ LIB_A     := $(B)/lib/libkport.a
 LIB_SO    := $(B)/lib/libkport.so
 LIB_SONAME := libkport.so.$(SOVERSION)
 LIB_MAP   := lib/libkport.map
-TOOLS     := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
+TOOLS     := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c)) \
+	     $(B)/tools/kport-bench
+BENCH_SRCS := $(wildcard tools/bench/*.c)
+BENCH_OBJS := $(BENCH_SRCS:%.c=$(B)/%.o)
 SELFTESTS := $(patsubst selftests/%.c,$(B)/selftests/%,$(wildcard selftests/*.c))
 EXAMPLES  := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 LIB_HDRS  := uapi/linux/kport.h lib/kport.h
@@ -166,7 +169,7 @@ $(B)/libkport.pc: lib/libkport.pc.in FORCE
 		-e 's|@INCDIR@|$(INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< >$@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
-# ---- Programs: one per .c file -----------------------------------------------
+# ---- Programs: one per .c file, and kport-bench ----------------------------
 # Linked with the static libkport, so that they run from build/ and in the
 # VM as they are; TOOLS_LINK=shared links the tools with libkport.so.1
 # instead (the Debian package does).
@@ -187,6 +190,16 @@ $(B)/tools/%: tools/%.c $(TOOLS_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(KPORT_CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(TOOLS_LDLIBS) $(LDLIBS)
 
+# kport-bench: the files of tools/bench/ (bench.h lists them), linked as
+# the other tools are.
+$(B)/tools/bench/%.o: tools/bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(KPORT_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/tools/kport-bench: $(BENCH_OBJS) $(TOOLS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(KPORT_CFLAGS) $(LDFLAGS) -o $@ $(BENCH_OBJS) $(TOOLS_LDLIBS) $(LDLIBS)
+
 $(B)/examples/%: examples/%.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(KPORT_CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(LIB_A) $(LDLIBS)
@@ -195,7 +208,9 @@ $(B)/selftests/%: selftests/%.c $(SELFTEST_HDRS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(SELFTEST_CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(LIB_A) $(LDLIBS)
 
--include $(wildcard $(B)/*/*.d)
+# Not $(B)/tools/kport-bench.d: a build tree from when kport-bench was one
+# file has it, and it names tools/kport-bench.c, which is gone.
+-include $(filter-out $(B)/tools/kport-bench.d,$(wildcard $(B)/*/*.d $(B)/tools/bench/*.d))
 
 # ---- Install ----------------------------------------------------------------
 # install = install-module install-lib install-tools install-admin; the
