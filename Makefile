@@ -69,6 +69,10 @@ TOOLS     := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c)) \
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 BENCH_OBJS := $(BENCH_SRCS:%.c=$(B)/%.o)
 SELFTESTS := $(patsubst selftests/%.c,$(B)/selftests/%,$(wildcard selftests/*.c))
+# A selftest of several files: a directory selftests/NAME/ of .c and .h
+# files, one program NAME beside the others (selftests/vm/ has no .c).
+SELFTEST_DIRS := $(patsubst selftests/%/,%,$(sort $(dir $(wildcard selftests/*/*.c))))
+SELFTESTS += $(SELFTEST_DIRS:%=$(B)/selftests/%)
 EXAMPLES  := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 LIB_HDRS  := uapi/linux/kport.h lib/kport.h
 SELFTEST_HDRS := $(wildcard selftests/*.h)
@@ -208,9 +212,23 @@ $(B)/selftests/%: selftests/%.c $(SELFTEST_HDRS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(SELFTEST_CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(LIB_A) $(LDLIBS)
 
-# Not $(B)/tools/kport-bench.d: a build tree from when kport-bench was one
-# file has it, and it names tools/kport-bench.c, which is gone.
--include $(filter-out $(B)/tools/kport-bench.d,$(wildcard $(B)/*/*.d $(B)/tools/bench/*.d))
+# A directory's objects go under $(B)/obj/: $(B)/selftests/ holds only
+# programs, each of which the VM runs.
+$(B)/obj/selftests/%.o: selftests/%.c $(SELFTEST_HDRS) $(wildcard selftests/*/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(SELFTEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(foreach d,$(SELFTEST_DIRS),$(eval $(B)/selftests/$(d): \
+	$(patsubst %.c,$(B)/obj/%.o,$(wildcard selftests/$(d)/*.c))))
+$(SELFTEST_DIRS:%=$(B)/selftests/%): $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(SELFTEST_CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(LDLIBS)
+
+# Not a .d left from when a program that is now a directory of files
+# (kport-bench, a selftest) was one file: it names a source that is gone.
+-include $(filter-out $(B)/tools/kport-bench.d $(SELFTEST_DIRS:%=$(B)/selftests/%.d),\
+	   $(wildcard $(B)/*/*.d $(B)/tools/bench/*.d)) \
+	 $(wildcard $(B)/obj/*/*/*.d)
 
 # ---- Install ----------------------------------------------------------------
 # install = install-module install-lib install-tools install-admin; the

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kport selftest: the races fuzz.c's model cannot follow, judged by what
+ * kport selftest: the races the fuzzer's model cannot follow, judged by what
  * must hold whatever the interleaving.
  *
- * fuzz.c checks each result against the contract, one operation at a
+ * The fuzzer checks each result against the contract, one operation at a
  * time, so it must know the state: its threads take a lock per open file
  * around slices and mappings.  That lock hid the crash of issue 8 (a
  * BORROW or in-place receive whose copy-out faulted while another thread

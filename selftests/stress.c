@@ -538,7 +538,7 @@ static void *st_sender(void *arg)
 			/*
 			 * A send-only handle is an O_WRONLY file, which mmap()
 			 * refuses (EACCES) although the contract lets a
-			 * zero-copy sender map the pool: fuzz.c reports that;
+			 * zero-copy sender map the pool: the fuzzer reports that;
 			 * here a zero-copy sender takes both rights.
 			 */
 			if (t == ST_ZC)
