@@ -48,10 +48,14 @@
  * kselftest_harness.h (6.1) is not -Wextra clean: its SIGALRM handler and
  * the wrapper each TEST() expands to have unused parameters.  Include it
  * from here, with that one warning off for the rest of the file, and
- * include this header before anything else in a test.
+ * include this header before anything else in a test.  It defines
+ * globals: in a selftest of several files, only the file with the tests
+ * has it; the others define KT_NO_HARNESS first.
  */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
+#ifndef KT_NO_HARNESS
 #include "kselftest_harness.h"
+#endif
 
 /* Upper bound for any wait on another process or on the kernel. */
 #ifndef KT_TIMEOUT_MS
