@@ -6,10 +6,27 @@
  *              open file descriptions, slots, slices, charges) and what
  *              other threads may have done to it meanwhile
  *   gen.c      the arguments: the RNG, targets, memory, structs, names,
- *              pids, deadlines
+ *              pids, deadlines; and what each possibly wrong choice calls
+ *              for (fz_target_expect, fz_place_expect)
  *   check.c    the verdicts: allowed results, violations, and the checks
  *              of what a call returned against the model
- *   runner.c   the operations, the threads, the runs, the tests
+ *   ops_*.c    the operations, by area: ports (VERSION CREATE OPEN UNLINK
+ *              STAT DELETE, bad commands), msg (SEND RECV read write),
+ *              pool (BORROW RELEASE mmap), batch (SENDV RECVV SENDRECV),
+ *              fd (poll epoll close dup fcntl)
+ *   runner.c   the threads, the runs, the tests
+ *
+ * An operation (struct fz_op) is four steps, which the runner takes in
+ * this order: generate draws every argument from the thread's RNG (and
+ * takes the locks under which the model must stay as it is until check);
+ * expect says which results the contract allows for those arguments and
+ * the model as it is; call makes the call, first telling the model what
+ * other threads must assume from then on; check compares the result, adds
+ * what other threads may have done meanwhile, and updates the model.
+ * Only generate draws from the RNG, but for the draws that follow a
+ * success (the slot of a new descriptor, the byte a new mapping is
+ * touched at), which check makes: a seed names one sequence of draws, and
+ * so one sequence of operations (KPORT_FUZZ_THREADS=1 replays it).
  */
 #ifndef KPORT_FUZZ_H
 #define KPORT_FUZZ_H
@@ -30,6 +47,7 @@
 #define FZ_STRADDLE	24		/* valid bytes before the hole */
 #define FZ_PAGE		4096U
 #define FZ_OVERHEAD	256		/* the contract's per-message overhead bound */
+#define FZ_NR_OPS	22
 
 /* ---- Results: one bit per errno the contract knows ------------------------ */
 
@@ -104,13 +122,6 @@ struct fz_sig {
 #define FZ_SIGS		24
 #define FZ_SIG_PRINT	3	/* printed in full per kind */
 
-enum { FZ_OP_VERSION, FZ_OP_CREATE, FZ_OP_OPEN, FZ_OP_UNLINK, FZ_OP_SEND,
-       FZ_OP_RECV, FZ_OP_STAT, FZ_OP_DELETE, FZ_OP_BORROW, FZ_OP_RELEASE,
-       FZ_OP_BAD, FZ_OP_READ, FZ_OP_WRITE, FZ_OP_POLL, FZ_OP_EPOLL,
-       FZ_OP_CLOSE, FZ_OP_DUP, FZ_OP_FCNTL, FZ_OP_MMAP, FZ_OP_SENDV,
-       FZ_OP_RECVV, FZ_OP_SENDRECV, FZ_NR_OPS };
-
-
 struct fz_result {
 	uint64_t ops;
 	uint64_t op_count[FZ_NR_OPS], op_ok[FZ_NR_OPS];
@@ -128,6 +139,7 @@ struct fz_result {
 struct fz_run {
 	uint64_t seed;
 	int nthreads;
+	uint32_t weights;	/* the operations' weights, summed */
 	uint64_t end_ns;
 	bool nobody;
 	uid_t euid;
@@ -174,8 +186,9 @@ struct fz_thread {
 	char *arg;		/* two pages for ioctl structs */
 	char *roarg;		/* a page made read-only around a struct */
 	char *astrad;		/* a struct straddling a hole */
+	struct fz_call *call;	/* room for the largest operation's arguments */
 	char desc[384];
-	int cur_op;		/* FZ_OP_* under way */
+	int cur_op;		/* index of the operation under way */
 	bool clean;		/* this operation's arguments are all valid */
 	bool resv;		/* it set a reserved word */
 	uint64_t op_start;	/* CLOCK_MONOTONIC ns the operation began, 0: none */
@@ -191,6 +204,7 @@ struct fz_ofd *fz_ofd_new(struct fz_port *port, uint32_t rights, bool creator,
 			  bool nonblock);
 void fz_ofd_put(struct fz_run *run, struct fz_ofd *o, int fd);
 void fz_slot_put(struct fz_thread *th, int fd, struct fz_ofd *o);
+int fz_slice_find(const struct fz_ofd *o, uint64_t off);
 void fz_slice_drop(struct fz_ofd *o, int i);
 void fz_slice_add(struct fz_ofd *o, uint64_t off, uint64_t len, bool borrowed);
 void fz_charge(struct fz_run *run, const struct fz_port *p, int64_t len, bool sent);
@@ -214,6 +228,56 @@ struct fz_target {
 enum { P_VALID, P_NULL, P_NONE, P_RO, P_STRAD };
 extern const char *const fz_pkind[];
 
+/* What the call does with its struct once it succeeds (fz_place()). */
+enum {
+	FZ_NO_WRITE_BACK,
+	FZ_WRITE_BACK,		/* written back at the end: read-only fails late */
+	FZ_WRITE_BACK_FIRST,	/* written before anything is done: fails early */
+};
+
+/* How fz_place() placed an ioctl struct. */
+struct fz_placed {
+	bool used;
+	uint32_t kind;		/* P_* */
+	size_t ksize, usize;	/* the struct's size, the one in the command */
+	bool tail_nonzero;	/* a byte past ksize set */
+	bool wrong_dir;		/* the command's direction changed */
+	int write_back;		/* FZ_*WRITE_BACK* */
+};
+
+/*
+ * One operation: what generate picked.  Each operation's arguments are a
+ * struct that starts with this one (FZ_ARGS() gets it back).
+ */
+struct fz_call {
+	const struct fz_op *op;
+	struct fz_target t;
+	struct fz_placed pl;
+	unsigned long cmd;
+	void *arg;		/* what the ioctl gets: the struct as placed */
+	bool timed;		/* fz_ioctl() arms the thread's timer around it... */
+	bool arm;		/* ...to interrupt the call */
+	bool skip;		/* nothing to do: generate found no target */
+	char what[96];		/* how the struct was placed, for the description */
+};
+
+#define FZ_ARGS(type, c)	((type *)(c))
+
+struct fz_op {
+	const char *name;	/* in the tally */
+	size_t size;		/* of its arguments */
+	bool dev;		/* a command of /dev/kport, not of a handle */
+	int variant;		/* read or write, SENDV or RECVV */
+	void (*gen)(struct fz_thread *th, struct fz_call *c);
+	void (*expect)(struct fz_thread *th, const struct fz_call *c,
+		       struct fz_expect *e);
+	/* NULL: fz_ioctl().  @e: expect's, without the struct's placement. */
+	long (*call)(struct fz_thread *th, struct fz_call *c,
+		     const struct fz_expect *e);
+	void (*check)(struct fz_thread *th, struct fz_call *c, long ret,
+		      struct fz_expect *e);
+};
+
 #define FZ_DESC(th, ...)	snprintf((th)->desc, sizeof((th)->desc), __VA_ARGS__)
 
 uint32_t fz_below(struct fz_thread *th, uint32_t n);
@@ -223,23 +287,25 @@ size_t fz_check_pat(const char *p, size_t len);
 void fz_target_special(struct fz_thread *th, struct fz_target *t, int kind);
 void fz_target_port(struct fz_thread *th, struct fz_target *t, uint32_t other_pct);
 void fz_target_dev(struct fz_thread *th, struct fz_target *t);
-void fz_target_expect(const struct fz_target *t, bool dev_cmd,
-		      struct fz_expect *e);
+void fz_target_expect(const struct fz_call *c, struct fz_expect *e);
 void fz_target_done(struct fz_target *t);
 uint32_t fz_pick_pkind(struct fz_thread *th, uint32_t valid_pct);
 char *fz_data_ptr(struct fz_thread *th, uint32_t kind, bool for_write,
 		  size_t *valid);
-void *fz_place(struct fz_thread *th, unsigned long cmd0, const void *s,
-	       size_t ksize, bool writes_back, unsigned long *cmd,
-	       struct fz_expect *e, char *what, size_t what_size);
+void fz_place(struct fz_thread *th, struct fz_call *c, unsigned long cmd0,
+	      const void *s, size_t ksize, int write_back);
+void fz_place_expect(const struct fz_placed *pl, struct fz_expect *e);
 bool fz_readable(const struct fz_thread *th, const void *p);
 uint64_t fz_unknown_bit(struct fz_thread *th, uint64_t known);
 bool fz_reserved(struct fz_thread *th, void *words, size_t bytes);
 bool fz_pick_name(struct fz_thread *th, char name[KPORT_NAME_MAX], int *idx,
 		  uint32_t anon_pct);
 pid_t fz_pick_pid(struct fz_thread *th, bool *dead, bool *bad);
-bool fz_pick_deadline(struct fz_thread *th, struct kport_msg *m, bool *may_wait,
+void fz_pick_deadline(struct fz_thread *th, struct kport_msg *m, bool *may_wait,
 		      bool *may_timeout);
+bool fz_bad_deadline(uint64_t flags, uint64_t deadline_ns);
+uint32_t fz_wait_state(uint64_t flags, bool may_wait, bool may_timeout);
+uint32_t fz_len_near(const struct fz_port *p, uint32_t r);
 
 /* ---- Verdicts --------------------------------------------------------------------- */
 
@@ -257,5 +323,18 @@ void fz_check_received(struct fz_thread *th, const char *op,
 		       const char *payload, size_t len, bool check_pid);
 void fz_check_revents(struct fz_thread *th, const char *op,
 		      const struct fz_ofd *o, unsigned int rev);
+
+/* ---- Calls and the operations ------------------------------------------------------- */
+
+void fz_arm(struct fz_thread *th, bool on);
+long fz_ioctl(struct fz_thread *th, struct fz_call *c);
+
+extern const struct fz_op fz_op_version, fz_op_create, fz_op_open, fz_op_unlink,
+	fz_op_stat, fz_op_delete, fz_op_bad_ioctl;		/* ops_ports.c */
+extern const struct fz_op fz_op_send, fz_op_recv, fz_op_read, fz_op_write;	/* ops_msg.c */
+extern const struct fz_op fz_op_borrow, fz_op_release, fz_op_mmap;	/* ops_pool.c */
+extern const struct fz_op fz_op_sendv, fz_op_recvv, fz_op_sendrecv;	/* ops_batch.c */
+extern const struct fz_op fz_op_poll, fz_op_epoll, fz_op_close, fz_op_dup,
+	fz_op_fcntl;						/* ops_fd.c */
 
 #endif /* KPORT_FUZZ_H */

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The fuzzer's arguments: the helpers the operations draw them with.  The
- * pools are tiny so that the threads keep colliding on the same ports and
- * descriptors.
+ * The fuzzer's arguments: every draw from a thread's RNG goes through
+ * here.  The pools are tiny so that the threads keep colliding on the
+ * same ports and descriptors.  Where a choice can be wrong on purpose,
+ * what it calls for is next to it: fz_target_expect() for the descriptor,
+ * fz_place_expect() for an ioctl struct's size, pointer and direction.
  */
 #include "fuzz.h"
 
@@ -112,13 +114,18 @@ void fz_target_dev(struct fz_thread *th, struct fz_target *t)
 		fz_target_special(th, t, T_CLOSED);
 }
 
-/* Descriptor-level errors of a call on @t for a command of @dev_cmd kind. */
-void fz_target_expect(const struct fz_target *t, bool dev_cmd,
-		      struct fz_expect *e)
+/* A descriptor of the wrong kind for the operation's commands. */
+static bool fz_target_wrong(const struct fz_call *c)
 {
-	if (t->kind == T_CLOSED)
+	return c->op->dev ? c->t.kind != T_DEV : c->t.kind != T_PORT;
+}
+
+/* Descriptor-level errors of the operation's command on its target. */
+void fz_target_expect(const struct fz_call *c, struct fz_expect *e)
+{
+	if (c->t.kind == T_CLOSED)
 		e->excl = B(EBADF);
-	else if (dev_cmd ? t->kind != T_DEV : t->kind != T_PORT)
+	else if (fz_target_wrong(c))
 		e->excl |= B(ENOTTY);
 }
 
@@ -162,50 +169,48 @@ char *fz_data_ptr(struct fz_thread *th, uint32_t kind, bool for_write,
 }
 
 /*
- * Place ioctl struct @s (@ksize bytes) for command @cmd0 somewhere and
- * return the command and pointer to use, recording what the choices call
- * for in @e: the size in the command, the pointer, the direction.
- * @writes_back: the call writes the struct back on success.
+ * Place ioctl struct @s (@ksize bytes) for command @cmd0 somewhere: the
+ * size in the command, the pointer, sometimes the direction.  Sets the
+ * call's command and argument, and records the choices in c->pl for
+ * fz_place_expect() and in c->what for the description.
  */
-void *fz_place(struct fz_thread *th, unsigned long cmd0, const void *s,
-	       size_t ksize, bool writes_back, unsigned long *cmd,
-	       struct fz_expect *e, char *what, size_t what_size)
+void fz_place(struct fz_thread *th, struct fz_call *c, unsigned long cmd0,
+	      const void *s, size_t ksize, int write_back)
 {
-	size_t usize = ksize;
-	uint32_t r = th->clean ? 50 + fz_below(th, 50) : fz_below(th, 100), kind;
-	bool tail_nonzero = false;
+	struct fz_placed *pl = &c->pl;
+	uint32_t r = th->clean ? 50 + fz_below(th, 50) : fz_below(th, 100);
 	char *p;
 
+	pl->used = true;
+	pl->ksize = pl->usize = ksize;
+	pl->write_back = write_back;
 	if (r < 4) {
-		usize = ksize - 8;
-		e->early |= B(EINVAL);
+		pl->usize = ksize - 8;
 	} else if (r < 12) {
-		usize = ksize + 8;
+		pl->usize = ksize + 8;
 	} else if (r < 16) {
-		usize = ksize + 8;
-		tail_nonzero = true;
-		e->early |= B(E2BIG);
+		pl->usize = ksize + 8;
+		pl->tail_nonzero = true;
 	} else if (r < 19) {
-		usize = 2 * FZ_PAGE;
-		e->early |= B(E2BIG);
+		pl->usize = 2 * FZ_PAGE;
 	}
-	*cmd = (cmd0 & ~((unsigned long)_IOC_SIZEMASK << _IOC_SIZESHIFT)) |
-	       ((unsigned long)usize << _IOC_SIZESHIFT);
+	c->cmd = (cmd0 & ~((unsigned long)_IOC_SIZEMASK << _IOC_SIZESHIFT)) |
+		 ((unsigned long)pl->usize << _IOC_SIZESHIFT);
 	if (!th->clean && fz_pct(th, 3)) {
 		/* Same magic and number, another direction: unknown command. */
 		unsigned long dir = (_IOC_DIR(cmd0) + 1 + fz_below(th, 3)) & 3;
 
-		*cmd = (*cmd & ~((unsigned long)_IOC_DIRMASK << _IOC_DIRSHIFT)) |
-		       (dir << _IOC_DIRSHIFT);
-		e->excl |= B(ENOTTY);
+		c->cmd = (c->cmd & ~((unsigned long)_IOC_DIRMASK << _IOC_DIRSHIFT)) |
+			 (dir << _IOC_DIRSHIFT);
+		pl->wrong_dir = true;
 	}
-	kind = fz_pick_pkind(th, 88);
-	switch (kind) {
+	pl->kind = fz_pick_pkind(th, 88);
+	switch (pl->kind) {
 	case P_VALID:
 		p = th->arg;
 		memcpy(p, s, ksize);
 		memset(p + ksize, 0, 16);
-		if (tail_nonzero)
+		if (pl->tail_nonzero)
 			p[ksize + fz_below(th, 8)] = (char)(1 + fz_below(th, 255));
 		break;
 	case P_RO:
@@ -213,27 +218,45 @@ void *fz_place(struct fz_thread *th, unsigned long cmd0, const void *s,
 		mprotect(p, FZ_PAGE, PROT_READ | PROT_WRITE);
 		memcpy(p, s, ksize);
 		memset(p + ksize, 0, 16);
-		if (tail_nonzero)
+		if (pl->tail_nonzero)
 			p[ksize + fz_below(th, 8)] = (char)(1 + fz_below(th, 255));
 		mprotect(p, FZ_PAGE, PROT_READ);
-		if (writes_back)
-			e->late |= B(EFAULT);
 		break;
 	case P_STRAD:
 		p = th->astrad;
 		memcpy(p, s, FZ_STRADDLE);
 		break;
 	default:
-		p = kind == P_NULL ? NULL : th->none;
+		p = pl->kind == P_NULL ? NULL : th->none;
 		break;
 	}
-	/* Nothing can be read there; a size out of range is refused first. */
-	if (kind != P_VALID && kind != P_RO && usize >= ksize && usize <= FZ_PAGE)
+	c->arg = p;
+	/* A command on the wrong descriptor is just as unknown there. */
+	snprintf(c->what, sizeof(c->what), "size %zu%s arg %s%s", pl->usize,
+		 pl->tail_nonzero ? " (tail set)" : "", fz_pkind[pl->kind],
+		 pl->wrong_dir || (c->t.kind != T_CLOSED && fz_target_wrong(c)) ?
+		 " wrong-dir" : "");
+}
+
+/* What the placement of a struct calls for, whatever the struct says. */
+void fz_place_expect(const struct fz_placed *pl, struct fz_expect *e)
+{
+	if (!pl->used)
+		return;
+	if (pl->usize < pl->ksize)
+		e->early |= B(EINVAL);
+	if (pl->tail_nonzero || pl->usize > FZ_PAGE)
+		e->early |= B(E2BIG);
+	if (pl->wrong_dir)
+		e->excl |= B(ENOTTY);
+	if (pl->kind == P_RO && pl->write_back == FZ_WRITE_BACK)
+		e->late |= B(EFAULT);
+	if (pl->kind == P_RO && pl->write_back == FZ_WRITE_BACK_FIRST)
 		e->early |= B(EFAULT);
-	snprintf(what, what_size, "size %zu%s arg %s%s", usize,
-		 tail_nonzero ? " (tail set)" : "", fz_pkind[kind],
-		 e->excl & B(ENOTTY) ? " wrong-dir" : "");
-	return p;
+	/* Nothing can be read there; a size out of range is refused first. */
+	if (pl->kind != P_VALID && pl->kind != P_RO && pl->usize >= pl->ksize &&
+	    pl->usize <= FZ_PAGE)
+		e->early |= B(EFAULT);
 }
 
 /*
@@ -344,8 +367,12 @@ pid_t fz_pick_pid(struct fz_thread *th, bool *dead, bool *bad)
 	}
 }
 
-/* A deadline for a message call; sets flags and what may happen. */
-bool fz_pick_deadline(struct fz_thread *th, struct kport_msg *m, bool *may_wait,
+/*
+ * A deadline for a message call with @m->flags, and what may happen: it
+ * waits, it times out.  Sometimes a deadline without the flag, which
+ * fz_bad_deadline() tells.
+ */
+void fz_pick_deadline(struct fz_thread *th, struct kport_msg *m, bool *may_wait,
 		      bool *may_timeout)
 {
 	*may_timeout = false;
@@ -357,7 +384,7 @@ bool fz_pick_deadline(struct fz_thread *th, struct kport_msg *m, bool *may_wait,
 			break;
 		case 1:
 			m->deadline_ns = UINT64_MAX;	/* never */
-			return false;
+			return;
 		case 2:
 			m->deadline_ns = kt_now_ns();
 			break;
@@ -366,11 +393,41 @@ bool fz_pick_deadline(struct fz_thread *th, struct kport_msg *m, bool *may_wait,
 			break;
 		}
 		*may_timeout = true;
-		return false;
+		return;
 	}
-	if (!th->clean && fz_pct(th, 3)) {
+	if (!th->clean && fz_pct(th, 3))
 		m->deadline_ns = 1 + fz_below(th, 1000);	/* without the flag */
-		return true;
+}
+
+/* A deadline without KPORT_MSG_DEADLINE: refused. */
+bool fz_bad_deadline(uint64_t flags, uint64_t deadline_ns)
+{
+	return !(flags & KPORT_MSG_DEADLINE) && deadline_ns;
+}
+
+/* What a message call with @flags that may wait or time out may come to. */
+uint32_t fz_wait_state(uint64_t flags, bool may_wait, bool may_timeout)
+{
+	return (flags & KPORT_MSG_NONBLOCK ? B(EAGAIN) : 0) |
+	       (may_timeout ? B(ETIMEDOUT) : 0) | (may_wait ? B(EINTR) : 0);
+}
+
+/*
+ * Length @r of those about @p's msg_size: 0, 1, msg_size - 1, msg_size + 1,
+ * else msg_size.
+ */
+uint32_t fz_len_near(const struct fz_port *p, uint32_t r)
+{
+	switch (r) {
+	case 0:
+		return 0;
+	case 1:
+		return 1;
+	case 2:
+		return p->msg_size - 1;
+	case 3:
+		return p->msg_size + 1;
+	default:
+		return p->msg_size;
 	}
-	return false;
 }

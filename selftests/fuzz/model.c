@@ -177,6 +177,17 @@ void fz_slot_put(struct fz_thread *th, int fd, struct fz_ofd *o)
 
 /* ---- Slices of a pool, under the ofd's lock ---------------------------------------------- */
 
+/* The slice of @o at offset @off, or -1. */
+int fz_slice_find(const struct fz_ofd *o, uint64_t off)
+{
+	int i;
+
+	for (i = 0; i < o->nslices; i++)
+		if (o->slices[i].off == off)
+			return i;
+	return -1;
+}
+
 /* Take slice @i off @o's list. */
 void fz_slice_drop(struct fz_ofd *o, int i)
 {
