@@ -188,8 +188,10 @@ struct kport_kmsg *kport_msg_alloc(struct kport_port *port,
 	msg->uid = from->uid;
 	msg->len = len;
 	/*
-	 * Checked by the caller (kport_send_desc_check()), clamped here as
-	 * well: it indexes port->queue[], and the check is far from the use.
+	 * Checked by the caller (kport_send_desc_check()); kept in range
+	 * under speculation here as well (array_index_nospec() makes an
+	 * out-of-range value 0): it indexes port->queue[], and the check
+	 * is far from the use.
 	 */
 	msg->prio = array_index_nospec(prio, KPORT_PRIO_MAX);
 	msg->pool = NULL;

@@ -25,6 +25,7 @@
  */
 #include <linux/genalloc.h>
 #include <linux/mm.h>
+#include <linux/nospec.h>
 #include <linux/rbtree.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -153,12 +154,17 @@ int kport_pool_attach(struct kport_port *port, struct kport_kmsg *msg,
 			ret = -EAGAIN;
 			break;
 		}
-		if (signal_pending(current)) {
-			ret = -ERESTARTSYS;
-			break;
-		}
+		/*
+		 * The deadline before signals, as kport_may_wait() has it: a
+		 * deadline already past (a timeout of 0) is a call that may
+		 * not wait, and a signal must not turn it into -EINTR.
+		 */
 		if (kport_deadline_passed(deadline)) {
 			ret = -ETIMEDOUT;
+			break;
+		}
+		if (signal_pending(current)) {
+			ret = -ERESTARTSYS;
 			break;
 		}
 		kport_sleep_until(deadline);
@@ -370,7 +376,8 @@ long kport_pool_post(struct file *file, const struct kport_msg *m,
 
 	borrowed = msg->len;
 	msg->len = m->len;
-	msg->prio = m->priority;
+	/* As kport_msg_alloc() does: it indexes port->queue[]. */
+	msg->prio = array_index_nospec(m->priority, KPORT_PRIO_MAX);
 	msg->borrowed = false;
 	/* The message is from whoever posts it, not whoever borrowed. */
 	kport_ident_current(&from);

@@ -324,15 +324,60 @@ ssize_t kport_recv_timeout(int fd, void *buf, size_t len, int64_t timeout_ns,
 	return kport_recv_built(fd, &m, info);
 }
 
-ssize_t kport_recv_from(int fd, pid_t pid, void *buf, size_t len,
-			int64_t timeout_ns, struct kport_info *info)
+/*
+ * Versions (lib/libkport.map).  LIBKPORT_1.1 gave a timeout of 0 its one
+ * meaning (lib/kport.h): kport_recv_from() and kport_borrow() returned
+ * -EAGAIN for it in LIBKPORT_1, and kport_call()'s timeout did not bound
+ * its send.  A program linked against LIBKPORT_1 keeps what it was built
+ * for; one built now gets the @@ (default) version.
+ */
+#define KPORT_SYMVER(impl, name, ver) \
+	__asm__(".symver " #impl ", " #name "@" #ver)
+#define KPORT_SYMVER_DEFAULT(impl, name, ver) \
+	__asm__(".symver " #impl ", " #name "@@" #ver)
+
+/* LIBKPORT_1's timeout: negative waits, 0 does not (-EAGAIN), else a deadline. */
+static void kport_msg_set_timeout_1_0(struct kport_msg *m, int64_t timeout_ns)
+{
+	if (timeout_ns == 0)
+		kport_msg_set_nonblock(m);
+	else if (timeout_ns > 0)
+		kport_msg_set_timeout(m, timeout_ns);
+}
+
+static ssize_t kport_recv_from_common(int fd, pid_t pid, void *buf,
+				      size_t len, int64_t timeout_ns,
+				      struct kport_info *info, bool v1_0)
 {
 	struct kport_msg m;
 
 	kport_prep_recv(&m, buf, len);
 	kport_msg_set_from(&m, pid);
-	kport_msg_set_timeout(&m, timeout_ns);
+	if (v1_0)
+		kport_msg_set_timeout_1_0(&m, timeout_ns);
+	else
+		kport_msg_set_timeout(&m, timeout_ns);
 	return kport_recv_built(fd, &m, info);
+}
+
+ssize_t kport_recv_from_1_0(int fd, pid_t pid, void *buf, size_t len,
+			    int64_t timeout_ns, struct kport_info *info);
+KPORT_SYMVER(kport_recv_from_1_0, kport_recv_from, LIBKPORT_1);
+ssize_t kport_recv_from_1_0(int fd, pid_t pid, void *buf, size_t len,
+			    int64_t timeout_ns, struct kport_info *info)
+{
+	return kport_recv_from_common(fd, pid, buf, len, timeout_ns, info,
+				      true);
+}
+
+ssize_t kport_recv_from_1_1(int fd, pid_t pid, void *buf, size_t len,
+			    int64_t timeout_ns, struct kport_info *info);
+KPORT_SYMVER_DEFAULT(kport_recv_from_1_1, kport_recv_from, LIBKPORT_1.1);
+ssize_t kport_recv_from_1_1(int fd, pid_t pid, void *buf, size_t len,
+			    int64_t timeout_ns, struct kport_info *info)
+{
+	return kport_recv_from_common(fd, pid, buf, len, timeout_ns, info,
+				      false);
 }
 
 int kport_wait(int fd, short events, int timeout_ms)
@@ -427,15 +472,18 @@ int kport_release(int fd, uint64_t offset, size_t len)
 	return kport_ioctl(fd, KPORT_IOC_RELEASE, &s);
 }
 
-int kport_borrow(int fd, size_t len, int64_t timeout_ns, uint64_t *offset)
+static int kport_borrow_common(int fd, size_t len, int64_t timeout_ns,
+			       uint64_t *offset, bool v1_0)
 {
 	struct kport_slice s;
 	int ret;
 
 	memset(&s, 0, sizeof(s));
 	s.len = len;
-	/* As kport_msg_set_timeout(), for a slice. */
-	if (timeout_ns >= 0) {
+	/* As kport_msg_set_timeout() (or LIBKPORT_1's), for a slice. */
+	if (v1_0 && timeout_ns == 0) {
+		s.flags = KPORT_MSG_NONBLOCK;
+	} else if (timeout_ns >= 0) {
 		s.flags = KPORT_MSG_DEADLINE;
 		s.deadline_ns = kport_deadline_after(timeout_ns);
 	}
@@ -444,6 +492,20 @@ int kport_borrow(int fd, size_t len, int64_t timeout_ns, uint64_t *offset)
 		return ret;
 	*offset = s.offset;
 	return 0;
+}
+
+int kport_borrow_1_0(int fd, size_t len, int64_t timeout_ns, uint64_t *offset);
+KPORT_SYMVER(kport_borrow_1_0, kport_borrow, LIBKPORT_1);
+int kport_borrow_1_0(int fd, size_t len, int64_t timeout_ns, uint64_t *offset)
+{
+	return kport_borrow_common(fd, len, timeout_ns, offset, true);
+}
+
+int kport_borrow_1_1(int fd, size_t len, int64_t timeout_ns, uint64_t *offset);
+KPORT_SYMVER_DEFAULT(kport_borrow_1_1, kport_borrow, LIBKPORT_1.1);
+int kport_borrow_1_1(int fd, size_t len, int64_t timeout_ns, uint64_t *offset)
+{
+	return kport_borrow_common(fd, len, timeout_ns, offset, false);
 }
 
 int kport_post(int fd, uint64_t offset, size_t len, unsigned int prio,
@@ -497,9 +559,10 @@ int kport_sendrecv(int fd, struct kport_sendrecv *sr)
 	return kport_ioctl(fd, KPORT_IOC_SENDRECV, sr);
 }
 
-ssize_t kport_call(int fd, int reply_fd, const void *req, size_t req_len,
-		   void *reply, size_t reply_len, int64_t timeout_ns,
-		   struct kport_info *info, int *sent)
+static ssize_t kport_call_common(int fd, int reply_fd, const void *req,
+				 size_t req_len, void *reply, size_t reply_len,
+				 int64_t timeout_ns, struct kport_info *info,
+				 int *sent, bool v1_0)
 {
 	struct kport_sendrecv sr;
 	int ret;
@@ -510,7 +573,14 @@ ssize_t kport_call(int fd, int reply_fd, const void *req, size_t req_len,
 	sr.recv_fd = reply_fd;
 	kport_prep_send(&sr.send, req, (uint32_t)req_len, 0);
 	kport_prep_recv(&sr.recv, reply, reply_len);
+	/*
+	 * One deadline for the whole call: a full request port must not
+	 * hold the caller past its timeout (LIBKPORT_1 bounded the reply
+	 * only).
+	 */
 	kport_msg_set_timeout(&sr.recv, timeout_ns);
+	if (!v1_0 && timeout_ns >= 0)
+		kport_msg_set_deadline(&sr.send, sr.recv.deadline_ns);
 	ret = kport_sendrecv(fd, &sr);
 	if (sent)
 		*sent = !!(sr.done & KPORT_SR_SENT);
@@ -524,4 +594,28 @@ ssize_t kport_call(int fd, int reply_fd, const void *req, size_t req_len,
 		}
 	}
 	return ret < 0 ? ret : (ssize_t)sr.recv.len;
+}
+
+ssize_t kport_call_1_0(int fd, int reply_fd, const void *req, size_t req_len,
+		       void *reply, size_t reply_len, int64_t timeout_ns,
+		       struct kport_info *info, int *sent);
+KPORT_SYMVER(kport_call_1_0, kport_call, LIBKPORT_1);
+ssize_t kport_call_1_0(int fd, int reply_fd, const void *req, size_t req_len,
+		       void *reply, size_t reply_len, int64_t timeout_ns,
+		       struct kport_info *info, int *sent)
+{
+	return kport_call_common(fd, reply_fd, req, req_len, reply, reply_len,
+				 timeout_ns, info, sent, true);
+}
+
+ssize_t kport_call_1_1(int fd, int reply_fd, const void *req, size_t req_len,
+		       void *reply, size_t reply_len, int64_t timeout_ns,
+		       struct kport_info *info, int *sent);
+KPORT_SYMVER_DEFAULT(kport_call_1_1, kport_call, LIBKPORT_1.1);
+ssize_t kport_call_1_1(int fd, int reply_fd, const void *req, size_t req_len,
+		       void *reply, size_t reply_len, int64_t timeout_ns,
+		       struct kport_info *info, int *sent)
+{
+	return kport_call_common(fd, reply_fd, req, req_len, reply, reply_len,
+				 timeout_ns, info, sent, false);
 }

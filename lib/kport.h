@@ -13,15 +13,21 @@
  * forever; 0 does not wait; either way a call that can complete at once
  * does, and one that would have to wait longer fails with -ETIMEDOUT.  It
  * becomes an absolute CLOCK_MONOTONIC deadline once, on entry, so a call
- * restarted after a signal does not wait longer than asked.  Functions
- * that take KPORT_MSG_NONBLOCK in their flags fail with -EAGAIN instead:
- * that flag, not a timeout, is the way to ask for -EAGAIN.
+ * restarted after a signal does not wait longer than asked.  -EAGAIN
+ * comes only from not being allowed to wait at all: KPORT_MSG_NONBLOCK
+ * in a function's flags, or a descriptor in non-blocking mode
+ * (KPORT_CREATE_NONBLOCK, KPORT_OPEN_NONBLOCK, O_NONBLOCK by fcntl()),
+ * which wins over any timeout.  (LIBKPORT_1, before this was so, made 0
+ * non-blocking in kport_recv_from and kport_borrow; see lib/kport.c.)
  *
  * The raw structs can be built with the kport_prep_*() and kport_msg_set_*()
  * helpers below (as liburing's io_uring_prep_*() build an SQE), then given
  * to kport_sendmsg(), kport_recvmsg(), kport_sendv(), kport_recvv() or
- * kport_sendrecv(): every option composes with every other, where the
- * convenience functions each offer a fixed set.
+ * kport_sendrecv(): options compose freely where the convenience
+ * functions each offer a fixed set.  What each call accepts is the
+ * kernel's rule (uapi/linux/kport.h): a batch's elements, for one, take
+ * no NONBLOCK or deadline of their own (the batch's flags say how its
+ * first message waits).  This header needs C99 (static inline).
  */
 #ifndef KPORT_H
 #define KPORT_H
@@ -154,13 +160,14 @@ static inline int kport_msg_in_pool(const struct kport_msg *m)
 
 /*
  * Where a received message's payload is: in the pool mapping @pool (the
- * address kport_pool_map() gave) if it was left there, else its buffer.
+ * address kport_pool_map() gave) if it was left there (NULL if @pool is
+ * NULL), else its buffer.
  */
 static inline const void *kport_msg_data(const struct kport_msg *m,
 					 const void *pool)
 {
 	if (kport_msg_in_pool(m))
-		return (const char *)pool + m->offset;
+		return pool ? (const char *)pool + m->offset : NULL;
 	return (const void *)(uintptr_t)m->buf;
 }
 

@@ -26,7 +26,8 @@
 # Root for check (debootstrap, chroot); through sudo when not root.
 set -euo pipefail
 
-cd "$(dirname "$(readlink -f "$0")")/.."
+self=$(readlink -f "$0")
+cd "$(dirname "$self")/.."
 # shellcheck source=scripts/root.sh
 . scripts/root.sh
 top=$PWD
@@ -288,7 +289,7 @@ PROG
 case "${1:-}" in
 build) build ;;
 check)
-	as_root "deb: check" KPORT_CACHE DEB_MIRROR DEB_SECURITY_MIRROR -- "$@"
+	as_root "deb: check" "$self" KPORT_CACHE DEB_MIRROR DEB_SECURITY_MIRROR -- "$@"
 	check
 	;;
 *)

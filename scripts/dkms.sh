@@ -19,10 +19,11 @@
 # Makefile's; dkms.conf must say the same.
 set -euo pipefail
 
-cd "$(dirname "$(readlink -f "$0")")/.."
+self=$(readlink -f "$0")
+cd "$(dirname "$self")/.."
 # shellcheck source=scripts/root.sh
 . scripts/root.sh
-as_root dkms -- "$@"
+as_root dkms "$self" -- "$@"
 version=$(sed -n 's/^VERSION *:= *//p' Makefile)
 conf=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' dkms.conf)
 if [ "$version" != "$conf" ]; then

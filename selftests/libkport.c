@@ -12,6 +12,8 @@
  */
 #include "kport_test.h"
 #include "kport.h"
+#include <signal.h>
+#include <sys/time.h>
 
 #define MSG_SIZE	64
 #define POOL_SIZE	(1 << 20)
@@ -147,6 +149,87 @@ TEST_F(lib, only_the_nonblock_flag_gives_eagain)
 	ASSERT_EQ(0, kport_send(self->fd, "x", 1, 0, KPORT_MSG_NONBLOCK));
 	ASSERT_EQ(-EAGAIN, kport_send(self->fd, "y", 1, 0, KPORT_MSG_NONBLOCK));
 	ASSERT_EQ(-ETIMEDOUT, kport_send_timeout(self->fd, "y", 1, 0, 0));
+}
+
+TEST_F(lib, a_call_with_timeout_zero_does_not_wait_for_room_to_send)
+{
+	struct kport_info info;
+	struct kport_stat st;
+	char buf[MSG_SIZE];
+	int sent = -1;
+
+	/* The request port is full: the send part would have to wait. */
+	ASSERT_EQ(0, kport_send(self->fd, "x", 1, 0, 0));
+	ASSERT_EQ(-ETIMEDOUT, kport_call(self->fd, self->zfd, "q", 1, buf,
+					 sizeof(buf), 0, &info, &sent));
+	ASSERT_EQ(0, sent);
+	ASSERT_EQ(0, kport_stat(self->fd, &st));
+	ASSERT_EQ(1U, st.nr_msgs);
+	/* And a short timeout bounds it too: the call returns, unsent. */
+	ASSERT_EQ(-ETIMEDOUT, kport_call(self->fd, self->zfd, "q", 1, buf,
+					 sizeof(buf), 20 * KT_NSEC_PER_MSEC,
+					 &info, &sent));
+	ASSERT_EQ(0, sent);
+}
+
+TEST_F(lib, a_non_blocking_handle_gives_eagain_whatever_the_timeout)
+{
+	char buf[MSG_SIZE];
+	int fd;
+
+	fd = kport_open(self->name, KPORT_RIGHTS_ALL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(-EAGAIN, kport_recv_timeout(fd, buf, sizeof(buf), -1, NULL));
+	EXPECT_EQ(-EAGAIN, kport_recv_timeout(fd, buf, sizeof(buf), 0, NULL));
+	EXPECT_EQ(-EAGAIN, kport_recv_from(fd, getpid(), buf, sizeof(buf),
+					   KT_TIMEOUT_MS * (int64_t)KT_NSEC_PER_MSEC,
+					   NULL));
+	close(fd);
+}
+
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+/*
+ * A full pool and a timeout of 0: the borrow may not wait, so a signal
+ * arriving meanwhile has nothing to interrupt.  Timers every 50 us over
+ * many tries: any -EINTR shows the pool's wait checking signals before
+ * its deadline.
+ */
+TEST_F(lib, a_borrow_with_timeout_zero_is_never_interrupted_by_a_signal)
+{
+	struct itimerval it = { { 0, 50 }, { 0, 50 } };
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	uint64_t held[8], o;
+	int i, n, ret = 0, eintr = 0, timedout = 0;
+
+	for (n = 0; n < (int)ARRAY_SIZE(held); n++) {
+		ret = kport_borrow(self->zfd, POOL_SIZE / 4, 0, &held[n]);
+		if (ret)
+			break;
+	}
+	ASSERT_EQ(-ETIMEDOUT, ret);
+	ASSERT_EQ(0, kt_sigaction(SIGALRM, on_alarm, 0));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	for (i = 0; i < 20000; i++) {
+		ret = kport_borrow(self->zfd, 1, 0, &o);
+		if (ret == -EINTR)
+			eintr++;
+		else if (ret == -ETIMEDOUT)
+			timedout++;
+	}
+	setitimer(ITIMER_REAL, &off, NULL);
+	signal(SIGALRM, SIG_DFL);
+	EXPECT_EQ(0, eintr) TH_LOG("%d alarms", (int)alarms);
+	EXPECT_EQ(20000, timedout + eintr);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, kport_release(self->zfd, held[i], POOL_SIZE / 4));
 }
 
 /* ---- The helpers ---------------------------------------------------------- */
