@@ -22,21 +22,6 @@ struct batch_bufs {
 	char data[KPORT_BATCH_MAX][BATCH_MSG];
 };
 
-static int batch_call(int fd, unsigned long cmd, struct kport_msg *m,
-		      uint32_t count, uint64_t flags, uint64_t deadline)
-{
-	struct kport_batch b;
-
-	memset(&b, 0, sizeof(b));
-	b.flags = flags;
-	b.msgs = (uintptr_t)m;
-	b.count = count;
-	b.msg_size = sizeof(*m);
-	if (flags & KPORT_MSG_DEADLINE)
-		b.deadline_ns = deadline;
-	return kt_ioctl(fd, cmd, &b);
-}
-
 /* Element i carries "msg <base + i>" (len 1 + its digits). */
 static void batch_fill_send(struct batch_bufs *bb, uint32_t count,
 			    uint32_t base)
@@ -102,7 +87,7 @@ TEST_F(batch, sendv_sends_every_message_in_order)
 	uint32_t i;
 
 	batch_fill_send(self->bb, 6, 0);
-	ASSERT_EQ(6, batch_call(self->fd, KPORT_IOC_SENDV, self->bb->m, 6, 0, 0));
+	ASSERT_EQ(6, kt_batch(self->fd, KPORT_IOC_SENDV, self->bb->m, 6, 0, 0));
 	for (i = 0; i < 6; i++) {
 		char want[BATCH_MSG];
 		int n = snprintf(want, sizeof(want), "msg %u", i) + 1;
@@ -118,10 +103,10 @@ TEST_F(batch, recvv_receives_in_order_and_reports_each_sender)
 	uint32_t i;
 
 	batch_fill_send(self->bb, 5, 10);
-	ASSERT_EQ(5, batch_call(self->fd, KPORT_IOC_SENDV, self->bb->m, 5, 0, 0));
+	ASSERT_EQ(5, kt_batch(self->fd, KPORT_IOC_SENDV, self->bb->m, 5, 0, 0));
 	batch_fill_recv(self->bb, 5);
-	ASSERT_EQ(5, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m, 5,
-				KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(5, kt_batch(self->fd, KPORT_IOC_RECVV, self->bb->m, 5,
+			      KPORT_MSG_NONBLOCK, 0));
 	for (i = 0; i < 5; i++) {
 		char want[BATCH_MSG];
 		int n = snprintf(want, sizeof(want), "msg %u", 10 + i) + 1;
@@ -141,7 +126,7 @@ TEST_F(batch, sendv_stops_when_the_port_is_full_and_reports_how_many)
 
 	batch_fill_send(self->bb, 12, 0);
 	/* Capacity 8: the first 8 fit, the 9th would wait and is not sent. */
-	ASSERT_EQ(8, batch_call(self->fd, KPORT_IOC_SENDV, self->bb->m, 12, 0, 0));
+	ASSERT_EQ(8, kt_batch(self->fd, KPORT_IOC_SENDV, self->bb->m, 12, 0, 0));
 	ASSERT_EQ(0, kt_stat(self->fd, &st));
 	ASSERT_EQ(8, st.nr_msgs);
 	ASSERT_EQ(8, st.sent);
@@ -152,9 +137,9 @@ TEST_F(batch, nonblocking_sendv_to_a_full_port_fails_with_EAGAIN)
 	struct kport_stat st;
 
 	batch_fill_send(self->bb, 8, 0);
-	ASSERT_EQ(8, batch_call(self->fd, KPORT_IOC_SENDV, self->bb->m, 8, 0, 0));
-	ASSERT_EQ(-EAGAIN, batch_call(self->fd, KPORT_IOC_SENDV, self->bb->m, 3,
-				      KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(8, kt_batch(self->fd, KPORT_IOC_SENDV, self->bb->m, 8, 0, 0));
+	ASSERT_EQ(-EAGAIN, kt_batch(self->fd, KPORT_IOC_SENDV, self->bb->m, 3,
+				    KPORT_MSG_NONBLOCK, 0));
 	ASSERT_EQ(0, kt_stat(self->fd, &st));
 	ASSERT_EQ(8, st.nr_msgs);
 }
@@ -162,18 +147,18 @@ TEST_F(batch, nonblocking_sendv_to_a_full_port_fails_with_EAGAIN)
 TEST_F(batch, recvv_returns_what_is_there_without_waiting_for_more)
 {
 	batch_fill_send(self->bb, 3, 0);
-	ASSERT_EQ(3, batch_call(self->fd, KPORT_IOC_SENDV, self->bb->m, 3, 0, 0));
+	ASSERT_EQ(3, kt_batch(self->fd, KPORT_IOC_SENDV, self->bb->m, 3, 0, 0));
 	batch_fill_recv(self->bb, 16);
 	/* Blocking batch: waits for the first only, then takes what is queued. */
-	ASSERT_EQ(3, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m, 16, 0, 0));
+	ASSERT_EQ(3, kt_batch(self->fd, KPORT_IOC_RECVV, self->bb->m, 16, 0, 0));
 	ASSERT_STREQ("msg 2", self->bb->data[2]);
 }
 
 TEST_F(batch, nonblocking_recvv_on_an_empty_port_fails_with_EAGAIN)
 {
 	batch_fill_recv(self->bb, 4);
-	ASSERT_EQ(-EAGAIN, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m, 4,
-				      KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(-EAGAIN, kt_batch(self->fd, KPORT_IOC_RECVV, self->bb->m, 4,
+				    KPORT_MSG_NONBLOCK, 0));
 }
 
 TEST_F(batch, recvv_deadline_applies_to_the_first_message)
@@ -181,9 +166,9 @@ TEST_F(batch, recvv_deadline_applies_to_the_first_message)
 	uint64_t start = kt_now_ns();
 
 	batch_fill_recv(self->bb, 4);
-	ASSERT_EQ(-ETIMEDOUT, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m, 4,
-					 KPORT_MSG_DEADLINE,
-					 kt_deadline_ms(100)));
+	ASSERT_EQ(-ETIMEDOUT, kt_batch(self->fd, KPORT_IOC_RECVV, self->bb->m, 4,
+				       KPORT_MSG_DEADLINE,
+				       kt_deadline_ms(100)));
 	ASSERT_LE(start + 100 * KT_NSEC_PER_MSEC, kt_now_ns());
 }
 
@@ -203,8 +188,8 @@ TEST_F(batch, blocking_recvv_is_woken_by_a_single_send)
 			m[i].buf = (uintptr_t)data[i];
 			m[i].len = BATCH_MSG;
 		}
-		n = batch_call(self->fd, KPORT_IOC_RECVV, m, 4,
-			       KPORT_MSG_DEADLINE, kt_deadline_ms(KT_TIMEOUT_MS));
+		n = kt_batch(self->fd, KPORT_IOC_RECVV, m, 4,
+			     KPORT_MSG_DEADLINE, kt_deadline_ms(KT_TIMEOUT_MS));
 		KT_CHILD_ASSERT(n == 1);
 		KT_CHILD_ASSERT(!strcmp(data[0], "late"));
 		_exit(0);
@@ -224,15 +209,15 @@ TEST_F(batch, recvv_stops_at_a_message_too_big_and_keeps_it)
 	ASSERT_EQ(0, kt_send(self->fd, big, sizeof(big), 0, 0, 0));
 	batch_fill_recv(self->bb, 2);
 	self->bb->m[1].len = 4;
-	ASSERT_EQ(1, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m, 2,
-				KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(1, kt_batch(self->fd, KPORT_IOC_RECVV, self->bb->m, 2,
+			      KPORT_MSG_NONBLOCK, 0));
 	ASSERT_EQ(0, kt_stat(self->fd, &st));
 	ASSERT_EQ(1, st.nr_msgs);
 	/* As the first element, the same message reports its size. */
 	batch_fill_recv(self->bb, 1);
 	self->bb->m[0].len = 4;
-	ASSERT_EQ(-EMSGSIZE, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m, 1,
-					KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(-EMSGSIZE, kt_batch(self->fd, KPORT_IOC_RECVV, self->bb->m, 1,
+				      KPORT_MSG_NONBLOCK, 0));
 	ASSERT_EQ(BATCH_MSG, self->bb->m[0].len);
 }
 
@@ -242,7 +227,7 @@ TEST_F(batch, sendv_stops_at_an_invalid_element_and_sends_those_before)
 
 	batch_fill_send(self->bb, 4, 0);
 	self->bb->m[2].priority = KPORT_PRIO_MAX;
-	ASSERT_EQ(2, batch_call(self->fd, KPORT_IOC_SENDV, self->bb->m, 4, 0, 0));
+	ASSERT_EQ(2, kt_batch(self->fd, KPORT_IOC_SENDV, self->bb->m, 4, 0, 0));
 	ASSERT_EQ(0, kt_stat(self->fd, &st));
 	ASSERT_EQ(2, st.nr_msgs);
 }
@@ -253,13 +238,13 @@ TEST_F(batch, elements_may_not_carry_their_own_waiting_flags)
 
 	batch_fill_send(self->bb, 2, 0);
 	self->bb->m[0].flags = KPORT_MSG_NONBLOCK;
-	ASSERT_EQ(-EINVAL, batch_call(self->fd, KPORT_IOC_SENDV, self->bb->m, 2,
-				      0, 0));
+	ASSERT_EQ(-EINVAL, kt_batch(self->fd, KPORT_IOC_SENDV, self->bb->m, 2,
+				    0, 0));
 	batch_fill_send(self->bb, 2, 0);
 	self->bb->m[0].flags = KPORT_MSG_DEADLINE;
 	self->bb->m[0].deadline_ns = kt_deadline_ms(10);
-	ASSERT_EQ(-EINVAL, batch_call(self->fd, KPORT_IOC_SENDV, self->bb->m, 2,
-				      0, 0));
+	ASSERT_EQ(-EINVAL, kt_batch(self->fd, KPORT_IOC_SENDV, self->bb->m, 2,
+				    0, 0));
 	ASSERT_EQ(0, kt_stat(self->fd, &st));
 	ASSERT_EQ(0, st.nr_msgs);
 }
@@ -270,11 +255,11 @@ TEST_F(batch, bad_batches_fail_with_EINVAL_and_send_nothing)
 	struct kport_stat st;
 
 	batch_fill_send(self->bb, 2, 0);
-	ASSERT_EQ(-EINVAL, batch_call(self->fd, KPORT_IOC_SENDV, self->bb->m, 0, 0, 0));
-	ASSERT_EQ(-EINVAL, batch_call(self->fd, KPORT_IOC_SENDV, self->bb->m,
-				      KPORT_BATCH_MAX + 1, 0, 0));
-	ASSERT_EQ(-EINVAL, batch_call(self->fd, KPORT_IOC_SENDV, self->bb->m, 2,
-				      1ULL << 40, 0));
+	ASSERT_EQ(-EINVAL, kt_batch(self->fd, KPORT_IOC_SENDV, self->bb->m, 0, 0, 0));
+	ASSERT_EQ(-EINVAL, kt_batch(self->fd, KPORT_IOC_SENDV, self->bb->m,
+				    KPORT_BATCH_MAX + 1, 0, 0));
+	ASSERT_EQ(-EINVAL, kt_batch(self->fd, KPORT_IOC_SENDV, self->bb->m, 2,
+				    1ULL << 40, 0));
 
 	memset(&b, 0, sizeof(b));
 	b.msgs = (uintptr_t)self->bb->m;
@@ -293,9 +278,9 @@ TEST_F(batch, bad_batches_fail_with_EINVAL_and_send_nothing)
 
 TEST_F(batch, a_bad_array_pointer_fails_with_EFAULT)
 {
-	ASSERT_EQ(-EFAULT, batch_call(self->fd, KPORT_IOC_SENDV, NULL, 2, 0, 0));
-	ASSERT_EQ(-EFAULT, batch_call(self->fd, KPORT_IOC_RECVV, NULL, 2,
-				      KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(-EFAULT, kt_batch(self->fd, KPORT_IOC_SENDV, NULL, 2, 0, 0));
+	ASSERT_EQ(-EFAULT, kt_batch(self->fd, KPORT_IOC_RECVV, NULL, 2,
+				    KPORT_MSG_NONBLOCK, 0));
 }
 
 TEST_F(batch, a_larger_element_stride_with_zero_tails_is_accepted)
@@ -334,9 +319,9 @@ TEST_F(batch, rights_are_enforced)
 	sfd = kt_open(self->name, KPORT_RIGHT_SEND, 0);
 	ASSERT_LE(0, sfd);
 	batch_fill_send(self->bb, 1, 0);
-	ASSERT_EQ(-EBADF, batch_call(rfd, KPORT_IOC_SENDV, self->bb->m, 1, 0, 0));
-	ASSERT_EQ(-EBADF, batch_call(sfd, KPORT_IOC_RECVV, self->bb->m, 1,
-				     KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(-EBADF, kt_batch(rfd, KPORT_IOC_SENDV, self->bb->m, 1, 0, 0));
+	ASSERT_EQ(-EBADF, kt_batch(sfd, KPORT_IOC_RECVV, self->bb->m, 1,
+				   KPORT_MSG_NONBLOCK, 0));
 	close(rfd);
 	close(sfd);
 }
@@ -352,12 +337,12 @@ TEST_F(batch, a_full_batch_of_KPORT_BATCH_MAX_moves_every_message)
 		       KPORT_RIGHTS_ALL);
 	ASSERT_LE(0, fd);
 	batch_fill_send(self->bb, KPORT_BATCH_MAX, 0);
-	ASSERT_EQ(KPORT_BATCH_MAX, batch_call(fd, KPORT_IOC_SENDV, self->bb->m,
-					      KPORT_BATCH_MAX, 0, 0));
+	ASSERT_EQ(KPORT_BATCH_MAX, kt_batch(fd, KPORT_IOC_SENDV, self->bb->m,
+					    KPORT_BATCH_MAX, 0, 0));
 	batch_fill_recv(self->bb, KPORT_BATCH_MAX);
-	ASSERT_EQ(KPORT_BATCH_MAX, batch_call(fd, KPORT_IOC_RECVV, self->bb->m,
-					      KPORT_BATCH_MAX,
-					      KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(KPORT_BATCH_MAX, kt_batch(fd, KPORT_IOC_RECVV, self->bb->m,
+					    KPORT_BATCH_MAX,
+					    KPORT_MSG_NONBLOCK, 0));
 	for (i = 0; i < KPORT_BATCH_MAX; i++) {
 		char want[BATCH_MSG];
 
@@ -421,8 +406,8 @@ FIXTURE_TEARDOWN(chunk)
 static int chunk_fill(FIXTURE_DATA(chunk) *self)
 {
 	batch_fill_send(self->bb, BATCH_LONG, 0);
-	return batch_call(self->fd, KPORT_IOC_SENDV, self->bb->m, BATCH_LONG,
-			  0, 0);
+	return kt_batch(self->fd, KPORT_IOC_SENDV, self->bb->m, BATCH_LONG,
+			0, 0);
 }
 
 TEST_F(chunk, chunks_keep_priority_and_fifo_order_across_chunk_boundaries)
@@ -434,11 +419,11 @@ TEST_F(chunk, chunks_keep_priority_and_fifo_order_across_chunk_boundaries)
 	batch_fill_send(self->bb, BATCH_LONG, 0);
 	for (i = 0; i < BATCH_LONG; i++)
 		self->bb->m[i].priority = batch_prio(i);
-	ASSERT_EQ(BATCH_LONG, batch_call(self->fd, KPORT_IOC_SENDV, self->bb->m,
-					 BATCH_LONG, 0, 0));
+	ASSERT_EQ(BATCH_LONG, kt_batch(self->fd, KPORT_IOC_SENDV, self->bb->m,
+				       BATCH_LONG, 0, 0));
 	batch_fill_recv(self->bb, BATCH_LONG);
-	ASSERT_EQ(BATCH_LONG, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m,
-					 BATCH_LONG, KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(BATCH_LONG, kt_batch(self->fd, KPORT_IOC_RECVV, self->bb->m,
+				       BATCH_LONG, KPORT_MSG_NONBLOCK, 0));
 	/* Highest priority first, and in send order within a priority. */
 	for (p = 2; p >= 0; p--) {
 		for (i = 0; i < BATCH_LONG; i++) {
@@ -466,14 +451,14 @@ TEST_F(batch, sendv_fills_a_port_mid_chunk_and_frees_what_it_did_not_send)
 	ASSERT_EQ(0, kt_stat(fd, &before));
 	batch_fill_send(self->bb, BATCH_LONG, 0);
 	/* 1 + 16 + 4 of the next chunk fit. */
-	ASSERT_EQ(21, batch_call(fd, KPORT_IOC_SENDV, self->bb->m, BATCH_LONG,
-				 0, 0));
+	ASSERT_EQ(21, kt_batch(fd, KPORT_IOC_SENDV, self->bb->m, BATCH_LONG,
+			       0, 0));
 	ASSERT_EQ(0, kt_stat(fd, &st));
 	ASSERT_EQ(21, st.nr_msgs);
 	ASSERT_EQ(21, st.sent);
 	batch_fill_recv(self->bb, BATCH_LONG);
-	ASSERT_EQ(21, batch_call(fd, KPORT_IOC_RECVV, self->bb->m, BATCH_LONG,
-				 KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(21, kt_batch(fd, KPORT_IOC_RECVV, self->bb->m, BATCH_LONG,
+			       KPORT_MSG_NONBLOCK, 0));
 	ASSERT_STREQ("msg 20", self->bb->data[20]);
 	ASSERT_EQ(0, kt_stat(fd, &st));
 	ASSERT_EQ(0, st.nr_msgs);
@@ -492,8 +477,8 @@ TEST_F(chunk, a_receive_fault_mid_chunk_keeps_the_rest_in_order)
 	/* Element 9 (in the first chunk after the first message) faults. */
 	batch_fill_recv(self->bb, BATCH_LONG);
 	self->bb->m[9].buf = 8;
-	ASSERT_EQ(9, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m, BATCH_LONG,
-				KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(9, kt_batch(self->fd, KPORT_IOC_RECVV, self->bb->m, BATCH_LONG,
+			      KPORT_MSG_NONBLOCK, 0));
 	ASSERT_STREQ("msg 8", self->bb->data[8]);
 	ASSERT_EQ(0, kt_stat(self->fd, &st));
 	ASSERT_EQ(BATCH_LONG - 9, st.nr_msgs);
@@ -501,14 +486,14 @@ TEST_F(chunk, a_receive_fault_mid_chunk_keeps_the_rest_in_order)
 	/* The first element of a chunk faulting: the batch stops there too. */
 	batch_fill_recv(self->bb, BATCH_LONG);
 	self->bb->m[1].buf = 8;
-	ASSERT_EQ(1, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m, BATCH_LONG,
-				KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(1, kt_batch(self->fd, KPORT_IOC_RECVV, self->bb->m, BATCH_LONG,
+			      KPORT_MSG_NONBLOCK, 0));
 	ASSERT_STREQ("msg 9", self->bb->data[0]);
 	/* Nothing lost, nothing reordered. */
 	batch_fill_recv(self->bb, BATCH_LONG);
-	ASSERT_EQ(BATCH_LONG - 10, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m,
-					      BATCH_LONG, KPORT_MSG_NONBLOCK,
-					      0));
+	ASSERT_EQ(BATCH_LONG - 10, kt_batch(self->fd, KPORT_IOC_RECVV, self->bb->m,
+					    BATCH_LONG, KPORT_MSG_NONBLOCK,
+					    0));
 	for (i = 0; i < BATCH_LONG - 10; i++) {
 		snprintf(want, sizeof(want), "msg %u", 10 + i);
 		ASSERT_STREQ(want, self->bb->data[i]);
@@ -521,13 +506,13 @@ TEST_F(chunk, a_send_fault_mid_chunk_sends_those_before_it)
 
 	batch_fill_send(self->bb, BATCH_LONG, 0);
 	self->bb->m[20].buf = 8;
-	ASSERT_EQ(20, batch_call(self->fd, KPORT_IOC_SENDV, self->bb->m, BATCH_LONG,
-				 0, 0));
+	ASSERT_EQ(20, kt_batch(self->fd, KPORT_IOC_SENDV, self->bb->m, BATCH_LONG,
+			       0, 0));
 	ASSERT_EQ(0, kt_stat(self->fd, &st));
 	ASSERT_EQ(20, st.nr_msgs);
 	batch_fill_recv(self->bb, BATCH_LONG);
-	ASSERT_EQ(20, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m, BATCH_LONG,
-				 KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(20, kt_batch(self->fd, KPORT_IOC_RECVV, self->bb->m, BATCH_LONG,
+			       KPORT_MSG_NONBLOCK, 0));
 	ASSERT_STREQ("msg 19", self->bb->data[19]);
 }
 
@@ -538,8 +523,8 @@ TEST_F(chunk, recvv_reports_the_size_of_a_too_big_message_mid_chunk)
 	ASSERT_EQ(BATCH_LONG, chunk_fill(self));
 	batch_fill_recv(self->bb, BATCH_LONG);
 	self->bb->m[25].len = 2;
-	ASSERT_EQ(25, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m, BATCH_LONG,
-				 KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(25, kt_batch(self->fd, KPORT_IOC_RECVV, self->bb->m, BATCH_LONG,
+			       KPORT_MSG_NONBLOCK, 0));
 	/* "msg 25" and its NUL: what the element would need. */
 	ASSERT_EQ(7, self->bb->m[25].len);
 	ASSERT_EQ(0, self->bb->data[25][0]);
@@ -559,8 +544,8 @@ TEST_F(chunk, filtered_and_plain_elements_mix_in_one_recvv)
 		self->bb->m[i].flags = KPORT_MSG_FROM_PID;
 		self->bb->m[i].pid = getpid();
 	}
-	ASSERT_EQ(BATCH_LONG, batch_call(self->fd, KPORT_IOC_RECVV, self->bb->m,
-					 BATCH_LONG, KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(BATCH_LONG, kt_batch(self->fd, KPORT_IOC_RECVV, self->bb->m,
+				       BATCH_LONG, KPORT_MSG_NONBLOCK, 0));
 	for (i = 0; i < BATCH_LONG; i++) {
 		snprintf(want, sizeof(want), "msg %u", i);
 		ASSERT_STREQ(want, self->bb->data[i]);
@@ -588,15 +573,15 @@ TEST_F(batch, pool_sized_and_small_messages_mix_in_one_sendv)
 		self->bb->m[i].buf = (uintptr_t)(data + (size_t)i * big);
 		self->bb->m[i].len = i % 3 ? 16 : big;
 	}
-	ASSERT_EQ(BATCH_LONG, batch_call(fd, KPORT_IOC_SENDV, self->bb->m,
-					 BATCH_LONG, 0, 0));
+	ASSERT_EQ(BATCH_LONG, kt_batch(fd, KPORT_IOC_SENDV, self->bb->m,
+				       BATCH_LONG, 0, 0));
 	memset(data, 0, (size_t)BATCH_LONG * big);
 	for (i = 0; i < BATCH_LONG; i++) {
 		self->bb->m[i].len = big;
 		self->bb->m[i].priority = 0;
 	}
-	ASSERT_EQ(BATCH_LONG, batch_call(fd, KPORT_IOC_RECVV, self->bb->m,
-					 BATCH_LONG, KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ(BATCH_LONG, kt_batch(fd, KPORT_IOC_RECVV, self->bb->m,
+				       BATCH_LONG, KPORT_MSG_NONBLOCK, 0));
 	for (i = 0; i < BATCH_LONG; i++) {
 		uint32_t len = i % 3 ? 16 : big;
 
@@ -651,8 +636,8 @@ TEST_F(batch, faulting_batches_racing_a_blocked_receiver_lose_nothing)
 		m[0].len = sizeof(v);
 		m[1].buf = 8;
 		m[1].len = sizeof(v);
-		ret = batch_call(fd, KPORT_IOC_RECVV, m, 2, KPORT_MSG_NONBLOCK,
-				 0);
+		ret = kt_batch(fd, KPORT_IOC_RECVV, m, 2, KPORT_MSG_NONBLOCK,
+			       0);
 		ASSERT_TRUE(ret == 1 || ret == -EAGAIN);
 		if (ret == 1) {
 			ASSERT_GT(total, v);
@@ -689,8 +674,8 @@ static void *batch_uffd_receiver(void *arg)
 {
 	struct batch_uffd_recv *r = arg;
 
-	r->ret = batch_call(r->fd, KPORT_IOC_RECVV, r->m, 2,
-			    KPORT_MSG_NONBLOCK, 0);
+	r->ret = kt_batch(r->fd, KPORT_IOC_RECVV, r->m, 2,
+			  KPORT_MSG_NONBLOCK, 0);
 	return NULL;
 }
 
@@ -801,12 +786,12 @@ TEST_F(batch, large_messages_cross_chunks_by_bytes_in_order)
 		m[i].buf = (uintptr_t)(data + (size_t)i * big);
 		m[i].len = len;
 	}
-	ASSERT_EQ((int)n, batch_call(fd, KPORT_IOC_SENDV, m, n, 0, 0));
+	ASSERT_EQ((int)n, kt_batch(fd, KPORT_IOC_SENDV, m, n, 0, 0));
 	memset(data, 0, (size_t)n * big);
 	for (i = 0; i < n; i++)
 		m[i].len = big;
-	ASSERT_EQ((int)n, batch_call(fd, KPORT_IOC_RECVV, m, n,
-				     KPORT_MSG_NONBLOCK, 0));
+	ASSERT_EQ((int)n, kt_batch(fd, KPORT_IOC_RECVV, m, n,
+				   KPORT_MSG_NONBLOCK, 0));
 	for (i = 0; i < n; i++) {
 		len = i % 7 == 3 ? big : mid + i;
 		ASSERT_EQ(len, m[i].len);

@@ -327,6 +327,26 @@ static inline int kt_recv(int fd, void *buf, uint32_t len, uint64_t flags,
 	return kt_recv_ex(fd, buf, len, flags, 0, 0, out);
 }
 
+/*
+ * KPORT_IOC_SENDV or KPORT_IOC_RECVV (@cmd) over @count elements of @m,
+ * with KPORT_MSG_* @flags; @deadline is used only with KPORT_MSG_DEADLINE.
+ * Returns how many were done or -errno.
+ */
+static inline int kt_batch(int fd, unsigned long cmd, struct kport_msg *m,
+			   uint32_t count, uint64_t flags, uint64_t deadline)
+{
+	struct kport_batch b;
+
+	memset(&b, 0, sizeof(b));
+	b.flags = flags;
+	b.msgs = (uintptr_t)m;
+	b.count = count;
+	b.msg_size = sizeof(*m);
+	if (flags & KPORT_MSG_DEADLINE)
+		b.deadline_ns = deadline;
+	return kt_ioctl(fd, cmd, &b);
+}
+
 /* Send a 32-bit value as a 4-byte message at priority 0. */
 static inline int kt_send_u32(int fd, uint32_t v, uint64_t flags)
 {

@@ -506,19 +506,6 @@ TEST_F(zerocopy, a_blocked_borrow_completes_when_a_slice_is_released)
 	ASSERT_POOL(self->fd, 0, 0);
 }
 
-static int batch(int fd, unsigned long cmd, struct kport_msg *m,
-		 uint32_t count, uint64_t flags)
-{
-	struct kport_batch b;
-
-	memset(&b, 0, sizeof(b));
-	b.flags = flags;
-	b.msgs = (uintptr_t)m;
-	b.count = count;
-	b.msg_size = sizeof(*m);
-	return kt_ioctl(fd, cmd, &b);
-}
-
 TEST_F(zerocopy, a_batch_posts_borrowed_slices_and_receives_them_in_place)
 {
 	static const uint32_t lens[3] = { 20000, 3 * PAGE, 5 };
@@ -533,13 +520,13 @@ TEST_F(zerocopy, a_batch_posts_borrowed_slices_and_receives_them_in_place)
 		m[i].offset = off[i];
 		m[i].len = lens[i];
 	}
-	ASSERT_EQ(3, batch(self->fd, KPORT_IOC_SENDV, m, 3, KPORT_MSG_NONBLOCK));
+	ASSERT_EQ(3, kt_batch(self->fd, KPORT_IOC_SENDV, m, 3, KPORT_MSG_NONBLOCK, 0));
 	ASSERT_QUEUED(self->fd, 3);
 	ASSERT_POOL(self->fd, 5 * PAGE + 3 * PAGE + PAGE, 0);
 	memset(m, 0, sizeof(m));
 	for (i = 0; i < 3; i++)
 		m[i].flags = KPORT_MSG_INPLACE;
-	ASSERT_EQ(3, batch(self->fd, KPORT_IOC_RECVV, m, 3, KPORT_MSG_NONBLOCK));
+	ASSERT_EQ(3, kt_batch(self->fd, KPORT_IOC_RECVV, m, 3, KPORT_MSG_NONBLOCK, 0));
 	ASSERT_POOL(self->fd, 5 * PAGE + 3 * PAGE + PAGE, 3);
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ((uint32_t)KPORT_RESULT_INPLACE, m[i].result);
