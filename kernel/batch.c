@@ -29,6 +29,7 @@
 #include <linux/uaccess.h>
 
 #include "kport.h"
+#include "trace.h"
 
 #define KPORT_BATCH_CHUNK	16
 
@@ -161,6 +162,8 @@ static long kport_sendv_chunk(struct file *file, struct kport_batch_run *r,
 					     m->len, m->priority, true, NULL);
 		if (IS_ERR(msgs[n])) {
 			ret = PTR_ERR(msgs[n]);
+			trace_kport_send(port->id, m->len, m->priority,
+					 KPORT_SENT_REFUSED, ret);
 			break;
 		}
 	}

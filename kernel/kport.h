@@ -509,6 +509,43 @@ struct kport_sender_ids {
 	uid_t uid;
 };
 
+/*
+ * Tracing (trace.h): the numbers the events' how, what, op and limit
+ * fields carry.
+ */
+enum kport_trace_send {		/* kport_send: how */
+	KPORT_SENT_QUEUED,	/* into the queue */
+	KPORT_SENT_HANDOFF,	/* to a waiting receiver, or taken by one */
+	KPORT_SENT_WAITED,	/* after the sender waited */
+	KPORT_SENT_REFUSED,	/* not sent: see err */
+};
+
+enum kport_trace_wait {		/* kport_wait_*: what */
+	KPORT_WAIT_FOR_SEND,	/* room, or a rendezvous receiver */
+	KPORT_WAIT_FOR_RECV,	/* a message */
+	KPORT_WAIT_FOR_POOL,	/* room in the pool */
+};
+
+enum kport_trace_wait_end {	/* kport_wait_end: how */
+	KPORT_WOKEN,
+	KPORT_TIMED_OUT,
+	KPORT_INTERRUPTED,
+	KPORT_DELETED,
+};
+
+enum kport_trace_pool_op {	/* kport_pool: op */
+	KPORT_POOL_BORROW,
+	KPORT_POOL_POST,
+	KPORT_POOL_RELEASE,
+};
+
+enum kport_trace_limit {	/* kport_quota: limit */
+	KPORT_LIMIT_USER_BYTES,
+	KPORT_LIMIT_USER_POOL_BYTES,
+	KPORT_LIMIT_PORTS,
+	KPORT_LIMIT_PORTS_PER_USER,
+};
+
 /* limits.c */
 extern unsigned int kport_max_ports;
 extern unsigned int kport_max_ports_per_user;
@@ -587,6 +624,9 @@ struct kport_kmsg *kport_msg_alloc(struct kport_port *port,
 void kport_msg_free(struct kport_port *port, struct kport_kmsg *msg);
 
 /* queue.c */
+ktime_t kport_trace_wait_start(struct kport_port *port, int what);
+void kport_trace_wait_end(struct kport_port *port, int what, int err,
+			  ktime_t start);
 void kport_queue_init(struct kport_port *port, u32 capacity);
 int kport_queue_send(struct kport_port *port, struct kport_kmsg *msg,
 		     bool nonblock, const ktime_t *deadline);

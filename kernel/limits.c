@@ -23,6 +23,7 @@
 #include <linux/spinlock.h>
 
 #include "kport.h"
+#include "trace.h"
 
 unsigned int kport_max_ports = 1024;
 unsigned int kport_max_ports_per_user = 256;
@@ -207,8 +208,14 @@ static int kport_charge(atomic_long_t *counter, size_t bytes,
  */
 int kport_user_charge(struct kport_user *user, size_t bytes)
 {
-	return kport_charge(&user->bytes, bytes,
-			    READ_ONCE(kport_max_user_bytes));
+	unsigned long max = READ_ONCE(kport_max_user_bytes);
+
+	if (unlikely(kport_charge(&user->bytes, bytes, max))) {
+		trace_kport_quota(user->uid, KPORT_LIMIT_USER_BYTES,
+				  atomic_long_read(&user->bytes) + bytes, max);
+		return -ENOBUFS;
+	}
+	return 0;
 }
 
 /**
@@ -233,8 +240,15 @@ void kport_user_uncharge(struct kport_user *user, size_t bytes)
  */
 int kport_user_charge_pool(struct kport_user *user, size_t bytes)
 {
-	return kport_charge(&user->pool_bytes, bytes,
-			    READ_ONCE(kport_max_user_pool_bytes));
+	unsigned long max = READ_ONCE(kport_max_user_pool_bytes);
+
+	if (kport_charge(&user->pool_bytes, bytes, max)) {
+		trace_kport_quota(user->uid, KPORT_LIMIT_USER_POOL_BYTES,
+				  atomic_long_read(&user->pool_bytes) + bytes,
+				  max);
+		return -ENOBUFS;
+	}
+	return 0;
 }
 
 /**

@@ -21,6 +21,10 @@
 #include "ioctl.h"
 #include "kport.h"
 
+/* The tracepoints are defined here, once; every other file only calls them. */
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 /* Layouts are ABI: pin them, as userspace's copy of the header does. */
 static_assert(sizeof(struct kport_version) == KPORT_VERSION_SIZE_VER0);
 static_assert(sizeof(struct kport_create) == KPORT_CREATE_SIZE_VER0);

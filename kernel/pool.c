@@ -33,6 +33,7 @@
 #include <linux/vmalloc.h>
 
 #include "kport.h"
+#include "trace.h"
 
 /**
  * kport_pool_create() - give a port its pool
@@ -137,7 +138,9 @@ int kport_pool_attach(struct kport_port *port, struct kport_kmsg *msg,
 	struct kport_pool *pool = port->pool;
 	size_t size = PAGE_ALIGN(max_t(u32, len, 1));
 	DEFINE_WAIT(wait);
+	bool waited = false;
 	unsigned long addr;
+	ktime_t start = 0;
 	int ret = 0;
 
 	for (;;) {
@@ -167,9 +170,15 @@ int kport_pool_attach(struct kport_port *port, struct kport_kmsg *msg,
 			ret = -ERESTARTSYS;
 			break;
 		}
+		if (!waited) {
+			start = kport_trace_wait_start(port, KPORT_WAIT_FOR_POOL);
+			waited = true;
+		}
 		kport_sleep_until(deadline);
 	}
 	finish_wait(&pool->space_wq, &wait);
+	if (waited)
+		kport_trace_wait_end(port, KPORT_WAIT_FOR_POOL, ret, start);
 	if (ret)
 		return ret;
 
@@ -386,6 +395,7 @@ long kport_pool_post(struct file *file, const struct kport_msg *m,
 	msg->sender_exec = from.exec;
 	msg->uid = from.uid;
 	ret = kport_queue_send(port, msg, nonblock, deadline);
+	trace_kport_pool(port->id, KPORT_POOL_POST, m->offset, m->len, ret);
 	if (ret) {
 		msg->len = borrowed;
 		msg->borrowed = true;
@@ -476,10 +486,12 @@ long kport_ioctl_borrow(struct file *file, void *arg, void __user *uarg)
 	ret = kport_handle_hold(h, msg);
 	if (ret)
 		goto err_free;
+	trace_kport_pool(port->id, KPORT_POOL_BORROW, s->offset, s->len, 0);
 	return 0;
 
 err_free:
 	kport_msg_free(port, msg);
+	trace_kport_pool(port->id, KPORT_POOL_BORROW, 0, s->len, ret);
 	return ret;
 }
 
@@ -505,6 +517,8 @@ long kport_ioctl_release(struct file *file, void *arg, void __user *uarg)
 	if (ret)
 		return ret;
 	msg = kport_handle_take(h, s->offset, s->len, false);
+	trace_kport_pool(h->port->id, KPORT_POOL_RELEASE, s->offset, s->len,
+			 PTR_ERR_OR_ZERO(msg));
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	kport_msg_free(h->port, msg);

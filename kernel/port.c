@@ -32,6 +32,7 @@
 #include <linux/user_namespace.h>
 
 #include "kport.h"
+#include "trace.h"
 
 static DEFINE_MUTEX(kport_table_lock);
 
@@ -386,9 +387,18 @@ static int kport_publish(struct kport_port *port)
 	int ret = -ENOSPC;
 
 	mutex_lock(&kport_table_lock);
-	if (kport_nr_ports >= READ_ONCE(kport_max_ports) ||
-	    port->owner->nr_ports >= READ_ONCE(kport_max_ports_per_user))
+	if (kport_nr_ports >= READ_ONCE(kport_max_ports)) {
+		trace_kport_quota(port->owner->uid, KPORT_LIMIT_PORTS,
+				  kport_nr_ports + 1,
+				  READ_ONCE(kport_max_ports));
 		goto out_unlock;
+	}
+	if (port->owner->nr_ports >= READ_ONCE(kport_max_ports_per_user)) {
+		trace_kport_quota(port->owner->uid, KPORT_LIMIT_PORTS_PER_USER,
+				  port->owner->nr_ports + 1,
+				  READ_ONCE(kport_max_ports_per_user));
+		goto out_unlock;
+	}
 	ret = -EEXIST;
 	if (port->inbox_pid) {
 		other = kport_find_inbox_locked(port->inbox_pid, &stale);
@@ -529,6 +539,9 @@ int kport_port_create(const struct kport_create *args)
 		fput(file);
 		return ret;
 	}
+	trace_kport_port_create(port->id, port->name, port->flags,
+				port->capacity, port->msg_size,
+				port->pool ? port->pool->size : 0);
 	fd_install(fd, file);
 	return fd;
 }

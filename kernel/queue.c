@@ -42,6 +42,7 @@
 #include <linux/sched/signal.h>
 
 #include "kport.h"
+#include "trace.h"
 
 /**
  * kport_queue_init() - set up the queue, waiters and stash of a new port
@@ -170,6 +171,58 @@ static int kport_may_wait(bool nonblock, const ktime_t *deadline)
 	return kport_deadline_passed(deadline) ? -ETIMEDOUT : 0;
 }
 
+/**
+ * kport_trace_wait_start() - a task begins to wait on @port (trace event)
+ * @port: the port.
+ * @what: enum kport_trace_wait: what for.
+ *
+ * Return: when, for kport_trace_wait_end(); 0 unless that event is on,
+ * so that a wait with tracing off reads no clock.
+ */
+ktime_t kport_trace_wait_start(struct kport_port *port, int what)
+{
+	trace_kport_wait_start(port->id, what);
+	return trace_kport_wait_end_enabled() ? ktime_get() : 0;
+}
+
+/**
+ * kport_trace_wait_end() - the wait begun at @start has ended (trace event)
+ * @port:  the port.
+ * @what:  as given to kport_trace_wait_start().
+ * @err:   the wait's result: 0 (completed), -ETIMEDOUT, -EIDRM (the port
+ *         was deleted), or a signal's -ERESTARTSYS or -EINTR.
+ * @start: what kport_trace_wait_start() returned.
+ */
+void kport_trace_wait_end(struct kport_port *port, int what, int err,
+			  ktime_t start)
+{
+	int how;
+
+	if (!trace_kport_wait_end_enabled())
+		return;
+	switch (err) {
+	case 0:
+		how = KPORT_WOKEN;
+		break;
+	case -ETIMEDOUT:
+		how = KPORT_TIMED_OUT;
+		break;
+	case -EIDRM:
+		how = KPORT_DELETED;
+		break;
+	default:
+		how = KPORT_INTERRUPTED;
+	}
+	trace_kport_wait_end(port->id, what, how,
+			     start ? ktime_to_ns(ktime_sub(ktime_get(), start)) : 0);
+}
+
+/* A waiter's result as kport_trace_wait_end() takes it. */
+static int kport_wait_result(int ret, const struct kport_waiter *w)
+{
+	return !ret && w->state == KPORT_WAIT_DEAD ? -EIDRM : ret;
+}
+
 /*
  * Sleep until the waiter is completed, a signal arrives, or the deadline
  * passes.  Called and returns with port->lock held; the waiter is on its
@@ -249,11 +302,14 @@ int kport_queue_send(struct kport_port *port, struct kport_kmsg *msg,
 		.msg = msg,
 		.state = KPORT_WAIT_WAITING,
 	};
+	/* For the trace: @msg may be freed by its receiver before we return. */
+	u32 len = msg->len, prio = msg->prio;
+	int how = KPORT_SENT_REFUSED;
 	__poll_t wake = 0;
+	bool retried = false;
+	ktime_t start;
 	bool queued;
 	int ret = 0;
-
-	bool retried = false;
 
 	INIT_LIST_HEAD(&w.node);
 	spin_lock(&port->lock);
@@ -265,6 +321,7 @@ again:
 	if (port->capacity) {
 		ret = kport_deliver_locked(port, msg, &queued);
 		if (!ret) {
+			how = queued ? KPORT_SENT_QUEUED : KPORT_SENT_HANDOFF;
 			if (queued)
 				wake = KPORT_POLL_IN;
 			goto out_sent;
@@ -274,6 +331,7 @@ again:
 		msg->rdv = &w;
 		if (kport_handoff_locked(port, msg)) {
 			w.state = KPORT_WAIT_TAKEN;
+			how = KPORT_SENT_HANDOFF;
 			goto wait;
 		}
 		msg->rdv = NULL;
@@ -291,8 +349,12 @@ again:
 	/* A receiver on a rendezvous port would not wait now. */
 	if (!port->capacity)
 		kport_wake_pollers(port, KPORT_POLL_IN);
+	how = KPORT_SENT_WAITED;
 wait:
+	start = kport_trace_wait_start(port, KPORT_WAIT_FOR_SEND);
 	ret = kport_wait_locked(port, &w, deadline);
+	kport_trace_wait_end(port, KPORT_WAIT_FOR_SEND,
+			     kport_wait_result(ret, &w), start);
 	if (ret == -EINTR) {
 		/*
 		 * Killed while a receiver copies the message out: it is the
@@ -336,6 +398,8 @@ out_unlock:
 	spin_unlock(&port->lock);
 	if (wake)
 		kport_wake_pollers(port, wake);
+	trace_kport_send(port->id, len, prio, ret ? KPORT_SENT_REFUSED : how,
+			 ret);
 	return ret;
 }
 
@@ -372,8 +436,15 @@ int kport_queue_send_many(struct kport_port *port, struct kport_kmsg **msgs,
 		return -EIDRM;
 	}
 	for (i = 0; i < n; i++) {
-		if (kport_deliver_locked(port, msgs[i], &queued))
+		if (kport_deliver_locked(port, msgs[i], &queued)) {
+			trace_kport_send(port->id, msgs[i]->len, msgs[i]->prio,
+					 KPORT_SENT_REFUSED, -EAGAIN);
 			break;
+		}
+		/* Under port->lock: no receiver can free it yet. */
+		trace_kport_send(port->id, msgs[i]->len, msgs[i]->prio,
+				 queued ? KPORT_SENT_QUEUED : KPORT_SENT_HANDOFF,
+				 0);
 		any |= queued;
 		port->sent++;
 	}
@@ -509,6 +580,7 @@ struct kport_kmsg *kport_queue_recv(struct kport_port *port, struct pid *from,
 {
 	struct kport_waiter w;
 	struct kport_kmsg *msg;
+	ktime_t start;
 	int ret;
 
 	spin_lock(&port->lock);
@@ -539,7 +611,10 @@ again:
 	/* A sender on a rendezvous port would not wait now. */
 	if (!port->capacity)
 		kport_wake_pollers(port, KPORT_POLL_OUT);
+	start = kport_trace_wait_start(port, KPORT_WAIT_FOR_RECV);
 	ret = kport_wait_locked(port, &w, deadline);
+	kport_trace_wait_end(port, KPORT_WAIT_FOR_RECV,
+			     kport_wait_result(ret, &w), start);
 	if (ret) {
 		list_del(&w.node);
 		port->nr_receivers--;
@@ -564,6 +639,8 @@ out_got:
 	return msg;
 out_unlock:
 	spin_unlock(&port->lock);
+	trace_kport_recv(port->id, ret == -EMSGSIZE ? *needed : 0, 0, NULL,
+			 false, ret);
 	return ERR_PTR(ret);
 }
 
@@ -632,6 +709,8 @@ static void kport_free_list(struct kport_port *port, struct list_head *list)
  */
 void kport_queue_delivered(struct kport_port *port, struct kport_kmsg *msg)
 {
+	trace_kport_recv(port->id, msg->len, msg->prio, msg->sender, msg->pool,
+			 0);
 	if (port->capacity)
 		return;
 	spin_lock(&port->lock);
@@ -672,6 +751,9 @@ static bool kport_putback_locked(struct kport_port *port,
 	struct kport_waiter *sw = msg->rdv;
 
 	lockdep_assert_held(&port->lock);
+	/* A receive that faulted copying out: it did not happen. */
+	trace_kport_recv(port->id, msg->len, msg->prio, msg->sender, msg->pool,
+			 -EFAULT);
 	port->received--;
 	if (sw) {
 		/*
@@ -790,6 +872,8 @@ int kport_queue_kill(struct kport_port *port)
 	}
 	/* Under port->lock; kport_stash_push() and the pool read it without. */
 	WRITE_ONCE(port->dead, true);
+	trace_kport_port_delete(port->id, port->nr_msgs, port->nr_senders,
+				port->nr_receivers);
 	kport_splice_queue_locked(port, &msgs);
 	list_for_each_entry_safe(w, tmp, &port->senders, node)
 		kport_waiter_wake_locked(port, w, KPORT_WAIT_DEAD);

@@ -15,6 +15,7 @@
 #include <linux/uaccess.h>
 
 #include "kport.h"
+#include "trace.h"
 
 /* Whether @port takes a message of @len bytes: 0 or -EMSGSIZE. */
 static int kport_send_len_ok(const struct kport_port *port, u32 len)
@@ -150,8 +151,11 @@ int kport_send_copy(struct file *file, const struct kport_ident *from,
 	if (!(h->rights & KPORT_RIGHT_SEND))
 		return -EBADF;
 	msg = kport_send_prepare(h, from, buf, len, prio, nonblock, deadline);
-	if (IS_ERR(msg))
+	if (IS_ERR(msg)) {
+		trace_kport_send(h->port->id, len, prio, KPORT_SENT_REFUSED,
+				 PTR_ERR(msg));
 		return PTR_ERR(msg);
+	}
 	/* Commit point: queued or handed over, or refused and freed here. */
 	ret = kport_queue_send(h->port, msg, nonblock, deadline);
 	if (ret)
