@@ -172,9 +172,18 @@ static long kport_sendv_chunk(struct file *file, struct kport_batch_run *r,
 	if (!n)
 		return ret;
 	sent = kport_queue_send_many(port, msgs, n);
-	/* What was not delivered: a full queue, or a deleted port. */
-	for (i = max(sent, 0); i < n; i++)
+	/*
+	 * What was not delivered: a full queue, or a deleted port.  The
+	 * first refused has its event (kport_queue_send_many()); the
+	 * others are refused with it.
+	 */
+	for (i = max(sent, 0); i < n; i++) {
+		if (sent < 0 || i > sent)
+			trace_kport_send(port->id, msgs[i]->len, msgs[i]->prio,
+					 KPORT_SENT_REFUSED,
+					 sent < 0 ? sent : -EAGAIN);
 		kport_msg_free(port, msgs[i]);
+	}
 	/* Go on if every element read was sent. */
 	*stop = ret || sent < n;
 	return sent ?: -EAGAIN;

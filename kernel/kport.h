@@ -518,6 +518,7 @@ enum kport_trace_send {		/* kport_send: how */
 	KPORT_SENT_HANDOFF,	/* to a waiting receiver, or taken by one */
 	KPORT_SENT_WAITED,	/* after the sender waited */
 	KPORT_SENT_REFUSED,	/* not sent: see err */
+	KPORT_SENT_ABANDONED,	/* killed while a receiver copies it out */
 };
 
 enum kport_trace_wait {		/* kport_wait_*: what */

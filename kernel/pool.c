@@ -378,10 +378,14 @@ long kport_pool_post(struct file *file, const struct kport_msg *m,
 	if (m->buf)
 		return -EINVAL;
 	if ((port->flags & KPORT_CREATE_FIXED) && m->len != port->msg_size)
-		return -EMSGSIZE;
-	msg = kport_handle_take_borrowed(h, m->offset, m->len);
-	if (IS_ERR(msg))
+		msg = ERR_PTR(-EMSGSIZE);
+	else
+		msg = kport_handle_take_borrowed(h, m->offset, m->len);
+	if (IS_ERR(msg)) {
+		trace_kport_pool(port->id, KPORT_POOL_POST, m->offset, m->len,
+				 PTR_ERR(msg));
 		return PTR_ERR(msg);
+	}
 
 	borrowed = msg->len;
 	msg->len = m->len;

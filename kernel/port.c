@@ -423,6 +423,10 @@ static int kport_publish(struct kport_port *port)
 	kport_nr_ports++;
 	port->owner->nr_ports++;
 	port->counted = true;
+	/* Under the table lock: nobody can open, send to or delete it first. */
+	trace_kport_port_create(port->id, port->name, port->flags,
+				port->capacity, port->msg_size,
+				port->pool ? port->pool->size : 0);
 	ret = 0;
 out_unlock:
 	mutex_unlock(&kport_table_lock);
@@ -539,9 +543,6 @@ int kport_port_create(const struct kport_create *args)
 		fput(file);
 		return ret;
 	}
-	trace_kport_port_create(port->id, port->name, port->flags,
-				port->capacity, port->msg_size,
-				port->pool ? port->pool->size : 0);
 	fd_install(fd, file);
 	return fd;
 }

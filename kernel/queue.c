@@ -363,6 +363,8 @@ wait:
 		 */
 		msg->rdv = NULL;
 		ret = 0;
+		/* For the trace: sent, unless the receiver's copy fails. */
+		how = KPORT_SENT_ABANDONED;
 		goto out_unlock;
 	}
 	if (ret) {
@@ -751,9 +753,6 @@ static bool kport_putback_locked(struct kport_port *port,
 	struct kport_waiter *sw = msg->rdv;
 
 	lockdep_assert_held(&port->lock);
-	/* A receive that faulted copying out: it did not happen. */
-	trace_kport_recv(port->id, msg->len, msg->prio, msg->sender, msg->pool,
-			 -EFAULT);
 	port->received--;
 	if (sw) {
 		/*
@@ -791,6 +790,9 @@ void kport_queue_putback(struct kport_port *port, struct kport_kmsg *msg)
 {
 	bool free;
 
+	/* A receive that faulted copying out: it did not happen. */
+	trace_kport_recv(port->id, msg->len, msg->prio, msg->sender, msg->pool,
+			 -EFAULT);
 	spin_lock(&port->lock);
 	free = kport_putback_locked(port, msg, true);
 	spin_unlock(&port->lock);
@@ -820,6 +822,9 @@ void kport_queue_putback_many(struct kport_port *port,
 	LIST_HEAD(gone);
 	int i;
 
+	/* The first is the one whose copy faulted; the others were not tried. */
+	trace_kport_recv(port->id, msgs[0]->len, msgs[0]->prio, msgs[0]->sender,
+			 msgs[0]->pool, -EFAULT);
 	spin_lock(&port->lock);
 	for (i = n - 1; i >= 0; i--) {
 		if (kport_putback_locked(port, msgs[i], false))
@@ -908,6 +913,9 @@ void kport_queue_purge(struct kport_port *port)
 	spin_lock(&port->lock);
 	WARN_ON_ONCE(!list_empty(&port->senders) ||
 		     !list_empty(&port->receivers));
+	/* An anonymous port's last close: its deletion, if nobody deleted it. */
+	if (!port->dead)
+		trace_kport_port_delete(port->id, port->nr_msgs, 0, 0);
 	kport_splice_queue_locked(port, &msgs);
 	spin_unlock(&port->lock);
 	kport_free_list(port, &msgs);

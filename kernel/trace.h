@@ -6,13 +6,18 @@
  *
  * Every event names the port by its id (the id of /proc/kport and of a
  * handle's fdinfo); "pid" is the global tgid of the task the event is
- * about: the sender of a message, the task that waits, borrows or is
- * refused.  A disabled event costs a static branch: its arguments are
- * evaluated only when it is on.
+ * about: the task that sends (kport_send), the message's sender as a
+ * receiver learns it (kport_recv: for write(), the handle's opener), the
+ * task that waits, borrows or is refused.  A disabled event costs a
+ * static branch and what its arguments need that has side effects; a
+ * blocking wait also pays two calls (kport_trace_wait_start/end), small
+ * beside the sleep.
  *
  * Each event is emitted where the outcome it records is final: a send
  * once its message is the port's (or refused), a receive at its commit
- * point (kport_queue_delivered()), a port once it is published.  The
+ * point (kport_queue_delivered()), a port once it is published.  A send's
+ * event is emitted as its call returns, so the receive of the same
+ * message may be recorded first.  The
  * numbers of how/what/op/limit are the enums of kport.h ("Tracing").
  */
 #undef TRACE_SYSTEM
@@ -32,6 +37,7 @@ TRACE_DEFINE_ENUM(KPORT_SENT_QUEUED);
 TRACE_DEFINE_ENUM(KPORT_SENT_HANDOFF);
 TRACE_DEFINE_ENUM(KPORT_SENT_WAITED);
 TRACE_DEFINE_ENUM(KPORT_SENT_REFUSED);
+TRACE_DEFINE_ENUM(KPORT_SENT_ABANDONED);
 TRACE_DEFINE_ENUM(KPORT_WAIT_FOR_SEND);
 TRACE_DEFINE_ENUM(KPORT_WAIT_FOR_RECV);
 TRACE_DEFINE_ENUM(KPORT_WAIT_FOR_POOL);
@@ -117,7 +123,8 @@ TRACE_EVENT(kport_send,
 				       { KPORT_SENT_QUEUED, "queued" },
 				       { KPORT_SENT_HANDOFF, "handoff" },
 				       { KPORT_SENT_WAITED, "waited" },
-				       { KPORT_SENT_REFUSED, "refused" }),
+				       { KPORT_SENT_REFUSED, "refused" },
+				       { KPORT_SENT_ABANDONED, "abandoned" }),
 		      __entry->err)
 );
 

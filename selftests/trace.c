@@ -15,6 +15,12 @@
 #include <sys/stat.h>
 
 #define TRACEFS		"/sys/kernel/tracing/"
+/*
+ * An instance of our own: its buffer and its event switches, so that
+ * nothing the system traces is cleared or changed, and nothing it traces
+ * fills our buffer.
+ */
+#define INSTANCE	TRACEFS "instances/kport-selftest/"
 #define MSG_SIZE	64
 
 static const char *const params[] = { "max_user_bytes" };
@@ -30,7 +36,7 @@ static int tracefs_write(const char *file, const char *value)
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), TRACEFS "%s", file);
+	snprintf(path, sizeof(path), INSTANCE "%s", file);
 	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -49,7 +55,7 @@ static char *tracefs_read_trace(void)
 
 	if (!buf)
 		return NULL;
-	fd = open(TRACEFS "trace", O_RDONLY | O_CLOEXEC);
+	fd = open(INSTANCE "trace", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		free(buf);
 		return NULL;
@@ -151,11 +157,12 @@ FIXTURE_SETUP(trace)
 	if (stat(TRACEFS "events", &st))
 		ASSERT_EQ(0, mount("nodev", TRACEFS, "tracefs", 0, NULL))
 			TH_LOG("mount tracefs: %s", strerror(errno));
+	if (mkdir(INSTANCE, 0700))
+		ASSERT_EQ(EEXIST, errno);
 	ASSERT_EQ(0, tracefs_write("events/kport/enable", "0"))
 		TH_LOG("no events/kport/ in tracefs: is the module's trace.h built in?");
 	ASSERT_EQ(0, tracefs_write("trace", ""));
 	ASSERT_EQ(0, tracefs_write("events/kport/enable", "1"));
-	ASSERT_EQ(0, tracefs_write("tracing_on", "1"));
 
 	kt_name(self->name, _metadata->name);
 	self->fd = kt_create_simple(self->name, 2, MSG_SIZE);
@@ -167,6 +174,7 @@ FIXTURE_SETUP(trace)
 FIXTURE_TEARDOWN(trace)
 {
 	tracefs_write("events/kport/enable", "0");
+	rmdir(INSTANCE);
 	free(self->buf);
 	if (self->fd >= 0)
 		close(self->fd);
@@ -209,16 +217,24 @@ TEST_F(trace, a_queued_send_and_its_receive_carry_length_priority_and_sender)
 {
 	char buf[MSG_SIZE], want[160];
 	const char *t;
+	pid_t child;
 
-	ASSERT_EQ(0, kt_send(self->fd, "hello", 5, 3, 0, 0));
+	/* Another process sends, so that sender and receiver differ. */
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		KT_CHILD_ASSERT(kt_send(self->fd, "hello", 5, 3, 0, 0) == 0);
+		_exit(0);
+	}
+	ASSERT_EQ(0, kt_reap(child, KT_TIMEOUT_MS));
 	ASSERT_EQ(5, kt_recv(self->fd, buf, sizeof(buf), 0, NULL));
 	t = trace_now(_metadata, self);
 
 	snprintf(want, sizeof(want), "len=5 prio=3 pid=%d how=queued err=0",
-		 getpid());
+		 child);
 	EXPECT_EQ(1, count_events(t, "kport_send", self->id, want)) TH_LOG("%s", t);
 	snprintf(want, sizeof(want), "len=5 prio=3 pid=%d receiver=%d pool=0 err=0",
-		 getpid(), getpid());
+		 child, getpid());
 	EXPECT_EQ(1, count_events(t, "kport_recv", self->id, want)) TH_LOG("%s", t);
 	/* Nothing waited. */
 	EXPECT_EQ(0, count_events(t, "kport_wait_start", self->id, ""));
@@ -316,6 +332,40 @@ TEST_F(trace, delete_records_what_it_dropped_and_a_waiter_sees_deleted)
 	EXPECT_EQ(1, count_events(t, "kport_wait_end", port_id(fd2),
 				  "what=recv how=deleted")) TH_LOG("%s", t);
 	close(fd2);
+}
+
+TEST_F(trace, every_message_of_a_batch_has_its_event_sent_or_refused)
+{
+	struct kport_msg v[5];
+	const char *t;
+	int i;
+
+	for (i = 0; i < 5; i++)
+		kport_prep_send(&v[i], "abcde" + i, 1, 0);
+	/* Room for 2 of the 5. */
+	ASSERT_EQ(2, kport_sendv(self->fd, v, 5, KPORT_MSG_NONBLOCK));
+	t = trace_now(_metadata, self);
+	EXPECT_EQ(2, count_events(t, "kport_send", self->id,
+				  "len=1 how=queued err=0")) TH_LOG("%s", t);
+	EXPECT_EQ(3, count_events(t, "kport_send", self->id,
+				  fmt("len=1 how=refused err=%lld", -EAGAIN)))
+		TH_LOG("%s", t);
+}
+
+TEST_F(trace, an_anonymous_port_closed_for_the_last_time_is_a_delete)
+{
+	unsigned long long id;
+	const char *t;
+	int fd;
+
+	fd = kt_create_simple(NULL, 4, MSG_SIZE);
+	ASSERT_LE(0, fd);
+	id = port_id(fd);
+	ASSERT_EQ(0, kt_send(fd, "gone", 4, 0, 0, 0));
+	close(fd);
+	t = trace_now(_metadata, self);
+	EXPECT_EQ(1, count_events(t, "kport_port_delete", id, "msgs=1"))
+		TH_LOG("%s", t);
 }
 
 TEST_F(trace, borrow_post_and_release_are_recorded_with_their_slice)
