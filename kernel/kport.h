@@ -625,9 +625,6 @@ struct kport_kmsg *kport_msg_alloc(struct kport_port *port,
 void kport_msg_free(struct kport_port *port, struct kport_kmsg *msg);
 
 /* queue.c */
-ktime_t kport_trace_wait_start(struct kport_port *port, int what);
-void kport_trace_wait_end(struct kport_port *port, int what, int err,
-			  ktime_t start);
 void kport_queue_init(struct kport_port *port, u32 capacity);
 int kport_queue_send(struct kport_port *port, struct kport_kmsg *msg,
 		     bool nonblock, const ktime_t *deadline);

@@ -171,52 +171,6 @@ static int kport_may_wait(bool nonblock, const ktime_t *deadline)
 	return kport_deadline_passed(deadline) ? -ETIMEDOUT : 0;
 }
 
-/**
- * kport_trace_wait_start() - a task begins to wait on @port (trace event)
- * @port: the port.
- * @what: enum kport_trace_wait: what for.
- *
- * Return: when, for kport_trace_wait_end(); 0 unless that event is on,
- * so that a wait with tracing off reads no clock.
- */
-ktime_t kport_trace_wait_start(struct kport_port *port, int what)
-{
-	trace_kport_wait_start(port->id, what);
-	return trace_kport_wait_end_enabled() ? ktime_get() : 0;
-}
-
-/**
- * kport_trace_wait_end() - the wait begun at @start has ended (trace event)
- * @port:  the port.
- * @what:  as given to kport_trace_wait_start().
- * @err:   the wait's result: 0 (completed), -ETIMEDOUT, -EIDRM (the port
- *         was deleted), or a signal's -ERESTARTSYS or -EINTR.
- * @start: what kport_trace_wait_start() returned.
- */
-void kport_trace_wait_end(struct kport_port *port, int what, int err,
-			  ktime_t start)
-{
-	int how;
-
-	if (!trace_kport_wait_end_enabled())
-		return;
-	switch (err) {
-	case 0:
-		how = KPORT_WOKEN;
-		break;
-	case -ETIMEDOUT:
-		how = KPORT_TIMED_OUT;
-		break;
-	case -EIDRM:
-		how = KPORT_DELETED;
-		break;
-	default:
-		how = KPORT_INTERRUPTED;
-	}
-	trace_kport_wait_end(port->id, what, how,
-			     start ? ktime_to_ns(ktime_sub(ktime_get(), start)) : 0);
-}
-
 /* A waiter's result as kport_trace_wait_end() takes it. */
 static int kport_wait_result(int ret, const struct kport_waiter *w)
 {

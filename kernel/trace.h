@@ -9,9 +9,7 @@
  * about: the task that sends (kport_send), the message's sender as a
  * receiver learns it (kport_recv: for write(), the handle's opener), the
  * task that waits, borrows or is refused.  A disabled event costs a
- * static branch and what its arguments need that has side effects; a
- * blocking wait also pays two calls (kport_trace_wait_start/end), small
- * beside the sleep.
+ * static branch and what its arguments need that has side effects.
  *
  * Each event is emitted where the outcome it records is final: a send
  * once its message is the port's (or refused), a receive at its commit
@@ -26,6 +24,7 @@
 #if !defined(KPORT_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
 #define KPORT_TRACE_H
 
+#include <linux/ktime.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/tracepoint.h>
@@ -246,6 +245,63 @@ TRACE_EVENT(kport_quota,
 				       { KPORT_LIMIT_PORTS_PER_USER, "max_ports_per_user" }),
 		      __entry->asked, __entry->max)
 );
+/*
+ * The wait events' helpers, inline so that a wait with tracing off pays
+ * the static branches only.  Once: the lines above are read again by
+ * define_trace.h, these need not be.
+ */
+#ifndef KPORT_TRACE_HELPERS
+#define KPORT_TRACE_HELPERS
+
+/**
+ * kport_trace_wait_start() - a task begins to wait on @port (trace event)
+ * @port: the port.
+ * @what: enum kport_trace_wait: what for.
+ *
+ * Return: when, for kport_trace_wait_end(); 0 unless that event is on,
+ * so that a wait with tracing off reads no clock.
+ */
+static inline ktime_t kport_trace_wait_start(struct kport_port *port,
+					     int what)
+{
+	trace_kport_wait_start(port->id, what);
+	return trace_kport_wait_end_enabled() ? ktime_get() : 0;
+}
+
+/**
+ * kport_trace_wait_end() - the wait begun at @start has ended (trace event)
+ * @port:  the port.
+ * @what:  as given to kport_trace_wait_start().
+ * @err:   the wait's result: 0 (completed), -ETIMEDOUT, -EIDRM (the port
+ *         was deleted), or a signal's -ERESTARTSYS or -EINTR.
+ * @start: what kport_trace_wait_start() returned.
+ */
+static inline void kport_trace_wait_end(struct kport_port *port, int what,
+					int err, ktime_t start)
+{
+	int how;
+
+	if (!trace_kport_wait_end_enabled())
+		return;
+	switch (err) {
+	case 0:
+		how = KPORT_WOKEN;
+		break;
+	case -ETIMEDOUT:
+		how = KPORT_TIMED_OUT;
+		break;
+	case -EIDRM:
+		how = KPORT_DELETED;
+		break;
+	default:
+		how = KPORT_INTERRUPTED;
+	}
+	trace_kport_wait_end(port->id, what, how,
+			     start ? ktime_to_ns(ktime_sub(ktime_get(), start)) : 0);
+}
+
+#endif /* KPORT_TRACE_HELPERS */
+
 #endif /* KPORT_TRACE_H */
 
 /* This part must be outside the include guard. */
