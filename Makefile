@@ -88,6 +88,8 @@ BINDIR  ?= $(PREFIX)/bin
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 LIBEXECDIR ?= $(PREFIX)/libexec
+# Where bash-completion looks for completions to load on demand.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 UDEVRULESDIR ?= /etc/udev/rules.d
 MODDIR   = /lib/modules/$(KVER)/extra
 # The uapi header's copy goes under INCDIR/kport/, as libdrm does with its
@@ -192,7 +194,8 @@ examples: $(EXAMPLES)
 
 $(B)/tools/%: tools/%.c $(TOOLS_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(KPORT_CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(TOOLS_LDLIBS) $(LDLIBS)
+	$(CC) $(KPORT_CFLAGS) -DKPORT_VERSION=\"$(VERSION)\" $(LDFLAGS) -MMD -MP -o $@ $< \
+		$(TOOLS_LDLIBS) $(LDLIBS)
 
 # kport-bench: the files of tools/bench/ (bench.h lists them), linked as
 # the other tools are.
@@ -257,6 +260,7 @@ install-lib: lib $(B)/libkport.pc
 install-tools: tools
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	install -D -m 0644 tools/kportctl.bash $(DESTDIR)$(BASHCOMPDIR)/kportctl
 
 install-admin:
 	install -D -m 0644 admin/60-kport.rules $(DESTDIR)$(UDEVRULESDIR)/60-kport.rules
@@ -284,7 +288,8 @@ uninstall-files:
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libkport.pc \
 		$(DESTDIR)$(INCDIR)/kport.h $(DESTDIR)$(UAPI_INCDIR)/linux/kport.h \
 		$(DESTDIR)$(UDEVRULESDIR)/60-kport.rules \
-		$(DESTDIR)$(PREFIX)/share/kport/modules-load.d/kport.conf
+		$(DESTDIR)$(PREFIX)/share/kport/modules-load.d/kport.conf \
+		$(DESTDIR)$(BASHCOMPDIR)/kportctl
 	-rmdir $(DESTDIR)$(UAPI_INCDIR)/linux $(DESTDIR)$(UAPI_INCDIR) \
 		$(DESTDIR)$(PREFIX)/share/kport/modules-load.d \
 		$(DESTDIR)$(PREFIX)/share/kport 2>/dev/null

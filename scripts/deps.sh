@@ -27,6 +27,8 @@ PACKAGES=(
 	dwarves python3 perl
 	# lint
 	sparse shellcheck
+	# man page lint (make lint)
+	mandoc groff-base
 	# make check-dkms
 	dkms
 	# make deb, make check-deb

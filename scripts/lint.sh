@@ -17,7 +17,8 @@
 #   abi         libkport's exports: the functions lib/kport.h declares, the
 #               symbols lib/libkport.map lists and those build/lib/libkport.so.1
 #               exports (each at version LIBKPORT_*) are one and the same set
-#   shell       shellcheck on the build and harness scripts
+#   shell       shellcheck on the build and harness scripts and the bash
+#               completion, and the completion's tests (scripts/test-completion.sh)
 #
 # Environment: KDIR (kernel headers), LINT_KDIRS (more kernels' headers,
 # space-separated: make lint passes those of check-kernels that are
@@ -184,7 +185,13 @@ run_abi() {
 run_shell() {
 	command -v shellcheck >/dev/null || { echo "shellcheck is not installed"; return 1; }
 	shellcheck scripts/*.sh selftests/vm/*.sh selftests/vm/init .ci/run \
-		tools/bench/run-vm.sh tools/bench/init
+		tools/bench/run-vm.sh tools/bench/init || return 1
+	shellcheck -s bash tools/kportctl.bash || return 1
+	# The completion's behaviour, in bash, against kportctl's help.
+	make -s tools >/dev/null && bash scripts/test-completion.sh >"$out/completion.log" 2>&1
+	local rc=$?
+	grep -v '^ok: ' "$out/completion.log"
+	return "$rc"
 }
 
 checks=("$@")

@@ -6,9 +6,16 @@
  * kernel-owned unless --process is given, in which case the port lives
  * only as long as this process holds its creating handle (--hold).
  *
- * Exit status: 0 on success, 1 when the operation fails (one line on
- * stderr: "kportctl: COMMAND PORT: what happened (ERRNO)"), 2 on a usage
- * error.
+ * Exit status (EXIT_* below; the same words are in the help text,
+ * kportctl(1) and the README): 0 on success; 1 when the operation fails
+ * (one line on stderr: "kportctl: COMMAND PORT: what happened (ERRNO)");
+ * 2 on a usage error; 3 when it would have had to wait (EAGAIN) or its
+ * timeout passed (ETIMEDOUT), so that a script can tell "nothing there
+ * yet" from a failure without reading stderr.
+ *
+ * --json (list, stat, recv) prints one JSON object or array on standard
+ * output, with the keys kportctl(1) lists; without it the text output is
+ * what it always was, for the scripts that read it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,52 +32,190 @@
 
 #include "kport.h"
 
+#ifndef KPORT_VERSION
+#define KPORT_VERSION	"unknown"
+#endif
+
 #define NSEC_PER_MSEC	1000000LL
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-static const char usage_text[] =
-"usage: kportctl COMMAND [ARGUMENTS]\n"
-"\n"
-"A PORT is a port NAME, or --inbox PID for the inbox of process PID.\n"
-"\n"
-"  create NAME [--capacity N|unbounded] [--msg-size N] [--fixed]\n"
-"              [--pool SIZE [--zero-copy]] [--mode MODE] [--process]\n"
-"              [--hold SECONDS]\n"
-"        Create a port (defaults: capacity 16, msg size 8192, mode 0600).\n"
-"        Sizes take K, M or G suffixes.  Capacity 0 makes a rendezvous port.\n"
-"        --fixed: every message is exactly msg-size bytes.\n"
-"        --pool: give the port a shared-memory pool of SIZE bytes (a\n"
-"        multiple of the page size) for large messages; msg-size may then\n"
-"        be up to SIZE and defaults to it.  --zero-copy: senders may also\n"
-"        fill slices of the pool themselves (borrow/post).\n"
-"        --hold: keep the creating handle open for SECONDS, then exit.\n"
-"        --process: the port is deleted when that handle goes away (so it\n"
-"        needs --hold).\n"
-"  delete PORT\n"
-"        Delete a port; its queued messages are dropped and its waiters\n"
-"        fail with EIDRM.\n"
-"  send PORT [TEXT | --file F] [--nonblock] [--timeout MS] [--priority P]\n"
-"        Send TEXT, the contents of F, or standard input as one message.\n"
-"        A message longer than the port's pool threshold goes through\n"
-"        its pool.\n"
-"  recv PORT [--file F] [--nonblock] [--timeout MS] [--from PID] [-v]\n"
-"        Receive one message and write it to standard output (adding a\n"
-"        newline if it lacks one) or to F.  --from: accept only a message\n"
-"        sent by PID.  -v: print the sender, priority and size to stderr.\n"
-"        On a port with a pool, a pool message is written out straight\n"
-"        from the pool (received in place, then released).\n"
-"  stat PORT      Show a port's attributes and counters.\n"
-"  list           List every port (/proc/kport).\n"
-"  version        Show the module's API version, features and limits.\n"
-"  help           Show this text.\n"
-"\n"
-"Exit status: 0 on success, 1 if the operation failed, 2 on usage errors.\n";
+enum {
+	EXIT_OK		= 0,
+	EXIT_ERROR	= 1,	/* the operation failed */
+	EXIT_USAGE	= 2,	/* the command line was wrong */
+	EXIT_WOULDBLOCK	= 3,	/* EAGAIN or ETIMEDOUT */
+};
 
 /* What the error messages say the command was working on. */
 static const char *cmd_name = "";
 static char port_label[KPORT_NAME_MAX + 32];
 
-static const char *synopsis(const char *cmd);
+/* ---- Commands and their help ---------------------------------------------- */
+
+static int cmd_create(int argc, char **argv);
+static int cmd_delete(int argc, char **argv);
+static int cmd_send(int argc, char **argv);
+static int cmd_recv(int argc, char **argv);
+static int cmd_stat(int argc, char **argv);
+static int cmd_list(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+/*
+ * Each command's help is kept here once: "kportctl CMD --help" and
+ * "kportctl help CMD" print the command's, "kportctl help" all of them.
+ */
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *synopsis;	/* what follows "kportctl NAME" */
+	const char *help;	/* lines of at most 70 columns */
+	bool takes_port;
+};
+
+static const struct command commands[] = {
+	{ "create", cmd_create,
+	  "NAME [--capacity N|unbounded] [--msg-size N] [--fixed] "
+	  "[--pool SIZE [--zero-copy]] [--mode MODE] [--process] "
+	  "[--hold SECONDS]",
+	  "Create a port (defaults: capacity 16, msg size 8192, mode 0600).\n"
+	  "Sizes take K, M or G suffixes.  Capacity 0 makes a rendezvous port.\n"
+	  "--fixed: every message is exactly msg-size bytes.\n"
+	  "--pool: give the port a shared-memory pool of SIZE bytes (a\n"
+	  "multiple of the page size) for large messages; msg-size may then\n"
+	  "be up to SIZE and defaults to it.  --zero-copy: senders may also\n"
+	  "fill slices of the pool themselves (borrow/post).\n"
+	  "--hold: keep the creating handle open for SECONDS, then exit.\n"
+	  "--process: the port is deleted when that handle goes away (so it\n"
+	  "needs --hold).\n", false },
+	{ "delete", cmd_delete, "PORT",
+	  "Delete a port; its queued messages are dropped and its waiters\n"
+	  "fail with EIDRM.\n", true },
+	{ "send", cmd_send,
+	  "PORT [TEXT | --file F] [--nonblock] [--timeout MS] [--priority P]",
+	  "Send TEXT, the contents of F, or standard input as one message.\n"
+	  "A message longer than the port's pool threshold goes through\n"
+	  "its pool.  --priority: higher goes first (default 0, the lowest).\n"
+	  "--nonblock: fail at once (exit status 3) if the send would wait;\n"
+	  "--timeout: wait at most MS milliseconds (then exit status 3).\n",
+	  true },
+	{ "recv", cmd_recv,
+	  "PORT [--file F] [--nonblock] [--timeout MS] [--from PID] [-v] "
+	  "[--json]",
+	  "Receive one message and write it to standard output (adding a\n"
+	  "newline if it lacks one) or to F.  --from: accept only a message\n"
+	  "sent by PID.  -v: print the sender, priority and size to stderr.\n"
+	  "--nonblock and --timeout as for send (exit status 3: no message).\n"
+	  "--json: print one JSON object on standard output instead: the\n"
+	  "sender, priority and size, and the message as it is (\"encoding\"\n"
+	  "\"utf-8\" if it is valid UTF-8, else \"base64\"), or with --file,\n"
+	  "the file's name (the message goes to F).\n"
+	  "On a port with a pool, a pool message is written out straight\n"
+	  "from the pool (received in place, then released).\n", true },
+	{ "stat", cmd_stat, "PORT [--json]",
+	  "Show a port's attributes and counters (--json: as one JSON\n"
+	  "object).\n", true },
+	{ "list", cmd_list, "[--json]",
+	  "List the ports, as /proc/kport has them (--json: as a JSON array\n"
+	  "of objects keyed by /proc/kport's column names).\n", false },
+	{ "version", cmd_version, "",
+	  "Show the module's API version, features and limits (kportctl\n"
+	  "--version shows kportctl's own).\n", false },
+	{ "help", cmd_help, "[COMMAND]",
+	  "Show COMMAND's help (as kportctl COMMAND --help does), or this\n"
+	  "overview.\n", false },
+};
+
+static const char port_text[] =
+"A PORT is a port NAME, or --inbox PID for the inbox of process PID.\n";
+
+static const char exit_text[] =
+"Exit status: 0 on success, 1 if the operation failed, 2 on usage errors,\n"
+"3 if it would have had to wait (EAGAIN) or its timeout passed (ETIMEDOUT).\n";
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+/*
+ * "@prefix SYNOPSIS", wrapped before 79 columns between bracketed
+ * groups only, continuation lines aligned under the first word.
+ */
+static void print_synopsis(FILE *f, const char *prefix, const char *syn)
+{
+	size_t indent = strlen(prefix) + 1, col = indent - 1;
+	const char *p = syn;
+
+	fputs(prefix, f);
+	while (*p) {
+		const char *q = p;
+		int depth = 0;
+		size_t len;
+
+		while (*q && (depth || *q != ' ')) {
+			depth += (*q == '[') - (*q == ']');
+			q++;
+		}
+		len = (size_t)(q - p);
+		if (col > indent && col + 1 + len > 78) {
+			fprintf(f, "\n%*s", (int)indent - 1, "");
+			col = indent - 1;
+		}
+		fputc(' ', f);
+		fwrite(p, 1, len, f);
+		col += 1 + len;
+		p = *q ? q + 1 : q;
+	}
+	fputc('\n', f);
+}
+
+/* @text, each of its lines indented by @indent spaces. */
+static void print_indented(FILE *f, const char *text, int indent)
+{
+	while (*text) {
+		size_t len = strcspn(text, "\n");
+
+		fprintf(f, "%*s%.*s\n", indent, "", (int)len, text);
+		text += len + (text[len] == '\n');
+	}
+}
+
+static void command_help(FILE *f, const struct command *c)
+{
+	char prefix[32];
+
+	snprintf(prefix, sizeof(prefix), "usage: kportctl %s", c->name);
+	print_synopsis(f, prefix, c->synopsis);
+	fputc('\n', f);
+	if (c->takes_port)
+		fprintf(f, "%s\n", port_text);
+	fprintf(f, "%s\n%s", c->help, exit_text);
+}
+
+static void global_help(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: kportctl COMMAND [ARGUMENTS]\n"
+	      "       kportctl --version | --help\n\n", f);
+	fputs(port_text, f);
+	fputc('\n', f);
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		char prefix[32];
+
+		snprintf(prefix, sizeof(prefix), "  %s", commands[i].name);
+		print_synopsis(f, prefix, commands[i].synopsis);
+		print_indented(f, commands[i].help, 8);
+	}
+	fprintf(f, "\nRun 'kportctl help COMMAND' for one command's help.\n%s",
+		exit_text);
+}
 
 /* A usage error: say what was wrong, then how the command is used. */
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -85,13 +230,17 @@ usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	if (*cmd_name)
-		fprintf(stderr, "usage: kportctl %s %s\n", cmd_name,
-			synopsis(cmd_name));
-	else
-		fputs("usage: kportctl COMMAND [ARGUMENTS]\n", stderr);
-	fputs("Run 'kportctl help' for details.\n", stderr);
-	exit(2);
+	if (*cmd_name) {
+		char prefix[32];
+
+		snprintf(prefix, sizeof(prefix), "usage: kportctl %s", cmd_name);
+		print_synopsis(stderr, prefix, find_command(cmd_name)->synopsis);
+		fprintf(stderr, "Run 'kportctl help %s' for details.\n", cmd_name);
+	} else {
+		fputs("usage: kportctl COMMAND [ARGUMENTS]\n"
+		      "Run 'kportctl help' for details.\n", stderr);
+	}
+	exit(EXIT_USAGE);
 }
 
 /* The words users understand better than strerror()'s for kport's errnos. */
@@ -148,8 +297,10 @@ static const char *errno_name(int err)
 #endif
 
 /*
- * Report a failure and exit 1.  @err is a positive errno; @fmt, if not
- * NULL, replaces the generic description.
+ * Report a failure and exit: EXIT_WOULDBLOCK for EAGAIN and ETIMEDOUT
+ * (the call would have had to wait, or waited as long as it was told),
+ * else EXIT_ERROR.  @err is a positive errno; @fmt, if not NULL, replaces
+ * the generic description.
  */
 static void __attribute__((noreturn, format(printf, 2, 3)))
 fail(int err, const char *fmt, ...)
@@ -166,7 +317,7 @@ fail(int err, const char *fmt, ...)
 		fputs(friendly(err), stderr);
 	}
 	fprintf(stderr, " (%s)\n", errno_name(err));
-	exit(1);
+	exit(err == EAGAIN || err == ETIMEDOUT ? EXIT_WOULDBLOCK : EXIT_ERROR);
 }
 
 /*
@@ -292,7 +443,7 @@ static int open_port(const struct port_ref *ref, unsigned int rights)
 enum {
 	OPT_CAPACITY = 256, OPT_MSG_SIZE, OPT_FIXED, OPT_MODE, OPT_PROCESS,
 	OPT_HOLD, OPT_FILE, OPT_NONBLOCK, OPT_TIMEOUT, OPT_PRIORITY, OPT_FROM,
-	OPT_INBOX, OPT_POOL, OPT_ZEROCOPY, OPT_HELP,
+	OPT_INBOX, OPT_POOL, OPT_ZEROCOPY, OPT_JSON, OPT_HELP,
 };
 
 #define OPTION(name, arg, id)	{ name, arg, NULL, id }
@@ -315,8 +466,8 @@ static int next_opt(int argc, char **argv, const struct option *opts,
 		usage_error("bad option '%s' or missing value", argv[optind - 1]);
 	}
 	if (c == OPT_HELP || c == 'h') {
-		fputs(usage_text, stdout);
-		exit(0);
+		command_help(stdout, find_command(cmd_name));
+		exit(fflush(stdout) ? EXIT_ERROR : EXIT_OK);
 	}
 	return c;
 }
@@ -382,6 +533,139 @@ static int write_all(int fd, const char *buf, size_t len)
 		len -= (size_t)r;
 	}
 	return 0;
+}
+
+/* ---- JSON output ---------------------------------------------------------- */
+
+/*
+ * The length of the well-formed UTF-8 sequence at @s (of @n bytes), or 0:
+ * no overlong forms, no surrogates, nothing above U+10FFFF (RFC 3629).
+ */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned int cp, need, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 1;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		need = 2;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		need = 3;
+	else
+		return 0;
+	if (n <= need)
+		return 0;
+	cp = s[0] & (0x3f >> need);
+	for (i = 1; i <= need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return need + 1;
+}
+
+static bool utf8_valid(const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+	size_t n;
+
+	while (len) {
+		n = utf8_len(s, len);
+		if (!n)
+			return false;
+		s += n;
+		len -= n;
+	}
+	return true;
+}
+
+/*
+ * @len bytes of @buf as a JSON string.  Runs of characters that need no
+ * escape go out in one fwrite(); a byte that is not part of valid UTF-8
+ * becomes U+FFFD, so the output is valid JSON whatever the input.
+ */
+static void json_string(const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)buf, *run = s;
+	const unsigned char *end = s + len;
+
+	putchar('"');
+	while (s < end) {
+		size_t n = utf8_len(s, (size_t)(end - s));
+
+		if (n == 1 && *s >= 0x20 && *s != '"' && *s != '\\' &&
+		    *s != 0x7f) {
+			s++;
+			continue;
+		}
+		if (n > 1) {
+			s += n;
+			continue;
+		}
+		fwrite(run, 1, (size_t)(s - run), stdout);
+		switch (n ? *s : 0x100) {
+		case '"':	fputs("\\\"", stdout); break;
+		case '\\':	fputs("\\\\", stdout); break;
+		case '\n':	fputs("\\n", stdout); break;
+		case '\t':	fputs("\\t", stdout); break;
+		case '\r':	fputs("\\r", stdout); break;
+		case 0x100:	fputs("\\ufffd", stdout); break;
+		default:	printf("\\u%04x", *s); break;
+		}
+		run = ++s;
+	}
+	fwrite(run, 1, (size_t)(s - run), stdout);
+	putchar('"');
+}
+
+static void json_cstring(const char *s)
+{
+	json_string(s, strlen(s));
+}
+
+/* @len bytes of @buf in base64 (RFC 4648, padded), as a JSON string. */
+static void json_base64(const char *buf, size_t len)
+{
+	static const char digits[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *s = (const unsigned char *)buf;
+	char out[4];
+	size_t i;
+
+	putchar('"');
+	for (i = 0; i + 2 < len; i += 3) {
+		uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+
+		out[0] = digits[v >> 18];
+		out[1] = digits[(v >> 12) & 63];
+		out[2] = digits[(v >> 6) & 63];
+		out[3] = digits[v & 63];
+		fwrite(out, 1, 4, stdout);
+	}
+	if (i < len) {
+		uint32_t v = (uint32_t)s[i] << 16 |
+			     (i + 1 < len ? (uint32_t)s[i + 1] << 8 : 0);
+
+		out[0] = digits[v >> 18];
+		out[1] = digits[(v >> 12) & 63];
+		out[2] = i + 1 < len ? digits[(v >> 6) & 63] : '=';
+		out[3] = '=';
+		fwrite(out, 1, 4, stdout);
+	}
+	putchar('"');
+}
+
+/* Standard output is where the JSON went: a failed write is a failure. */
+static void flush_stdout(void)
+{
+	if (fflush(stdout) || ferror(stdout))
+		fail(errno ? errno : EIO, "writing standard output: %s",
+		     strerror(errno ? errno : EIO));
 }
 
 /* ---- Commands ------------------------------------------------------------- */
@@ -542,6 +826,7 @@ static int cmd_delete(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		OPTION("inbox", required_argument, OPT_INBOX),
+		OPTION("json", no_argument, OPT_JSON),
 		OPTION("help", no_argument, OPT_HELP),
 		OPTIONS_END
 	};
@@ -579,6 +864,7 @@ static int cmd_send(int argc, char **argv)
 		OPTION("timeout", required_argument, 't'),
 		OPTION("priority", required_argument, 'p'),
 		OPTION("inbox", required_argument, OPT_INBOX),
+		OPTION("json", no_argument, OPT_JSON),
 		OPTION("help", no_argument, OPT_HELP),
 		OPTIONS_END
 	};
@@ -714,6 +1000,35 @@ static ssize_t receive(int fd, const void *pool, char *buf, size_t len,
 	return (ssize_t)m.len;
 }
 
+/*
+ * recv --json: what -v says, then the message itself (or, with --file,
+ * where it went).  The data is exactly the payload: no newline added.
+ */
+static void print_recv_json(const struct kport_info *info, const char *file,
+			    const char *data, size_t len)
+{
+	printf("{\"sender_pid\":%d,\"sender_uid\":%u,\"priority\":%u,\"size\":%zu,",
+	       (int)info->pid, (unsigned int)info->uid, info->priority,
+	       info->len);
+	printf("\"in_pool\":%s,\"pool_offset\":", info->in_pool ? "true" : "false");
+	if (info->in_pool)
+		printf("%" PRIu64 ",", info->offset);
+	else
+		printf("null,");
+	if (file) {
+		printf("\"file\":");
+		json_cstring(file);
+	} else if (utf8_valid(data, len)) {
+		printf("\"encoding\":\"utf-8\",\"data\":");
+		json_string(data, len);
+	} else {
+		printf("\"encoding\":\"base64\",\"data\":");
+		json_base64(data, len);
+	}
+	printf("}\n");
+	flush_stdout();
+}
+
 static int cmd_recv(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -722,14 +1037,16 @@ static int cmd_recv(int argc, char **argv)
 		OPTION("timeout", required_argument, 't'),
 		OPTION("from", required_argument, OPT_FROM),
 		OPTION("verbose", no_argument, 'v'),
+		OPTION("json", no_argument, OPT_JSON),
 		OPTION("inbox", required_argument, OPT_INBOX),
+		OPTION("json", no_argument, OPT_JSON),
 		OPTION("help", no_argument, OPT_HELP),
 		OPTIONS_END
 	};
 	struct port_ref ref = { 0 };
 	const char *file = NULL;
 	int64_t timeout_ms = -1;
-	bool nonblock = false, verbose = false;
+	bool nonblock = false, verbose = false, json = false;
 	struct kport_info info;
 	struct kport_stat st;
 	void *pool = NULL;
@@ -758,6 +1075,9 @@ static int cmd_recv(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = true;
+			break;
+		case OPT_JSON:
+			json = true;
 			break;
 		case OPT_INBOX:
 			set_inbox(&ref, optarg);
@@ -834,7 +1154,7 @@ static int cmd_recv(int argc, char **argv)
 		}
 	}
 
-	if (verbose) {
+	if (verbose && !json) {
 		fprintf(stderr, "from pid %d uid %u prio %u len %zu",
 			(int)info.pid, (unsigned int)info.uid, info.priority,
 			info.len);
@@ -851,12 +1171,18 @@ static int cmd_recv(int argc, char **argv)
 	bytes = data;
 	if (file && ftruncate(out, 0) < 0)
 		fail(errno, "%s: %s", file, strerror(errno));
-	if (write_all(out, bytes, (size_t)n) < 0 ||
-	    (!file && (n == 0 || bytes[n - 1] != '\n') && write_all(out, "\n", 1) < 0))
+	if (json && !file) {
+		print_recv_json(&info, NULL, bytes, (size_t)n);
+	} else if (write_all(out, bytes, (size_t)n) < 0 ||
+		   (!file && (n == 0 || bytes[n - 1] != '\n') &&
+		    write_all(out, "\n", 1) < 0)) {
 		fail(errno, "writing %s: %s", file ? file : "standard output",
 		     strerror(errno));
+	}
 	if (file && close(out) < 0)
 		fail(errno, "writing %s: %s", file, strerror(errno));
+	if (json && file)
+		print_recv_json(&info, file, NULL, 0);
 	/* Only now is the payload safe elsewhere: give the slice back. */
 	if (info.in_pool) {
 		ret = kport_release(fd, info.offset, info.len);
@@ -869,46 +1195,108 @@ static int cmd_recv(int argc, char **argv)
 	return 0;
 }
 
-static void print_flags(uint64_t flags)
+static const struct { uint64_t bit; const char *word; } port_flag_words[] = {
+	{ KPORT_CREATE_FIXED, "fixed" },
+	{ KPORT_CREATE_PROCESS, "process-owned" },
+	{ KPORT_CREATE_INBOX, "inbox" },
+	{ KPORT_CREATE_NONBLOCK, "nonblock" },
+	{ KPORT_CREATE_ZEROCOPY, "zero-copy" },
+};
+
+/*
+ * The words for @flags' known bits, each within @quote, @between them.
+ * Returns the bits no word is known for; *@any tells if a word came out.
+ */
+static uint64_t print_flag_words(uint64_t flags, const char *quote,
+				 const char *between, bool *any)
 {
-	static const struct { uint64_t bit; const char *word; } words[] = {
-		{ KPORT_CREATE_FIXED, "fixed" },
-		{ KPORT_CREATE_PROCESS, "process-owned" },
-		{ KPORT_CREATE_INBOX, "inbox" },
-		{ KPORT_CREATE_NONBLOCK, "nonblock" },
-		{ KPORT_CREATE_ZEROCOPY, "zero-copy" },
-	};
-	const char *sep = "";
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(words); i++) {
-		if (flags & words[i].bit) {
-			printf("%s%s", sep, words[i].word);
-			sep = " ";
-			flags &= ~words[i].bit;
+	*any = false;
+	for (i = 0; i < ARRAY_SIZE(port_flag_words); i++) {
+		if (flags & port_flag_words[i].bit) {
+			printf("%s%s%s%s", *any ? between : "", quote,
+			       port_flag_words[i].word, quote);
+			*any = true;
+			flags &= ~port_flag_words[i].bit;
 		}
 	}
-	if (flags)
-		printf("%s0x%" PRIx64, sep, flags);
-	else if (!*sep)
+	return flags;
+}
+
+static void print_flags(uint64_t flags)
+{
+	bool any;
+	uint64_t rest = print_flag_words(flags, "", " ", &any);
+
+	if (rest)
+		printf("%s0x%" PRIx64, any ? " " : "", rest);
+	else if (!any)
 		printf("none (kernel-owned)");
 	putchar('\n');
+}
+
+/*
+ * stat --json.  Kernel-owned ports have no owner (null); a process-owned
+ * port or inbox whose owner is not visible in our pid namespace has 0.
+ */
+static void print_stat_json(const struct kport_stat *st)
+{
+	uint64_t rest;
+	bool any;
+
+	printf("{\"id\":%" PRIu64 ",\"name\":", (uint64_t)st->id);
+	json_cstring(st->name);
+	printf(",\"flags\":[");
+	rest = print_flag_words(st->port_flags, "\"", ",", &any);
+	if (rest)
+		printf("%s\"0x%" PRIx64 "\"", any ? "," : "", rest);
+	printf("],\"mode\":\"%04o\",\"uid\":%u,\"gid\":%u,\"capacity\":",
+	       st->mode, st->uid, st->gid);
+	if (st->capacity == KPORT_CAPACITY_UNBOUNDED)
+		printf("\"unbounded\"");
+	else
+		printf("%u", st->capacity);
+	printf(",\"msg_size\":%u,\"fixed\":%s", st->msg_size,
+	       st->port_flags & KPORT_CREATE_FIXED ? "true" : "false");
+	printf(",\"pool\":%" PRIu64 ",\"pool_used\":%" PRIu64
+	       ",\"pool_slices_held\":%u,\"pool_threshold\":%u",
+	       (uint64_t)st->pool_size, (uint64_t)st->pool_used,
+	       st->slices_held, st->pool_threshold);
+	printf(",\"msgs\":%u,\"bytes\":%" PRIu64 ",\"senders\":%u,\"receivers\":%u",
+	       st->nr_msgs, (uint64_t)st->bytes, st->send_waiters,
+	       st->recv_waiters);
+	printf(",\"sent\":%" PRIu64 ",\"received\":%" PRIu64 ",\"handles\":%u",
+	       (uint64_t)st->sent, (uint64_t)st->received, st->handles);
+	if (st->owner_pid ||
+	    (st->port_flags & (KPORT_CREATE_PROCESS | KPORT_CREATE_INBOX)))
+		printf(",\"owner_pid\":%d", (int)st->owner_pid);
+	else
+		printf(",\"owner_pid\":null");
+	printf(",\"status\":\"%s\"}\n",
+	       st->status & KPORT_STATUS_DEAD ? "dead" : "alive");
+	flush_stdout();
 }
 
 static int cmd_stat(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		OPTION("inbox", required_argument, OPT_INBOX),
+		OPTION("json", no_argument, OPT_JSON),
 		OPTION("help", no_argument, OPT_HELP),
 		OPTIONS_END
 	};
 	struct port_ref ref = { 0 };
 	struct kport_stat st;
+	bool json = false;
 	int c, fd, ret;
 
-	while ((c = next_opt(argc, argv, opts, "h")) != -1)
+	while ((c = next_opt(argc, argv, opts, "h")) != -1) {
 		if (c == OPT_INBOX)
 			set_inbox(&ref, optarg);
+		else if (c == OPT_JSON)
+			json = true;
+	}
 	if (optind < argc)
 		set_port(&ref, argv[optind++]);
 	if (optind < argc)
@@ -922,6 +1310,11 @@ static int cmd_stat(int argc, char **argv)
 		fail(-ret, NULL);
 	st.name[KPORT_NAME_MAX - 1] = '\0';
 
+	if (json) {
+		print_stat_json(&st);
+		close(fd);
+		return 0;
+	}
 	printf("id:                %" PRIu64 "\n", (uint64_t)st.id);
 	if (st.name[0])
 		printf("name:              %s\n", st.name);
@@ -1009,20 +1402,96 @@ static void print_table(char *text)
 	}
 }
 
+/*
+ * Whether list --json gives a /proc/kport field as a number: all decimal
+ * digits, no leading zero (JSON has none), and not one of the columns
+ * that are words whatever they look like (a port may be named "42").
+ */
+static bool list_field_is_number(const char *key, const char *v)
+{
+	static const char *const words[] = { "name", "flags", "mode" };
+	size_t i, len = strlen(v);
+
+	if (!len || len > 20 || (len > 1 && v[0] == '0') ||
+	    strspn(v, "0123456789") != len)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(words); i++)
+		if (!strcmp(key, words[i]))
+			return false;
+	return true;
+}
+
+/* Cut the line at @*text off, NUL-terminated; advance @*text past it. */
+static char *next_line(char **text)
+{
+	char *line = *text, *nl = strchr(line, '\n');
+
+	if (nl) {
+		*nl = '\0';
+		*text = nl + 1;
+	} else {
+		*text = line + strlen(line);
+	}
+	return line;
+}
+
+/*
+ * list --json: the header line names the keys, so the columns a later
+ * module adds come out too.  Every line is checked against the header:
+ * a line that does not fit it is an error, not a guess.
+ */
+static void print_list_json(char *text)
+{
+	static const char path[] = "/proc/kport";
+	char *keys[64], *line, *field;
+	size_t nkeys = 0, col;
+	const char *sep = "";
+
+	line = next_line(&text);
+	while ((field = strsep(&line, "\t")) && nkeys < ARRAY_SIZE(keys))
+		keys[nkeys++] = field;
+	if (field || !nkeys || !*keys[0])
+		fail(EPROTO, "%s: unexpected header", path);
+	putchar('[');
+	while (*text) {
+		line = next_line(&text);
+		printf("%s\n  {", sep);
+		sep = ",";
+		for (col = 0; (field = strsep(&line, "\t")); col++) {
+			if (col == nkeys)
+				fail(EPROTO, "%s: a line has more fields than the header", path);
+			printf("%s", col ? "," : "");
+			json_cstring(keys[col]);
+			putchar(':');
+			if (list_field_is_number(keys[col], field))
+				fputs(field, stdout);
+			else
+				json_cstring(field);
+		}
+		if (col != nkeys)
+			fail(EPROTO, "%s: a line has fewer fields than the header", path);
+		putchar('}');
+	}
+	printf("%s]\n", *sep ? "\n" : "");
+	flush_stdout();
+}
+
 static int cmd_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		OPTION("json", no_argument, OPT_JSON),
 		OPTION("help", no_argument, OPT_HELP),
 		OPTIONS_END
 	};
 	static const char path[] = "/proc/kport";
-	bool more;
+	bool more, json = false;
 	size_t len;
 	char *text;
-	int fd;
+	int c, fd;
 
-	while (next_opt(argc, argv, opts, "h") != -1)
-		;
+	while ((c = next_opt(argc, argv, opts, "h")) != -1)
+		if (c == OPT_JSON)
+			json = true;
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
 
@@ -1040,6 +1509,10 @@ static int cmd_list(int argc, char **argv)
 	if (!text)
 		fail(ENOMEM, NULL);
 	text[len] = '\0';
+	if (json) {
+		print_list_json(text);
+		return 0;
+	}
 	print_table(text);
 	if (fflush(stdout))
 		fail(errno, "writing standard output: %s", strerror(errno));
@@ -1105,56 +1578,50 @@ static int cmd_version(int argc, char **argv)
 
 static int cmd_help(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fputs(usage_text, stdout);
-	return 0;
-}
+	static const struct option opts[] = {
+		OPTION("help", no_argument, OPT_HELP),
+		OPTIONS_END
+	};
+	const struct command *c = NULL;
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *synopsis;
-} commands[] = {
-	{ "create", cmd_create, "NAME [--capacity N|unbounded] [--msg-size N] "
-	  "[--fixed] [--pool SIZE [--zero-copy]] [--mode MODE] [--process] "
-	  "[--hold SECONDS]" },
-	{ "delete", cmd_delete, "NAME | --inbox PID" },
-	{ "send", cmd_send, "NAME|--inbox PID [TEXT | --file F] [--nonblock] "
-	  "[--timeout MS] [--priority P]" },
-	{ "recv", cmd_recv, "NAME|--inbox PID [--file F] [--nonblock] "
-	  "[--timeout MS] [--from PID] [-v]" },
-	{ "stat", cmd_stat, "NAME | --inbox PID" },
-	{ "list", cmd_list, "" },
-	{ "version", cmd_version, "" },
-	{ "help", cmd_help, "" },
-	{ "--help", cmd_help, "" },
-	{ "-h", cmd_help, "" },
-};
-
-static const char *synopsis(const char *cmd)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		if (!strcmp(cmd, commands[i].name))
-			return commands[i].synopsis;
-	return "";
+	while (next_opt(argc, argv, opts, "h") != -1)
+		;
+	if (optind < argc) {
+		c = find_command(argv[optind]);
+		if (!c)
+			usage_error("unknown command '%s'", argv[optind]);
+		optind++;
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (c)
+		command_help(stdout, c);
+	else
+		global_help(stdout);
+	return fflush(stdout) ? EXIT_ERROR : EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
-	size_t i;
+	const struct command *c;
 
 	if (argc < 2) {
-		fputs(usage_text, stderr);
-		return 2;
+		global_help(stderr);
+		return EXIT_USAGE;
 	}
-	for (i = 0; i < ARRAY_SIZE(commands); i++) {
-		if (!strcmp(argv[1], commands[i].name)) {
-			cmd_name = commands[i].name;
-			return commands[i].fn(argc - 1, argv + 1);
-		}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		global_help(stdout);
+		return fflush(stdout) ? EXIT_ERROR : EXIT_OK;
 	}
-	usage_error("unknown command '%s'", argv[1]);
+	/* kportctl's own version: no device needed, unlike "version". */
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("kportctl %s (libkport API %u)\n", KPORT_VERSION,
+		       KPORT_API_VERSION);
+		return fflush(stdout) ? EXIT_ERROR : EXIT_OK;
+	}
+	c = find_command(argv[1]);
+	if (!c)
+		usage_error("unknown command '%s'", argv[1]);
+	cmd_name = c->name;
+	return c->fn(argc - 1, argv + 1);
 }
