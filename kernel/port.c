@@ -50,8 +50,8 @@ static u64 kport_next_id = 1;
  * A name is 1..KPORT_NAME_MAX-1 printable ASCII characters other than '/'
  * and space, NUL-terminated, with only zeroes after the NUL, so that the
  * 64 bytes compare equal exactly when the names do and /proc/kport can
- * print names without escaping.  Return: its length (0: anonymous), or
- * -EINVAL.
+ * print names without escaping; and not "-", /proc/kport's name for an
+ * anonymous port.  Return: its length (0: anonymous), or -EINVAL.
  */
 static int kport_name_check(const char *name)
 {
@@ -65,6 +65,8 @@ static int kport_name_check(const char *name)
 			return -EINVAL;
 	}
 	if (memchr_inv(name + len, 0, KPORT_NAME_MAX - len))
+		return -EINVAL;
+	if (len == 1 && name[0] == '-')
 		return -EINVAL;
 	return len;
 }

@@ -831,8 +831,15 @@ int kport_queue_kill(struct kport_port *port)
 	}
 	/* Under port->lock; kport_stash_push() and the pool read it without. */
 	WRITE_ONCE(port->dead, true);
-	trace_kport_port_delete(port->id, port->nr_msgs, port->nr_senders,
-				port->nr_receivers);
+	/*
+	 * A port never published (its create failed after the handle was
+	 * made) was never created as far as anyone saw: no event.  ->published
+	 * was written under kport_table_lock, which every path here took
+	 * after the write.
+	 */
+	if (port->published)
+		trace_kport_port_delete(port->id, port->nr_msgs,
+					port->nr_senders, port->nr_receivers);
 	kport_splice_queue_locked(port, &msgs);
 	list_for_each_entry_safe(w, tmp, &port->senders, node)
 		kport_waiter_wake_locked(port, w, KPORT_WAIT_DEAD);
@@ -868,7 +875,7 @@ void kport_queue_purge(struct kport_port *port)
 	WARN_ON_ONCE(!list_empty(&port->senders) ||
 		     !list_empty(&port->receivers));
 	/* An anonymous port's last close: its deletion, if nobody deleted it. */
-	if (!port->dead)
+	if (!port->dead && port->published)
 		trace_kport_port_delete(port->id, port->nr_msgs, 0, 0);
 	kport_splice_queue_locked(port, &msgs);
 	spin_unlock(&port->lock);

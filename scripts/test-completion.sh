@@ -63,6 +63,41 @@ KPORTCTL_PROC=$tmp/missing expect "kportctl delete " ""
 printf 'name\tid\nzeta\t9\n' >"$tmp/kport"
 expect "kportctl delete " "zeta"
 
+# Names are other users' data: nothing in them is run or expanded, and
+# each is offered quoted, so that the line the user then runs means it.
+# shellcheck disable=SC2016 # the names are literal on purpose
+hostile=('$(touch${IFS}pwned1)' '`touch${IFS}pwned2`' '$((1/0))' 'a;touch${IFS}pwned3'
+	'~root' '{x,y}' 'q"r' "s'q" 'a*' '!!')
+{
+	printf 'id\tname\n'
+	for n in "${hostile[@]}"; do printf '1\t%s\n' "$n"; done
+} >"$tmp/kport"
+if (
+	cd "$tmp" || exit 1
+	COMP_WORDS=(kportctl recv '')
+	COMP_CWORD=2
+	COMPREPLY=()
+	_kportctl 2>"$tmp/stderr"
+	want=()
+	for n in "${hostile[@]}"; do want+=("$(printf '%q' "$n")"); done
+	[ "${COMPREPLY[*]}" = "${want[*]}" ] || { echo "offered: ${COMPREPLY[*]}"; exit 1; }
+	# Each offered word, as the shell reads it back, is the name.
+	for i in "${!hostile[@]}"; do
+		eval "back=${COMPREPLY[i]}"
+		# shellcheck disable=SC2154 # set by the eval
+		[ "$back" = "${hostile[i]}" ] || { echo "${COMPREPLY[i]} reads back as $back"; exit 1; }
+	done
+	! ls pwned* >/dev/null 2>&1 || { echo "a name was run"; exit 1; }
+	! [ -s "$tmp/stderr" ] || { cat "$tmp/stderr"; exit 1; }
+)
+then
+	pass=$((pass + 1))
+	echo "ok: hostile port names are offered quoted and never run"
+else
+	fail=$((fail + 1))
+	echo "FAIL: hostile port names"
+fi
+
 # Every option a command's synopsis names (kportctl help CMD, which needs
 # no module) is one the completion offers: the two lists cannot drift.
 kportctl=${KPORTCTL:-build/tools/kportctl}

@@ -605,6 +605,13 @@ static ssize_t base64_decode(const char *s, size_t len, unsigned char *out)
 	return (ssize_t)o;
 }
 
+static uint64_t port_id(int fd)
+{
+	struct kport_stat st;
+
+	return kt_stat(fd, &st) ? 0 : st.id;
+}
+
 /* ---- The checker checks ---------------------------------------------------- */
 
 /* The parser must refuse what is not JSON, or its "valid" means nothing. */
@@ -1168,6 +1175,222 @@ TEST_F(ctl, recv_json_pool)
 	EXPECT_EQ(0, st.pool_used);
 	EXPECT_EQ(0, st.slices_held);
 	free(msg);
+}
+
+/* ---- Standard input and output as the caller left them ------------------- */
+
+/*
+ * Start kportctl with @argv and descriptors @in and @out as its standard
+ * input and output (-1: closed), stderr to /dev/null.  Its pid.
+ */
+static pid_t spawn(int in, int out, const char *const *argv)
+{
+	const char *args[16];
+	pid_t pid;
+	size_t n;
+
+	args[0] = kportctl();
+	for (n = 0; argv[n] && n + 2 < sizeof(args) / sizeof(args[0]); n++)
+		args[n + 1] = argv[n];
+	args[n + 1] = NULL;
+	pid = kt_fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null < 0 || dup2(null, 2) < 0)
+			_exit(126);
+		if (in >= 0 ? dup2(in, 0) < 0 : close(0) < 0)
+			_exit(126);
+		if (out >= 0 ? dup2(out, 1) < 0 : close(1) < 0)
+			_exit(126);
+		execv(args[0], (char *const *)args);
+		_exit(127);
+	}
+	return pid;
+}
+
+#define SPAWN(in, out, ...) spawn((in), (out), (const char *const[]){ __VA_ARGS__, NULL })
+
+/*
+ * A non-blocking standard output that is full: kportctl waits for room.
+ * Were it to give up (EAGAIN), the message would be gone.
+ */
+TEST_F(ctl, recv_waits_for_a_full_nonblocking_stdout)
+{
+	static const char *const modes[] = { NULL, "--json" };
+	char junk[4096], got[8192];
+	size_t i, n;
+	int p[2];
+	pid_t pid;
+
+	self->fd = kt_create_simple(self->name, 4, MSG_SIZE);
+	ASSERT_LE(0, self->fd);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, kt_send(self->fd, "payload", 7, 0, 0, 0));
+		ASSERT_EQ(0, pipe2(p, O_NONBLOCK | O_CLOEXEC));
+		memset(junk, 'j', sizeof(junk));
+		while (write(p[1], junk, sizeof(junk)) > 0)
+			;
+		ASSERT_EQ(EAGAIN, errno);
+		if (modes[i])
+			pid = SPAWN(-1, p[1], "recv", self->name, modes[i]);
+		else
+			pid = SPAWN(-1, p[1], "recv", self->name);
+		ASSERT_LT(0, pid);
+		close(p[1]);
+		kt_sleep_ms(200);
+		/* Drain: the junk, then what kportctl wrote. */
+		n = 0;
+		for (;;) {
+			ssize_t r = read(p[0], got + n, n < sizeof(got) - 1 ?
+					 sizeof(got) - 1 - n : 0);
+
+			if (r > 0) {
+				n += (size_t)r;
+				if (n > sizeof(got) / 2) {
+					memmove(got, got + n - 1024, 1024);
+					n = 1024;
+				}
+				continue;
+			}
+			if (r == 0)
+				break;
+			ASSERT_EQ(EAGAIN, errno);
+			kt_sleep_ms(10);
+		}
+		got[n] = '\0';
+		EXPECT_EQ(0, kt_reap(pid, -1)) TH_LOG("mode %zu", i);
+		EXPECT_NE(NULL, strstr(got, modes[i] ? "\"data\":\"payload\"" : "payload\n"))
+			TH_LOG("mode %zu: '%s'", i, got + (n > 80 ? n - 80 : 0));
+		close(p[0]);
+	}
+}
+
+/* A non-blocking standard input with nothing yet: send waits for it. */
+TEST_F(ctl, send_waits_for_a_nonblocking_stdin)
+{
+	char buf[MSG_SIZE];
+	int p[2];
+	pid_t pid;
+
+	self->fd = kt_create_simple(self->name, 4, MSG_SIZE);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, pipe2(p, O_NONBLOCK | O_CLOEXEC));
+	pid = SPAWN(p[0], -1, "send", self->name);
+	ASSERT_LT(0, pid);
+	kt_sleep_ms(200);
+	ASSERT_EQ(5, write(p[1], "later", 5));
+	close(p[1]);
+	close(p[0]);
+	EXPECT_EQ(0, kt_reap(pid, -1));
+	EXPECT_EQ(5, kt_recv(self->fd, buf, sizeof(buf), KPORT_MSG_NONBLOCK, NULL));
+}
+
+/* Descriptors 1 closed: /dev/kport must not become standard output. */
+TEST_F(ctl, a_closed_stdout_is_not_the_device)
+{
+	pid_t pid;
+
+	self->fd = kt_create_simple(self->name, 4, MSG_SIZE);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, kt_send(self->fd, "m", 1, 0, 0, 0));
+	pid = SPAWN(-1, -1, "recv", self->name);
+	ASSERT_LT(0, pid);
+	/* Written to nowhere, as to /dev/null: not an error. */
+	EXPECT_EQ(0, kt_reap(pid, -1));
+}
+
+TEST_F(ctl, recv_file_that_is_not_a_regular_file)
+{
+	char fifo[64], path[64];
+	struct kport_stat st;
+	struct run r;
+
+	self->fd = kt_create_simple(self->name, 4, MSG_SIZE);
+	ASSERT_LE(0, self->fd);
+
+	/* A character device cannot be truncated: written to, all the same. */
+	ASSERT_EQ(0, kt_send(self->fd, "m", 1, 0, 0, 0));
+	ASSERT_EQ(0, RUN(&r, "recv", self->name, "--file", "/dev/null"));
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	run_free(&r);
+
+	/* A FIFO nobody reads: refused before the receive, nothing lost. */
+	snprintf(fifo, sizeof(fifo), "/tmp/kportctl-fifo.%d", (int)getpid());
+	unlink(fifo);
+	ASSERT_EQ(0, mkfifo(fifo, 0600));
+	ASSERT_EQ(0, kt_send(self->fd, "kept", 4, 0, 0, 0));
+	ASSERT_EQ(0, RUN(&r, "recv", self->name, "--nonblock", "--file", fifo));
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "(ENXIO)")) TH_LOG("%s", r.err);
+	run_free(&r);
+	ASSERT_EQ(0, kt_stat(self->fd, &st));
+	EXPECT_EQ(1, st.nr_msgs);
+	unlink(fifo);
+
+	/* Nothing to receive: no empty file left behind, exit status 3. */
+	ASSERT_EQ(4, kt_recv(self->fd, (char[MSG_SIZE]){ 0 }, MSG_SIZE, 0, NULL));
+	snprintf(path, sizeof(path), "/tmp/kportctl-none.%d", (int)getpid());
+	unlink(path);
+	ASSERT_EQ(0, RUN(&r, "recv", self->name, "--nonblock", "--file", path));
+	EXPECT_EQ(3, r.status);
+	EXPECT_NE(0, access(path, F_OK));
+	run_free(&r);
+}
+
+/* --json where it means something, and nowhere else. */
+TEST_F(ctl, json_only_on_list_stat_and_recv)
+{
+	struct run r;
+
+	self->fd = kt_create_simple(self->name, 4, MSG_SIZE);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, RUN(&r, "send", self->name, "x", "--json"));
+	EXPECT_EQ(2, r.status);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "delete", self->name, "--json"));
+	EXPECT_EQ(2, r.status);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "create", "kt.json-create", "--json"));
+	EXPECT_EQ(2, r.status);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "version", "--json"));
+	EXPECT_EQ(2, r.status);
+	run_free(&r);
+	/* Nothing was sent or deleted. */
+	EXPECT_EQ(-EAGAIN, kt_recv(self->fd, (char[MSG_SIZE]){ 0 }, MSG_SIZE,
+				   KPORT_MSG_NONBLOCK, NULL));
+	EXPECT_EQ(-ENOENT, kt_open("kt.json-create", 0, 0));
+}
+
+/* "-" is /proc/kport's anonymous name: no port may take it. */
+TEST(the_name_dash_is_refused)
+{
+	struct jv v;
+	struct run r;
+	size_t i;
+	int fd, anon = 0;
+
+	EXPECT_EQ(-EINVAL, kt_create_simple("-", 4, MSG_SIZE));
+	EXPECT_EQ(-EINVAL, kt_open("-", 0, 0));
+	EXPECT_EQ(-EINVAL, kt_unlink("-"));
+	/* So list --json can say "" for anonymous ports, as stat does. */
+	fd = kt_create_simple(NULL, 4, MSG_SIZE);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, RUN(&r, "list", "--json"));
+	ASSERT_EQ(0, r.status);
+	ASSERT_EQ(NULL, json_parse(r.out, r.outlen, &v));
+	for (i = 0; i < v.n; i++) {
+		EXPECT_STRNE("-", jstr(&v.items[i], "name"));
+		if (jnum(&v.items[i], "id") == (long long)port_id(fd)) {
+			EXPECT_STREQ("", jstr(&v.items[i], "name"));
+			anon++;
+		}
+	}
+	EXPECT_EQ(1, anon);
+	jv_free(&v);
+	run_free(&r);
+	close(fd);
 }
 
 /* ---- The text output, unchanged ------------------------------------------ */

@@ -221,6 +221,28 @@ static const char *trace_now(struct __test_metadata *_metadata,
 	return self->buf;
 }
 
+/*
+ * The number after " @key=" in the first line of @event on port @id, -1
+ * if there is none.
+ */
+static long long event_field(const char *trace, const char *event,
+			     unsigned long long id, const char *key)
+{
+	char head[96], word[40];
+	const char *line, *eol, *at;
+
+	snprintf(head, sizeof(head), " %s: id=%llu ", event, id);
+	snprintf(word, sizeof(word), " %s=", key);
+	line = strstr(trace, head);
+	if (!line)
+		return -1;
+	eol = strchr(line, '\n');
+	at = strstr(line, word);
+	if (!at || (eol && at > eol))
+		return -1;
+	return strtoll(at + strlen(word), NULL, 10);
+}
+
 static const char *fmt(const char *f, long long v)
 {
 	static char s[4][96];
@@ -298,8 +320,11 @@ TEST_F(trace, a_timed_out_receive_records_its_wait_and_how_it_ended)
 		TH_LOG("%s", t);
 	EXPECT_EQ(1, count_events(t, "kport_wait_end", self->id,
 				  "what=recv how=timed_out")) TH_LOG("%s", t);
-	/* It waited, and the event says how long: not 0. */
+	/* It waited, and the event says how long: the 20 ms at least. */
 	EXPECT_EQ(0, count_events(t, "kport_wait_end", self->id, "waited_ns=0"));
+	EXPECT_LE((long long)(20 * KT_NSEC_PER_MSEC),
+		  event_field(t, "kport_wait_end", self->id, "waited_ns"))
+		TH_LOG("%s", t);
 	EXPECT_EQ(1, count_events(t, "kport_recv", self->id,
 				  fmt("len=0 pid=0 err=%lld", -ETIMEDOUT)))
 		TH_LOG("%s", t);
@@ -361,6 +386,23 @@ TEST_F(trace, delete_records_what_it_dropped_and_a_waiter_sees_deleted)
 	EXPECT_EQ(1, count_events(t, "kport_wait_end", port_id(fd2),
 				  "what=recv how=deleted")) TH_LOG("%s", t);
 	close(fd2);
+}
+
+/*
+ * A create refused after its port was made (the name exists) made no port
+ * anyone saw: no delete event for it (it has no id), kernel- or
+ * process-owned (whose failed creating handle deletes the port).
+ */
+TEST_F(trace, a_refused_create_records_no_delete)
+{
+	const char *t;
+
+	ASSERT_EQ(-EEXIST, kt_create_simple(self->name, 2, MSG_SIZE));
+	ASSERT_EQ(-EEXIST, kt_create(self->name, KPORT_CREATE_PROCESS, 2,
+				     MSG_SIZE, 0600, KPORT_RIGHTS_ALL));
+	t = trace_now(_metadata, self);
+	EXPECT_EQ(0, count_events(t, "kport_port_delete", 0, "")) TH_LOG("%s", t);
+	EXPECT_EQ(0, count_events(t, "kport_port_create", 0, "")) TH_LOG("%s", t);
 }
 
 TEST_F(trace, every_message_of_a_batch_has_its_event_sent_or_refused)

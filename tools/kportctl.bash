@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # bash completion for kportctl(1): commands, their options, and port names
 # read from /proc/kport (KPORTCTL_PROC names another file, for tests).
+# Port names are other users' data: they are never evaluated.
 # Installed as $(PREFIX)/share/bash-completion/completions/kportctl.
 
 # The names of the ports the caller can see (column "name" of /proc/kport;
@@ -80,7 +81,13 @@ _kportctl()
 		*) return 0 ;;
 		esac
 	done
-	mapfile -t COMPREPLY < <(compgen -W "$(_kportctl_ports)" -- "$cur")
+	# Port names are anyone's (any printable ASCII but space and '/'):
+	# never through compgen -W, which would expand $(...) in them, but
+	# compared as strings and offered quoted.
+	local name
+	while IFS= read -r name; do
+		[[ $name == "$cur"* ]] && COMPREPLY+=("$(printf '%q' "$name")")
+	done < <(_kportctl_ports)
 	return 0
 }
 complete -F _kportctl kportctl

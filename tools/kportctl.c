@@ -22,11 +22,13 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -297,27 +299,44 @@ static const char *errno_name(int err)
 #endif
 
 /*
- * Report a failure and exit: EXIT_WOULDBLOCK for EAGAIN and ETIMEDOUT
- * (the call would have had to wait, or waited as long as it was told),
- * else EXIT_ERROR.  @err is a positive errno; @fmt, if not NULL, replaces
- * the generic description.
+ * Report a failure and exit EXIT_ERROR.  @err is a positive errno; @fmt,
+ * if not NULL, replaces the generic description.
  */
+static void __attribute__((noreturn))
+vfail(int status, int err, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "kportctl: %s%s%s: ", cmd_name,
+		*port_label ? " " : "", port_label);
+	if (fmt)
+		vfprintf(stderr, fmt, ap);
+	else
+		fputs(friendly(err), stderr);
+	fprintf(stderr, " (%s)\n", errno_name(err));
+	exit(status);
+}
+
 static void __attribute__((noreturn, format(printf, 2, 3)))
 fail(int err, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "kportctl: %s%s%s: ", cmd_name,
-		*port_label ? " " : "", port_label);
-	if (fmt) {
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-	} else {
-		fputs(friendly(err), stderr);
-	}
-	fprintf(stderr, " (%s)\n", errno_name(err));
-	exit(err == EAGAIN || err == ETIMEDOUT ? EXIT_WOULDBLOCK : EXIT_ERROR);
+	va_start(ap, fmt);
+	vfail(EXIT_ERROR, err, fmt, ap);
+}
+
+/*
+ * A send or receive that would have had to wait, or whose timeout passed:
+ * EXIT_WOULDBLOCK, and only from there.  An EAGAIN or ETIMEDOUT from
+ * anything else (a non-blocking standard output, a socket) is a failure:
+ * a script that retries on 3 must never retry after a message was taken.
+ */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+fail_wait(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(EXIT_WOULDBLOCK, err, fmt, ap);
 }
 
 /*
@@ -481,6 +500,20 @@ static void sleep_seconds(uint64_t secs)
 }
 
 /*
+ * A descriptor we were given may be non-blocking (the caller's choice):
+ * wait until it is ready rather than fail.  0, or -1 with errno set.
+ */
+static int wait_fd(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	while (poll(&p, 1, -1) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+/*
  * Read @fd to its end, but stop once more than @max bytes came: then
  * *@more is set and *@len is @max + 1, enough for the kernel to refuse it.
  */
@@ -505,6 +538,8 @@ static char *read_input(int fd, const char *what, size_t max, size_t *len,
 		r = read(fd, buf + n, cap - n);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r < 0 && errno == EAGAIN && wait_fd(fd, POLLIN) == 0)
+			continue;
 		if (r < 0)
 			fail(errno, "reading %s: %s", what, strerror(errno));
 		if (r == 0)
@@ -526,6 +561,8 @@ static int write_all(int fd, const char *buf, size_t len)
 		ssize_t r = write(fd, buf, len);
 
 		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN && wait_fd(fd, POLLOUT) == 0)
 			continue;
 		if (r < 0)
 			return -errno;
@@ -660,7 +697,7 @@ static void json_base64(const char *buf, size_t len)
 	putchar('"');
 }
 
-/* Standard output is where the JSON went: a failed write is a failure. */
+/* Standard output is where the output went: a failed write is a failure. */
 static void flush_stdout(void)
 {
 	if (fflush(stdout) || ferror(stdout))
@@ -826,7 +863,6 @@ static int cmd_delete(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		OPTION("inbox", required_argument, OPT_INBOX),
-		OPTION("json", no_argument, OPT_JSON),
 		OPTION("help", no_argument, OPT_HELP),
 		OPTIONS_END
 	};
@@ -864,7 +900,6 @@ static int cmd_send(int argc, char **argv)
 		OPTION("timeout", required_argument, 't'),
 		OPTION("priority", required_argument, 'p'),
 		OPTION("inbox", required_argument, OPT_INBOX),
-		OPTION("json", no_argument, OPT_JSON),
 		OPTION("help", no_argument, OPT_HELP),
 		OPTIONS_END
 	};
@@ -943,11 +978,11 @@ static int cmd_send(int argc, char **argv)
 	case 0:
 		return 0;
 	case -EAGAIN:
-		fail(EAGAIN, st.capacity == 0 ? "no receiver is waiting" :
+		fail_wait(EAGAIN, st.capacity == 0 ? "no receiver is waiting" :
 		     st.pool_size ? "the port or its pool is full" :
 		     "the port is full");
 	case -ETIMEDOUT:
-		fail(ETIMEDOUT, "timed out after %" PRId64 " ms: %s", timeout_ms,
+		fail_wait(ETIMEDOUT, "timed out after %" PRId64 " ms: %s", timeout_ms,
 		     st.capacity == 0 ? "no receiver came" :
 		     st.pool_size ? "the port or its pool stayed full" :
 		     "the port stayed full");
@@ -1001,6 +1036,32 @@ static ssize_t receive(int fd, const void *pool, char *buf, size_t len,
 }
 
 /*
+ * recv's --file, opened before the receive: failing after it would lose
+ * the message.  A FIFO is opened without waiting for a reader (ENXIO if
+ * there is none: better than blocking before a --nonblock receive), then
+ * written to blocking.  *@created: we made the file (to remove if no
+ * message comes); *@regular: its old contents are to be replaced.
+ */
+static int open_output(const char *file, bool *created, bool *regular)
+{
+	struct stat sb;
+	int fd, flags;
+
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NONBLOCK, 0644);
+	*created = fd >= 0;
+	if (fd < 0 && errno == EEXIST)
+		fd = open(file, O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		fail(errno, "%s: %s", file, strerror(errno));
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||
+	    fstat(fd, &sb) < 0)
+		fail(errno, "%s: %s", file, strerror(errno));
+	*regular = S_ISREG(sb.st_mode);
+	return fd;
+}
+
+/*
  * recv --json: what -v says, then the message itself (or, with --file,
  * where it went).  The data is exactly the payload: no newline added.
  */
@@ -1039,7 +1100,6 @@ static int cmd_recv(int argc, char **argv)
 		OPTION("verbose", no_argument, 'v'),
 		OPTION("json", no_argument, OPT_JSON),
 		OPTION("inbox", required_argument, OPT_INBOX),
-		OPTION("json", no_argument, OPT_JSON),
 		OPTION("help", no_argument, OPT_HELP),
 		OPTIONS_END
 	};
@@ -1047,6 +1107,7 @@ static int cmd_recv(int argc, char **argv)
 	const char *file = NULL;
 	int64_t timeout_ms = -1;
 	bool nonblock = false, verbose = false, json = false;
+	bool created = false, regular = false;
 	struct kport_info info;
 	struct kport_stat st;
 	void *pool = NULL;
@@ -1112,11 +1173,8 @@ static int cmd_recv(int argc, char **argv)
 	 * Open the output first: failing after the receive would lose the
 	 * message.  Truncate it only once there is a message to put there.
 	 */
-	if (file) {
-		out = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-		if (out < 0)
-			fail(errno, "%s: %s", file, strerror(errno));
-	}
+	if (file)
+		out = open_output(file, &created, &regular);
 
 	for (;;) {
 		n = receive(fd, pool, buf, buf_len, from, nonblock, timeout_ms,
@@ -1135,15 +1193,19 @@ static int cmd_recv(int argc, char **argv)
 		if (!buf)
 			fail(ENOMEM, NULL);
 	}
+	/* Nothing came: leave no empty file behind that we made. */
+	if (n < 0 && created)
+		unlink(file);
 	if (n < 0) {
 		switch (n) {
 		case -EAGAIN:
 			if (from)
-				fail(EAGAIN, "no message from pid %d is waiting",
-				     (int)from);
-			fail(EAGAIN, "no message is waiting");
+				fail_wait(EAGAIN, "no message from pid %d is waiting",
+					  (int)from);
+			fail_wait(EAGAIN, "no message is waiting");
 		case -ETIMEDOUT:
-			fail(ETIMEDOUT, "timed out after %" PRId64 " ms", timeout_ms);
+			fail_wait(ETIMEDOUT, "timed out after %" PRId64 " ms",
+				  timeout_ms);
 		case -ESRCH:
 			fail(ESRCH, "no process %d", (int)from);
 		case -EMSGSIZE:
@@ -1169,7 +1231,8 @@ static int cmd_recv(int argc, char **argv)
 		fail(EFAULT, "the kernel reported a slice (offset %" PRIu64 ", %zu bytes) outside the %zu-byte pool",
 		     info.offset, info.len, pool_len);
 	bytes = data;
-	if (file && ftruncate(out, 0) < 0)
+	/* Only a regular file has contents to replace (not a FIFO, a tty). */
+	if (regular && ftruncate(out, 0) < 0)
 		fail(errno, "%s: %s", file, strerror(errno));
 	if (json && !file) {
 		print_recv_json(&info, NULL, bytes, (size_t)n);
@@ -1361,6 +1424,7 @@ static int cmd_stat(int argc, char **argv)
 		printf("owner pid:         none (kernel-owned)\n");
 	printf("status:            %s\n",
 	       st.status & KPORT_STATUS_DEAD ? "dead (deleted)" : "alive");
+	flush_stdout();
 	close(fd);
 	return 0;
 }
@@ -1447,29 +1511,40 @@ static void print_list_json(char *text)
 	size_t nkeys = 0, col;
 	const char *sep = "";
 
+	char *rest;
+
 	line = next_line(&text);
 	while ((field = strsep(&line, "\t")) && nkeys < ARRAY_SIZE(keys))
 		keys[nkeys++] = field;
 	if (field || !nkeys || !*keys[0])
 		fail(EPROTO, "%s: unexpected header", path);
+	/* Every line checked before anything is printed: no half an array. */
+	for (rest = text; *rest; rest += strcspn(rest, "\n") + !!rest[strcspn(rest, "\n")]) {
+		size_t len = strcspn(rest, "\n"), tabs = 0, i;
+
+		for (i = 0; i < len; i++)
+			tabs += rest[i] == '\t';
+		if (tabs + 1 != nkeys)
+			fail(EPROTO, "%s: a line has %zu fields, the header %zu",
+			     path, tabs + 1, nkeys);
+	}
 	putchar('[');
 	while (*text) {
 		line = next_line(&text);
 		printf("%s\n  {", sep);
 		sep = ",";
 		for (col = 0; (field = strsep(&line, "\t")); col++) {
-			if (col == nkeys)
-				fail(EPROTO, "%s: a line has more fields than the header", path);
 			printf("%s", col ? "," : "");
 			json_cstring(keys[col]);
 			putchar(':');
-			if (list_field_is_number(keys[col], field))
+			/* "-" is an anonymous port's name (no port may be named so). */
+			if (!strcmp(keys[col], "name") && !strcmp(field, "-"))
+				json_cstring("");
+			else if (list_field_is_number(keys[col], field))
 				fputs(field, stdout);
 			else
 				json_cstring(field);
 		}
-		if (col != nkeys)
-			fail(EPROTO, "%s: a line has fewer fields than the header", path);
 		putchar('}');
 	}
 	printf("%s]\n", *sep ? "\n" : "");
@@ -1514,8 +1589,7 @@ static int cmd_list(int argc, char **argv)
 		return 0;
 	}
 	print_table(text);
-	if (fflush(stdout))
-		fail(errno, "writing standard output: %s", strerror(errno));
+	flush_stdout();
 	return 0;
 }
 
@@ -1573,6 +1647,7 @@ static int cmd_version(int argc, char **argv)
 	if (v.features & KPORT_FEAT_POOL)
 		printf("pools:  up to %" PRIu64 " bytes (messages up to the pool size); messages longer than %u bytes use the pool\n",
 		       (uint64_t)v.max_pool_size, v.pool_threshold);
+	flush_stdout();
 	return 0;
 }
 
@@ -1601,9 +1676,47 @@ static int cmd_help(int argc, char **argv)
 	return fflush(stdout) ? EXIT_ERROR : EXIT_OK;
 }
 
+/* stdout's writes, through write_all(): see stdio_setup(). */
+static ssize_t stdout_write(void *cookie, const char *buf, size_t len)
+{
+	int ret = write_all(STDOUT_FILENO, buf, len);
+
+	(void)cookie;
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	return (ssize_t)len;
+}
+
+/*
+ * Descriptors 0-2 closed by whoever ran us would be taken by the next
+ * open() (/dev/kport as standard output, and a message written into the
+ * device): hold them with /dev/null.  And stdio gives up on a
+ * non-blocking standard output that is full (EAGAIN), dropping what it
+ * held; its writes go through write_all(), which waits instead, without
+ * changing the flags of a file description others may share.
+ */
+static void stdio_setup(void)
+{
+	static const cookie_io_functions_t io = { .write = stdout_write };
+	FILE *f;
+	int fd;
+
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", O_RDWR) != fd)
+			exit(EXIT_ERROR);
+	f = fopencookie(NULL, "w", io);
+	if (f && !setvbuf(f, NULL, _IOFBF, 1 << 16))
+		stdout = f;
+}
+
 int main(int argc, char **argv)
 {
 	const struct command *c;
+
+	stdio_setup();
 
 	if (argc < 2) {
 		global_help(stderr);
