@@ -107,7 +107,7 @@ VM = bash selftests/vm/run.sh --kernel $(KERNEL) --kver $(KVER) \
 
 .PHONY: all module lib tools selftests examples deps deps-check install \
 	install-selftests uninstall clean deb check-deb check check-debug check-kcsan check-kernels check-dkms debug-kernel kcsan-kernel demo vm bench lint \
-	lint-checkpatch lint-w1 lint-sparse lint-uapi lint-abi lint-shell help
+	lint-checkpatch lint-w1 lint-sparse lint-uapi lint-abi lint-shell lint-man help
 
 # Building needs a C compiler, make and the target kernel's headers, on
 # any distribution: nothing here installs packages.  The selftests also
@@ -297,7 +297,8 @@ uninstall-files:
 	$(if $(DESTDIR),,ldconfig)
 
 # ---- Lint: checkpatch, W=1 and sparse (C=2) module builds, the uapi header
-# alone (C90, -m32, no padding, sizes pinned), shellcheck.  Any finding fails.
+# alone (C90, -m32, no padding, sizes pinned), shellcheck, the man pages
+# (mandoc, groff, a page for every libkport function).  Any finding fails.
 # W=1 and sparse also against the other kernels of check-kernels, those
 # whose headers are installed.
 LINT_KDIRS = $(filter-out $(KDIR),$(foreach m,$(CHECK_KERNELS),$(wildcard \
@@ -313,6 +314,10 @@ lint-checkpatch lint-w1 lint-sparse lint-uapi lint-shell:
 
 lint-abi: lib
 	$(LINT) abi
+
+# The man pages need no kernel: not $(LINT), which would look for one.
+lint-man:
+	CC=$(CC) bash scripts/lint.sh man
 
 # ---- Tests in QEMU ----------------------------------------------------------
 # The last line of `make check` is "N passed, N failed, N skipped" (make's
@@ -425,8 +430,9 @@ help:
 	@echo '                 libkport, headers, udev rule, modules-load.d snippet'
 	@echo '                 (install-module install-lib install-tools install-admin)'
 	@echo '  install-selftests   the selftests under LIBEXECDIR/kport/selftests'
-	@echo '  lint           checkpatch, W=1 and sparse builds, uapi header, libkport exports, shellcheck'
-	@echo '                 (lint-checkpatch lint-w1 lint-sparse lint-uapi lint-abi lint-shell)'
+	@echo '  lint           checkpatch, W=1 and sparse builds, uapi header, libkport exports, shellcheck,'
+	@echo '                 man pages (lint-checkpatch lint-w1 lint-sparse lint-uapi lint-abi lint-shell'
+	@echo '                 lint-man)'
 	@echo '  check          build all, run the selftests in QEMU; last line "N passed, N failed, N skipped"'
 	@echo '  check-debug    the same on the debug kernel (KASAN, UBSAN, lockdep, kmemleak,'
 	@echo '                 fault injection), built once into ~/.cache/kport/debug-kernel/'

@@ -3,7 +3,7 @@
 #
 # Static checks; any finding fails.  Run from the top of the tree (make lint).
 #
-#   scripts/lint.sh [all|checkpatch|w1|sparse|uapi|abi|shell]...
+#   scripts/lint.sh [all|checkpatch|w1|sparse|uapi|abi|shell|man]...
 #
 #   checkpatch  checkpatch.pl --strict and scripts/kernel-doc on kernel/*.[ch]
 #               and the uapi header
@@ -19,16 +19,21 @@
 #               exports (each at version LIBKPORT_*) are one and the same set
 #   shell       shellcheck on the build and harness scripts and the bash
 #               completion, and the completion's tests (scripts/test-completion.sh)
+#   man         every page of man/ through mandoc -Tlint -Wwarning and
+#               groff -man -ww -z: no message at all; then
+#               scripts/check-manpages.sh: a page for every function of
+#               lib/kport.h, its prototype as the header has it
 #
-# Environment: KDIR (kernel headers), LINT_KDIRS (more kernels' headers,
-# space-separated: make lint passes those of check-kernels that are
-# installed), KSRC (kernel source: checkpatch.pl), CC.  The module builds happen in copies under build/lint/ so the objects
-# of the normal build are left alone and every file is compiled afresh.
+# Environment: KDIR (kernel headers: w1, sparse), LINT_KDIRS (more kernels'
+# headers, space-separated: make lint passes those of check-kernels that
+# are installed), KSRC (kernel source: checkpatch), CC.  The module builds
+# happen in copies under build/lint/ so the objects of the normal build are
+# left alone and every file is compiled afresh.
 set -uo pipefail
 
-: "${KDIR:?KDIR is not set (run through make lint)}"
-: "${KSRC:?KSRC is not set (run through make lint)}"
 CC=${CC:-gcc}
+# Required by the checks that use them, below (the man pages need neither).
+KDIR=${KDIR:-} KSRC=${KSRC:-}
 out=build/lint
 mkdir -p "$out"
 
@@ -194,15 +199,58 @@ run_shell() {
 	return "$rc"
 }
 
+# Every page of man/ as mandoc and groff read it: any message fails.  A
+# link page (.so man3/PAGE.3) names its target as a path under a man
+# tree, which groff reads from the current directory: the pages are
+# linked into one under build/lint/ and read from there, as installed.
+# mandoc reads only the real pages: of a link page it can only say that
+# .so is fragile (ln(1) is what it would have), and its target is read
+# anyway; scripts/check-manpages.sh checks each link is one line naming
+# a real page.
+run_man() {
+	local tool page sec tree rc=0 log=$out/man.log n=0
+	for tool in mandoc groff; do
+		command -v "$tool" >/dev/null || { echo "$tool is not installed"; return 1; }
+	done
+	tree=$(readlink -f "$out")/man-tree
+	rm -rf "$tree"
+	for page in man/*.[1-9]; do
+		[ -e "$page" ] || { echo "no pages in man/"; return 1; }
+		sec=${page##*.}
+		mkdir -p "$tree/man$sec"
+		ln -s "$PWD/$page" "$tree/man$sec/"
+		n=$((n + 1))
+	done
+	(
+		cd "$tree" || exit 1
+		for page in man*/*; do
+			if ! grep -q '^\.so ' "$page"; then
+				mandoc -Tlint -Wwarning "$page" || rc=1
+			fi
+			groff -man -ww -z "$page" || rc=1
+		done
+		exit "$rc"
+	) >"$log" 2>&1 || rc=1
+	cat "$log"
+	[ "$rc" -eq 0 ] && ! [ -s "$log" ] || return 1
+	echo "man: $n pages, mandoc and groff silent"
+	CC=$CC bash scripts/check-manpages.sh
+}
+
 checks=("$@")
 if [ ${#checks[@]} -eq 0 ] || [ "${checks[0]}" = all ]; then
-	checks=(checkpatch w1 sparse uapi abi shell)
+	checks=(checkpatch w1 sparse uapi abi shell man)
 fi
+# What each check needs, before any runs (the man pages need no kernel).
 for c in "${checks[@]}"; do
 	case "$c" in
-	checkpatch | w1 | sparse | uapi | abi | shell) ;;
+	checkpatch) : "${KSRC:?KSRC is not set (run through make lint)}" ;;
+	w1 | sparse) : "${KDIR:?KDIR is not set (run through make lint)}" ;;
+	uapi | abi | shell | man) ;;
 	*) echo "lint: unknown check '$c'" >&2; exit 2 ;;
 	esac
+done
+for c in "${checks[@]}"; do
 	echo "==== lint: $c"
 	if "run_$c"; then
 		echo "lint: $c: ok"
