@@ -90,12 +90,17 @@ INCDIR  ?= $(PREFIX)/include
 LIBEXECDIR ?= $(PREFIX)/libexec
 # Where bash-completion looks for completions to load on demand.
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+MANDIR  ?= $(PREFIX)/share/man
 UDEVRULESDIR ?= /etc/udev/rules.d
 MODDIR   = /lib/modules/$(KVER)/extra
 # The uapi header's copy goes under INCDIR/kport/, as libdrm does with its
 # copy of drm.h: /usr/include/linux/ is linux-libc-dev's, the headers of the
 # kernel proper, and kport is not in it.  pkg-config adds -I INCDIR/kport.
 UAPI_INCDIR = $(INCDIR)/kport
+# The man pages (man/), by section.  A .so link page is installed as the
+# file it is: man reads it as the page it names.
+MAN_PAGES := $(wildcard man/*.[1-9])
+MAN_SECTIONS := $(sort $(subst .,,$(suffix $(MAN_PAGES))))
 
 # ---- Test VM ----------------------------------------------------------------
 # make check TESTS="abi capacity" KPORT_TEST_ARGS="-t name" ...
@@ -234,14 +239,15 @@ $(SELFTEST_DIRS:%=$(B)/selftests/%): $(LIB_A)
 	 $(wildcard $(B)/obj/*/*/*.d)
 
 # ---- Install ----------------------------------------------------------------
-# install = install-module install-lib install-tools install-admin; the
-# Debian packages (debian/rules) take the pieces they hold.  The module
+# install = install-module install-lib install-tools install-admin
+# install-man; the Debian packages (debian/rules) take the pieces they
+# hold.  The man pages go under MANDIR (PREFIX/share/man).  The module
 # goes to /lib/modules/KVER/extra, then depmod (unless DESTDIR).  The
 # admin files (admin/): the udev rule for /dev/kport, and the opt-in
 # modules-load.d snippet, which loads kport at boot only once an
 # administrator links it into /etc/modules-load.d/.
-.PHONY: install-module install-lib install-tools install-admin
-install: install-module install-lib install-tools install-admin
+.PHONY: install-module install-lib install-tools install-admin install-man
+install: install-module install-lib install-tools install-admin install-man
 
 install-module: module
 	install -D -m 0644 kport.ko $(DESTDIR)$(MODDIR)/kport.ko
@@ -267,6 +273,11 @@ install-admin:
 	install -D -m 0644 admin/kport-modules-load.conf \
 		$(DESTDIR)$(PREFIX)/share/kport/modules-load.d/kport.conf
 
+install-man:
+	install -d $(foreach n,$(MAN_SECTIONS),$(DESTDIR)$(MANDIR)/man$(n))
+	$(foreach n,$(MAN_SECTIONS),install -m 0644 $(filter %.$(n),$(MAN_PAGES)) \
+		$(DESTDIR)$(MANDIR)/man$(n)/;)
+
 # The selftests, to run as root on a machine with the module loaded (they
 # need KSRC to build: make deps, or KSRC=).
 install-selftests: selftests
@@ -289,7 +300,8 @@ uninstall-files:
 		$(DESTDIR)$(INCDIR)/kport.h $(DESTDIR)$(UAPI_INCDIR)/linux/kport.h \
 		$(DESTDIR)$(UDEVRULESDIR)/60-kport.rules \
 		$(DESTDIR)$(PREFIX)/share/kport/modules-load.d/kport.conf \
-		$(DESTDIR)$(BASHCOMPDIR)/kportctl
+		$(DESTDIR)$(BASHCOMPDIR)/kportctl \
+		$(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
 	-rmdir $(DESTDIR)$(UAPI_INCDIR)/linux $(DESTDIR)$(UAPI_INCDIR) \
 		$(DESTDIR)$(PREFIX)/share/kport/modules-load.d \
 		$(DESTDIR)$(PREFIX)/share/kport 2>/dev/null
@@ -426,9 +438,10 @@ help:
 	@echo '  deps           install missing Debian packages (scripts/deps.sh); the'
 	@echo '                 test lanes, lint and deb run it first, nothing else does'
 	@echo '  deps-check     only say what is missing'
-	@echo '  install        DESTDIR= PREFIX=/usr/local LIBDIR= UDEVRULESDIR=/etc/udev/rules.d: module, tools,'
-	@echo '                 libkport, headers, udev rule, modules-load.d snippet'
-	@echo '                 (install-module install-lib install-tools install-admin)'
+	@echo '  install        DESTDIR= PREFIX=/usr/local LIBDIR= UDEVRULESDIR=/etc/udev/rules.d'
+	@echo '                 MANDIR=PREFIX/share/man: module, tools, libkport, headers, udev rule,'
+	@echo '                 modules-load.d snippet, man pages'
+	@echo '                 (install-module install-lib install-tools install-admin install-man)'
 	@echo '  install-selftests   the selftests under LIBEXECDIR/kport/selftests'
 	@echo '  lint           checkpatch, W=1 and sparse builds, uapi header, libkport exports, shellcheck,'
 	@echo '                 man pages (lint-checkpatch lint-w1 lint-sparse lint-uapi lint-abi lint-shell'
