@@ -465,6 +465,12 @@ long kport_ioctl_borrow(struct file *file, void *arg, void __user *uarg)
 	if (!s->len || s->len > port->msg_size)
 		return -EINVAL;
 	deadline = kport_deadline_of(s->flags, s->deadline_ns, &kt);
+	/*
+	 * A deleted port lends no slice, room or not (kport_pool_attach()
+	 * looks only once it would wait): like every call after a delete.
+	 */
+	if (READ_ONCE(port->dead))
+		return -EIDRM;
 
 	/* From nobody yet: POST says who it is from. */
 	msg = kport_msg_alloc(port, h->user, &h->opener, 0, 0);

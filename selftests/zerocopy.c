@@ -138,6 +138,15 @@ TEST_F(zerocopy, borrowing_without_the_send_right_fails_with_EBADF)
 	ASSERT_POOL(self->fd, 0, 0);
 }
 
+/* A deleted port lends nothing, whether its pool has room or not. */
+TEST_F(zerocopy, borrowing_on_a_deleted_port_fails_with_EIDRM)
+{
+	ASSERT_EQ(0, kt_delete(self->fd));
+	ASSERT_EQ(-EIDRM, slice_borrow(self->fd, PAGE, KPORT_MSG_NONBLOCK, 0, NULL));
+	ASSERT_EQ(-EIDRM, slice_borrow(self->fd, PAGE, 0, 0, NULL));
+	ASSERT_POOL(self->fd, 0, 0);
+}
+
 TEST_F(zerocopy, borrowing_on_a_port_that_is_not_zero_copy_fails_with_EOPNOTSUPP)
 {
 	int pool, plain;
