@@ -4,11 +4,12 @@
  *
  * Locking overview (each file repeats the part it relies on):
  *
- *  kport_table_lock (mutex, port.c)
- *      The name and inbox hash tables, the list of all ports, the port
- *      count, each user's port count and each port's ->linked and
- *      ->published.  Taken for create, open, unlink and when the last
- *      reference to a port goes.  Outermost.
+ *  kport_table_lock (mutex, inst.c)
+ *      The instances (struct kport_inst) and everything in them: their
+ *      name and inbox hash tables and lists of ports; the port count,
+ *      each user's port count and each port's ->linked and ->published.
+ *      Taken for create, open, unlink, when the last reference to a port
+ *      goes, and by the instance reaper.  Outermost.
  *
  *  port->lock (spinlock, queue.c)
  *      Everything that moves: the queue, the waiters, ->dead and the
@@ -37,6 +38,7 @@
 
 #include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/hashtable.h>
 #include <linux/hrtimer.h>
 #include <linux/kernel.h>
 #include <linux/rbtree.h>
@@ -57,6 +59,7 @@
 #include "compat.h"
 
 struct file;
+struct ipc_namespace;
 struct pid;
 struct seq_file;
 
@@ -85,6 +88,40 @@ struct kport_user {
 	unsigned int nr_ports;
 	atomic_long_t bytes;
 	atomic_long_t pool_bytes;
+};
+
+/**
+ * struct kport_inst - the ports of one IPC namespace (see inst.c)
+ * @ref:      held by the instance table while @hashed, by each port of the
+ *            instance, and by each open /proc/kport that lists it.
+ * @ipc_ns:   the namespace, the table's key; valid while @pin holds it
+ *            (not referenced by the initial instance, whose namespace is
+ *            the kernel's own).
+ * @pin:      a file of the namespace's nsfs inode: the reference that
+ *            keeps @ipc_ns from being freed, and so its address from being
+ *            reused, while the instance can be found by it.  NULL for the
+ *            initial instance and once the instance is torn down.
+ * @user_ns:  the user namespace that owns @ipc_ns: where CAP_IPC_OWNER
+ *            counts and which ids a port's owner must have; referenced.
+ * @node:     in the instance table while @hashed.
+ * @hashed:   can be found by its namespace.
+ * @names:    named ports, by name.
+ * @inboxes:  inboxes, by owning thread group.
+ * @ports:    every published port (struct kport_port.all_node), for
+ *            /proc/kport and teardown.
+ *
+ * All under kport_table_lock, but @ref.
+ */
+struct kport_inst {
+	refcount_t ref;
+	struct ipc_namespace *ipc_ns;
+	struct file *pin;
+	struct user_namespace *user_ns;
+	struct hlist_node node;
+	bool hashed;
+	DECLARE_HASHTABLE(names, 8);
+	DECLARE_HASHTABLE(inboxes, 6);
+	struct list_head ports;
 };
 
 /**
@@ -223,6 +260,7 @@ struct kport_waiter {
 /**
  * struct kport_port - a mailbox
  * @ref:        see "Lifetime" above.
+ * @inst:       the instance whose tables list it; referenced.
  * @id:         unique, set when published.
  * @name:       NUL-terminated; empty when anonymous.
  * @hnode:      in the name or inbox hash while @linked.
@@ -271,6 +309,7 @@ struct kport_waiter {
  */
 struct kport_port {
 	refcount_t ref;
+	struct kport_inst *inst;
 	u64 id;
 	char name[KPORT_NAME_MAX];
 	struct hlist_node hnode;
@@ -564,6 +603,14 @@ void kport_user_uncharge(struct kport_user *user, size_t bytes);
 int kport_user_charge_pool(struct kport_user *user, size_t bytes);
 void kport_user_uncharge_pool(struct kport_user *user, size_t bytes);
 
+/* inst.c */
+extern struct mutex kport_table_lock;
+extern struct kport_inst kport_init_inst;
+void kport_insts_init(void);
+struct kport_inst *kport_inst_get(bool create);
+void kport_inst_put(struct kport_inst *inst);
+void kport_insts_destroy(void);
+
 /* port.c */
 int kport_port_create(const struct kport_create *args);
 int kport_port_open(const struct kport_open *args);
@@ -575,9 +622,7 @@ void kport_owner_handle_get(struct kport_port *port);
 void kport_owner_handle_put(struct kport_port *port);
 struct pid *kport_get_tgid(pid_t nr);
 pid_t kport_pid_nr(struct pid *pid, u64 exec);
-struct list_head *kport_ports_lock(void);
-void kport_ports_unlock(void);
-void kport_ports_destroy(void);
+void kport_inst_delete_ports(struct kport_inst *inst);
 
 /* handle.c */
 int kport_new_handle(struct kport_port *port, u32 rights, bool creator,

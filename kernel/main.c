@@ -159,6 +159,7 @@ static int __init kport_init(void)
 {
 	int ret;
 
+	kport_insts_init();
 	ret = kport_msg_cache_init();
 	if (ret)
 		return ret;
@@ -182,7 +183,7 @@ static void __exit kport_exit(void)
 {
 	misc_deregister(&kport_miscdev);
 	kport_procfs_exit();
-	kport_ports_destroy();
+	kport_insts_destroy();
 	kport_msg_cache_exit();
 }
 

@@ -4,12 +4,15 @@
  * permissions, unlinking and deletion, and who a pid is (kport_pid_nr()).
  * A port's handles are in handle.c, its messages in queue.c.
  *
- * Locking: kport_table_lock (mutex) protects the name and inbox hashes,
- * the list of all ports, the port count, users' port counts, and each
- * port's ->linked and ->published.  It nests outside port->lock.  The
- * last reference to a port is dropped under it (kport_port_put()) so that a port
- * leaves the list of all ports in the same critical section in which its
- * count reaches zero.
+ * Names and inboxes are those of the caller's instance (inst.c): its IPC
+ * namespace's.  A port stays in the instance it was created in.
+ *
+ * Locking: kport_table_lock (mutex, inst.c) protects every instance's
+ * name and inbox hashes and list of ports, the port count, users' port
+ * counts, and each port's ->linked and ->published.  It nests outside
+ * port->lock.  The last reference to a port is dropped under it
+ * (kport_port_put()) so that a port leaves its instance's list in the
+ * same critical section in which its count reaches zero.
  *
  * Credentials: create, open and unlink are like open(2): they check the
  * caller's current credentials.  Everything done later through a handle
@@ -34,14 +37,7 @@
 #include "kport.h"
 #include "trace.h"
 
-static DEFINE_MUTEX(kport_table_lock);
-
-static DEFINE_HASHTABLE(kport_names, 8);
-
-static DEFINE_HASHTABLE(kport_inboxes, 6);
-
-static LIST_HEAD(kport_all_ports);
-
+/* Ports of all instances: what max_ports bounds. */
 static unsigned int kport_nr_ports;
 
 static u64 kport_next_id = 1;
@@ -76,12 +72,13 @@ static u32 kport_name_hash(const char *name)
 	return full_name_hash(NULL, name, strlen(name));
 }
 
-static struct kport_port *kport_find_name_locked(const char *name)
+static struct kport_port *kport_find_name_locked(struct kport_inst *inst,
+						 const char *name)
 {
 	struct kport_port *port;
 
 	lockdep_assert_held(&kport_table_lock);
-	hash_for_each_possible(kport_names, port, hnode, kport_name_hash(name)) {
+	hash_for_each_possible(inst->names, port, hnode, kport_name_hash(name)) {
 		if (!strcmp(port->name, name))
 			return port;
 	}
@@ -118,19 +115,20 @@ static bool kport_inbox_current(const struct kport_port *port)
 static bool kport_unlink_locked(struct kport_port *port);
 
 /*
- * The inbox of @pid.  One its owner's exec left behind is unlinked (it
+ * The inbox of @pid in @inst.  One its owner's exec left behind is unlinked (it
  * lives on for those holding it, unreachable by pid) and returned in
  * *@stale, whose table reference the caller drops once it has let go of
  * kport_table_lock.
  */
-static struct kport_port *kport_find_inbox_locked(struct pid *pid,
+static struct kport_port *kport_find_inbox_locked(struct kport_inst *inst,
+						  struct pid *pid,
 						  struct kport_port **stale)
 {
 	struct kport_port *port;
 
 	lockdep_assert_held(&kport_table_lock);
 	*stale = NULL;
-	hash_for_each_possible(kport_inboxes, port, hnode, hash_ptr(pid, 32)) {
+	hash_for_each_possible(inst->inboxes, port, hnode, hash_ptr(pid, 32)) {
 		if (port->inbox_pid != pid)
 			continue;
 		if (kport_inbox_current(port))
@@ -169,6 +167,7 @@ static void kport_port_free(struct kport_port *port)
 	put_pid(port->inbox_pid);
 	put_pid(port->owner_pid);
 	kport_user_put(port->owner);
+	kport_inst_put(port->inst);
 	kfree(port);
 }
 
@@ -313,16 +312,19 @@ int kport_port_delete(struct kport_port *port)
  * @port: the port.
  * @file: the handle it is deleted through, or NULL (by name).
  *
- * The owner (effective uid) of the port, or CAP_IPC_OWNER, may delete it:
- * checked with the credentials of @file when deleting through a handle,
- * with the caller's when deleting by name.
+ * The owner (effective uid) of the port, or CAP_IPC_OWNER in the user
+ * namespace that owns the port's instance, may delete it: checked with
+ * the credentials of @file when deleting through a handle, with the
+ * caller's when deleting by name.
  */
 bool kport_may_delete(struct kport_port *port, struct file *file)
 {
+	struct user_namespace *ns = port->inst->user_ns;
+
 	if (file)
 		return uid_eq(file->f_cred->euid, port->uid) ||
-		       file_ns_capable(file, &init_user_ns, CAP_IPC_OWNER);
-	return uid_eq(current_euid(), port->uid) || capable(CAP_IPC_OWNER);
+		       file_ns_capable(file, ns, CAP_IPC_OWNER);
+	return uid_eq(current_euid(), port->uid) || ns_capable(ns, CAP_IPC_OWNER);
 }
 
 /*
@@ -332,7 +334,8 @@ bool kport_may_delete(struct kport_port *port, struct file *file)
  * write grants send.  A handle with no right (for stat and delete) needs
  * the caller to own the port or to have one of the two: it still pins the
  * port and shows its counters, so a stranger gets none.  CAP_IPC_OWNER
- * overrides, as for SysV IPC.
+ * in the user namespace that owns the port's instance overrides, as for
+ * SysV IPC.
  */
 static int kport_may_open(struct kport_port *port, u32 rights)
 {
@@ -350,7 +353,7 @@ static int kport_may_open(struct kport_port *port, u32 rights)
 		granted >>= 3;
 	if (need ? (need & ~granted & 07) == 0 : owner || (granted & 06))
 		return 0;
-	if (capable(CAP_IPC_OWNER))
+	if (ns_capable(port->inst->user_ns, CAP_IPC_OWNER))
 		return 0;
 	return -EACCES;
 }
@@ -380,15 +383,21 @@ pid_t kport_pid_nr(struct pid *pid, u64 exec)
 }
 
 /*
- * Make the port visible: count it against the limits, give it an id, and
- * link its name or inbox.  Takes a reference for the table.
+ * Make the port visible in its instance: count it against the limits,
+ * give it an id, and link its name or inbox.  Takes a reference for the
+ * table.  An instance the reaper let go of meanwhile cannot be published
+ * in (-EAGAIN): its namespace has nobody left to see the port.
  */
 static int kport_publish(struct kport_port *port)
 {
+	struct kport_inst *inst = port->inst;
 	struct kport_port *other, *stale = NULL;
-	int ret = -ENOSPC;
+	int ret = -EAGAIN;
 
 	mutex_lock(&kport_table_lock);
+	if (inst != &kport_init_inst && !inst->hashed)
+		goto out_unlock;
+	ret = -ENOSPC;
 	if (kport_nr_ports >= READ_ONCE(kport_max_ports)) {
 		trace_kport_quota(port->owner->uid, KPORT_LIMIT_PORTS,
 				  kport_nr_ports + 1,
@@ -403,17 +412,17 @@ static int kport_publish(struct kport_port *port)
 	}
 	ret = -EEXIST;
 	if (port->inbox_pid) {
-		other = kport_find_inbox_locked(port->inbox_pid, &stale);
+		other = kport_find_inbox_locked(inst, port->inbox_pid, &stale);
 		if (other)
 			goto out_unlock;
-		hash_add(kport_inboxes, &port->hnode,
+		hash_add(inst->inboxes, &port->hnode,
 			 hash_ptr(port->inbox_pid, 32));
 		port->linked = true;
 	} else if (port->name[0]) {
-		other = kport_find_name_locked(port->name);
+		other = kport_find_name_locked(inst, port->name);
 		if (other)
 			goto out_unlock;
-		hash_add(kport_names, &port->hnode,
+		hash_add(inst->names, &port->hnode,
 			 kport_name_hash(port->name));
 		port->linked = true;
 	}
@@ -421,7 +430,7 @@ static int kport_publish(struct kport_port *port)
 		refcount_inc(&port->ref);
 	port->id = kport_next_id++;
 	port->published = true;
-	list_add_tail(&port->all_node, &kport_all_ports);
+	list_add_tail(&port->all_node, &inst->ports);
 	kport_nr_ports++;
 	port->owner->nr_ports++;
 	port->counted = true;
@@ -489,6 +498,7 @@ static int kport_create_check(const struct kport_create *args)
  */
 int kport_port_create(const struct kport_create *args)
 {
+	struct kport_inst *inst;
 	bool process_owned;
 	struct kport_port *port;
 	struct file *file;
@@ -499,14 +509,31 @@ int kport_port_create(const struct kport_create *args)
 		return ret;
 	process_owned = args->flags & (KPORT_CREATE_PROCESS | KPORT_CREATE_INBOX);
 
+	inst = kport_inst_get(true);
+	if (IS_ERR(inst))
+		return PTR_ERR(inst);
+	/*
+	 * The port's owner and group must mean something where the port
+	 * lives, as a file's must (-EOVERFLOW, as may_o_create() gives).
+	 */
+	if (!kuid_has_mapping(inst->user_ns, current_euid()) ||
+	    !kgid_has_mapping(inst->user_ns, current_egid())) {
+		kport_inst_put(inst);
+		return -EOVERFLOW;
+	}
 	port = kzalloc(sizeof(*port), GFP_KERNEL_ACCOUNT);
-	if (!port)
+	if (!port) {
+		kport_inst_put(inst);
 		return -ENOMEM;
+	}
 	port->owner = kport_user_get(current_euid());
 	if (!port->owner) {
+		kport_inst_put(inst);
 		kfree(port);
 		return -ENOMEM;
 	}
+	/* From here, freeing the port lets go of both. */
+	port->inst = inst;
 	refcount_set(&port->ref, 1);
 	INIT_LIST_HEAD(&port->all_node);
 	kport_queue_init(port, args->capacity);
@@ -560,6 +587,7 @@ int kport_port_open(const struct kport_open *args)
 {
 	bool inbox = args->flags & KPORT_OPEN_INBOX;
 	struct kport_port *port, *stale = NULL;
+	struct kport_inst *inst;
 	struct pid *pid = NULL;
 	struct file *file;
 	int name_len, fd, ret;
@@ -582,12 +610,18 @@ int kport_port_open(const struct kport_open *args)
 		if (!pid)
 			return -ESRCH;
 	}
+	inst = kport_inst_get(false);
+	if (IS_ERR(inst)) {
+		put_pid(pid);
+		return PTR_ERR(inst);
+	}
 	mutex_lock(&kport_table_lock);
-	port = inbox ? kport_find_inbox_locked(pid, &stale) :
-		       kport_find_name_locked(args->name);
+	port = inbox ? kport_find_inbox_locked(inst, pid, &stale) :
+		       kport_find_name_locked(inst, args->name);
 	if (port)
 		refcount_inc(&port->ref);
 	mutex_unlock(&kport_table_lock);
+	kport_inst_put(inst);
 	if (stale)
 		kport_port_put(stale);
 	put_pid(pid);
@@ -615,8 +649,9 @@ int kport_port_open(const struct kport_open *args)
  */
 int kport_port_unlink(const struct kport_unlink *args)
 {
+	struct kport_inst *inst;
 	struct kport_port *port;
-	int name_len;
+	int name_len, ret = 0;
 
 	if (args->flags ||
 	    !kport_reserved_zero(args->__reserved,
@@ -626,18 +661,21 @@ int kport_port_unlink(const struct kport_unlink *args)
 	if (name_len <= 0)
 		return -EINVAL;
 
+	inst = kport_inst_get(false);
+	if (IS_ERR(inst))
+		return PTR_ERR(inst);
 	mutex_lock(&kport_table_lock);
-	port = kport_find_name_locked(args->name);
-	if (!port) {
-		mutex_unlock(&kport_table_lock);
-		return -ENOENT;
-	}
-	if (!kport_may_delete(port, NULL)) {
-		mutex_unlock(&kport_table_lock);
-		return -EPERM;
-	}
-	kport_delete_locked(port);
+	port = kport_find_name_locked(inst, args->name);
+	if (!port)
+		ret = -ENOENT;
+	else if (!kport_may_delete(port, NULL))
+		ret = -EPERM;
+	else
+		kport_delete_locked(port);
 	mutex_unlock(&kport_table_lock);
+	kport_inst_put(inst);
+	if (ret)
+		return ret;
 
 	kport_queue_kill(port);
 	kport_port_put(port);
@@ -645,53 +683,37 @@ int kport_port_unlink(const struct kport_unlink *args)
 }
 
 /**
- * kport_ports_destroy() - delete every port at module exit
+ * kport_inst_delete_ports() - delete every port of an instance
+ * @inst: the instance, torn down (inst.c) or, at module exit, the
+ *        initial one.
  *
- * No handle can be open (each pins the module), so only linked ports
- * remain, held by their table reference alone.
+ * As a delete through a handle would: unlinked, waiters woken with
+ * -EIDRM.  Ports already deleted (kept by handles) are left as they are.
  *
- * Context: process context.
+ * Context: process context; takes kport_table_lock.
  */
-void kport_ports_destroy(void)
+void kport_inst_delete_ports(struct kport_inst *inst)
 {
-	struct kport_port *port;
+	struct kport_port *port, *p;
+	bool had_table_ref;
 
 	for (;;) {
+		port = NULL;
 		mutex_lock(&kport_table_lock);
-		port = list_first_entry_or_null(&kport_all_ports,
-						struct kport_port, all_node);
-		if (port && !kport_unlink_locked(port))
-			port = NULL;
+		list_for_each_entry(p, &inst->ports, all_node) {
+			if (!p->deleted) {
+				port = p;
+				refcount_inc(&port->ref);
+				had_table_ref = kport_delete_locked(port);
+				break;
+			}
+		}
 		mutex_unlock(&kport_table_lock);
 		if (!port)
 			break;
 		kport_queue_kill(port);
+		if (had_table_ref)
+			kport_port_put(port);
 		kport_port_put(port);
 	}
-	WARN_ON_ONCE(!list_empty(&kport_all_ports));
-}
-
-/**
- * kport_ports_lock() - hold the table, to walk every published port
- *
- * For /proc/kport, which shows them all from one hold, so that its lines
- * are one moment's.  The caller must not sleep long, nor take
- * kport_table_lock again; it may take port->lock.
- *
- * Context: process context; takes kport_table_lock.
- * Return: the list of all published ports (struct kport_port.all_node),
- * stable until kport_ports_unlock().
- */
-struct list_head *kport_ports_lock(void)
-{
-	mutex_lock(&kport_table_lock);
-	return &kport_all_ports;
-}
-
-/**
- * kport_ports_unlock() - let go of the table held by kport_ports_lock()
- */
-void kport_ports_unlock(void)
-{
-	mutex_unlock(&kport_table_lock);
 }

@@ -3,8 +3,13 @@
  * What kport shows in /proc: /proc/kport, one line per port, for kportctl
  * list and for people; and a handle's fdinfo.
  *
- * Locking: the listing takes kport_table_lock (kport_ports_lock()),
- * then each port's lock for its counters (kport_queue_stat()).
+ * /proc/kport lists the ports of one instance (inst.c): the one of the
+ * IPC namespace its opener was in when it opened the file, whoever reads
+ * it later.  A namespace without an instance yet lists no port.
+ *
+ * Locking: the listing takes kport_table_lock, then each port's lock for
+ * its counters (kport_queue_stat()); all of it from one hold, so that the
+ * lines are one moment's.
  */
 #include <linux/fs.h>
 #include <linux/proc_fs.h>
@@ -23,7 +28,7 @@ static const char *kport_capacity_str(u32 capacity, char *buf, size_t size)
 	return buf;
 }
 
-/* One line of /proc/kport; under kport_table_lock (kport_ports_lock()). */
+/* One line of /proc/kport; under kport_table_lock. */
 static void kport_port_show(struct seq_file *m, struct kport_port *port)
 {
 	struct user_namespace *ns = seq_user_ns(m);
@@ -70,16 +75,51 @@ void kport_handle_show_fdinfo(struct seq_file *m, struct file *file)
 
 static int kport_proc_show(struct seq_file *m, void *v)
 {
-	struct list_head *ports;
+	struct kport_inst *inst = m->private;
 	struct kport_port *port;
 
 	seq_puts(m, "id\tname\tflags\tmode\tuid\tgid\tcapacity\tmsg_size\tmsgs\tbytes\tsenders\treceivers\thandles\tpool\n");
-	ports = kport_ports_lock();
-	list_for_each_entry(port, ports, all_node)
+	if (!inst)
+		return 0;
+	mutex_lock(&kport_table_lock);
+	list_for_each_entry(port, &inst->ports, all_node)
 		kport_port_show(m, port);
-	kport_ports_unlock();
+	mutex_unlock(&kport_table_lock);
 	return 0;
 }
+
+/* The opener's instance, for every read of this file (NULL: none yet). */
+static int kport_proc_open(struct inode *inode, struct file *file)
+{
+	struct kport_inst *inst = kport_inst_get(false);
+	int ret;
+
+	if (IS_ERR(inst)) {
+		if (PTR_ERR(inst) != -ENOENT)
+			return PTR_ERR(inst);
+		inst = NULL;
+	}
+	ret = single_open(file, kport_proc_show, inst);
+	if (ret && inst)
+		kport_inst_put(inst);
+	return ret;
+}
+
+static int kport_proc_release(struct inode *inode, struct file *file)
+{
+	struct kport_inst *inst = ((struct seq_file *)file->private_data)->private;
+
+	if (inst)
+		kport_inst_put(inst);
+	return single_release(inode, file);
+}
+
+static const struct proc_ops kport_proc_ops = {
+	.proc_open	= kport_proc_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= kport_proc_release,
+};
 
 /**
  * kport_procfs_init() - create /proc/kport
@@ -89,7 +129,7 @@ static int kport_proc_show(struct seq_file *m, void *v)
  */
 int kport_procfs_init(void)
 {
-	kport_proc = proc_create_single("kport", 0444, NULL, kport_proc_show);
+	kport_proc = proc_create("kport", 0444, NULL, &kport_proc_ops);
 	return kport_proc ? 0 : -ENOMEM;
 }
 

@@ -111,47 +111,6 @@ static int recv_chunk(int fd, unsigned int seed)
 	return 0;
 }
 
-/* SCM_RIGHTS: pass @fd over @sock; 0 or -errno. */
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = "f", .iov_len = 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-
-	memset(cbuf, 0, sizeof(cbuf));
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &mh, 0) == 1 ? 0 : -errno;
-}
-
-/* SCM_RIGHTS: receive a descriptor; it or -errno. */
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))], c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1)
-		return -errno;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -EPROTO;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 /* ---- Fixture ----------------------------------------------------------------------- */
 
 FIXTURE(limits) {
@@ -604,12 +563,12 @@ TEST_F(limits, messages_are_charged_to_the_user_that_opened_the_sending_handle)
 		child_become(SENDER_UID);
 		fd = kt_open(self->names[0], KPORT_RIGHT_SEND, 0);
 		KT_CHILD_ASSERT(fd >= 0);
-		KT_CHILD_ASSERT(send_fd(sv[1], fd) == 0);
+		KT_CHILD_ASSERT(kt_send_fd(sv[1], fd) == 0);
 		_exit(0);
 	}
 	ASSERT_EQ(0, kt_reap(self->child, -1));
 	self->child = -1;
-	theirs = keep(self, recv_fd(sv[0]));
+	theirs = keep(self, kt_recv_fd(sv[0]));
 	ASSERT_LE(0, theirs);
 
 	/* root sends through it: the other user's quota fills */

@@ -347,47 +347,13 @@ static int do_use_device(void *arg)
 static int do_open_and_pass(void *arg)
 {
 	struct req *r = arg;
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = "h", .iov_len = 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
 	int fd = kt_open(r->name, 0, 0);
 
 	if (fd < 0)
 		return fd;
-	memset(cbuf, 0, sizeof(cbuf));
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	KT_CHILD_ASSERT(sendmsg(r->sock, &mh, 0) == 1);
+	KT_CHILD_ASSERT(kt_send_fd(r->sock, fd) == 0);
 	close(fd);
 	return 0;
-}
-
-/* Receive a descriptor sent by do_open_and_pass(); -errno on failure. */
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))], c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1)
-		return -errno;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -EPROTO;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
 }
 
 /* ---- Fixture: one port, named for the test ----------------------------------- */
@@ -826,7 +792,7 @@ TEST_F(perm, root_cannot_delete_through_a_handle_opened_by_another_user)
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv));
 	self->req.sock = sv[1];
 	ASSERT_EQ(0, as_user(&other, do_open_and_pass, &self->req));
-	fd = recv_fd(sv[0]);
+	fd = kt_recv_fd(sv[0]);
 	close(sv[0]);
 	close(sv[1]);
 	ASSERT_LE(0, fd);
