@@ -47,7 +47,7 @@ static struct file *kport_handle_file(struct kport_port *port, u32 rights,
 	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
 	if (!h)
 		return ERR_PTR(-ENOMEM);
-	h->user = kport_user_get(current_euid());
+	h->user = kport_user_get(current_cred());
 	if (!h->user) {
 		kfree(h);
 		return ERR_PTR(-ENOMEM);

@@ -6,8 +6,8 @@
  *
  *  kport_table_lock (mutex, inst.c)
  *      The instances (struct kport_inst) and everything in them: their
- *      name and inbox hash tables and lists of ports; the port count,
- *      each user's port count and each port's ->linked and ->published.
+ *      name and inbox hash tables, lists and counts of ports; each
+ *      user's port count and each port's ->linked and ->published.
  *      Taken for create, open, unlink, when the last reference to a port
  *      goes, and by the instance reaper.  Outermost.
  *
@@ -72,11 +72,15 @@ struct seq_file;
 #define KPORT_POOL_SIZE_CEILING	SZ_1G
 
 /**
- * struct kport_user - what one user (effective uid) has charged
+ * struct kport_user - what one user has charged (see limits.c)
  * @node:     in the users hash, under kport_users_lock.
- * @uid:      the user.
- * @ref:      held by handles and ports charging this user, and by queued
- *            messages.
+ * @uid:      the user: an effective uid...
+ * @ns:       ...as a credential of this user namespace has it; referenced.
+ * @parent:   the user who created @ns, as @ns's parent has it, who answers
+ *            for everything charged here too; referenced.  NULL in the
+ *            initial user namespace.
+ * @ref:      held by handles and ports charging this user, by queued
+ *            messages, and by the users whose @parent it is.
  * @nr_ports: ports this user owns; under kport_table_lock.
  * @bytes:    bytes of queued messages charged; lockless (cmpxchg).
  * @pool_bytes: bytes of pools charged; lockless (cmpxchg).
@@ -84,6 +88,8 @@ struct seq_file;
 struct kport_user {
 	struct hlist_node node;
 	kuid_t uid;
+	struct user_namespace *ns;
+	struct kport_user *parent;
 	refcount_t ref;
 	unsigned int nr_ports;
 	atomic_long_t bytes;
@@ -109,6 +115,7 @@ struct kport_user {
  * @inboxes:  inboxes, by owning thread group.
  * @ports:    every published port (struct kport_port.all_node), for
  *            /proc/kport and teardown.
+ * @nr_ports: their number: what max_ports bounds.
  *
  * All under kport_table_lock, but @ref.
  */
@@ -122,6 +129,7 @@ struct kport_inst {
 	DECLARE_HASHTABLE(names, 8);
 	DECLARE_HASHTABLE(inboxes, 6);
 	struct list_head ports;
+	unsigned int nr_ports;
 };
 
 /**
@@ -596,12 +604,15 @@ extern unsigned long kport_max_pool_size;
 extern unsigned int kport_pool_threshold;
 extern unsigned long kport_max_user_pool_bytes;
 
-struct kport_user *kport_user_get(kuid_t uid);
+struct kport_user *kport_user_get(const struct cred *cred);
 void kport_user_put(struct kport_user *user);
 int kport_user_charge(struct kport_user *user, size_t bytes);
 void kport_user_uncharge(struct kport_user *user, size_t bytes);
 int kport_user_charge_pool(struct kport_user *user, size_t bytes);
 void kport_user_uncharge_pool(struct kport_user *user, size_t bytes);
+struct kport_user *kport_user_ports_full(struct kport_user *user,
+					 unsigned int max);
+void kport_user_count_port(struct kport_user *user, int delta);
 
 /* inst.c */
 extern struct mutex kport_table_lock;

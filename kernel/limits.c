@@ -10,6 +10,16 @@
  * held by the pool they come from, waiters live on the waiting task's
  * stack.
  *
+ * Users are counted per user namespace, as ucounts counts them: a user is
+ * an effective uid as a credential of some user namespace has it, and the
+ * user who created a namespace answers for what every user of that
+ * namespace charges.  So every charge is made at each level, from the
+ * user up to the initial namespace (each namespace's parent level is its
+ * creator's), and refused at the first level it would take past the
+ * limit: a user namespace's many uids share their creator's quota, they
+ * do not multiply it.  The limits are the same at every level.  In the
+ * initial namespace there is one level, and the cost is what it was.
+ *
  * Locking: kport_users_lock (spinlock) protects the users hash and is the
  * innermost lock.  A user's byte counts are changed locklessly with
  * cmpxchg so that a send to an unbounded port costs no shared lock; its
@@ -21,6 +31,7 @@
 #include <linux/refcount.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/user_namespace.h>
 
 #include "kport.h"
 #include "trace.h"
@@ -104,85 +115,125 @@ MODULE_PARM_DESC(max_user_pool_bytes, "Bytes of pools one user's ports may have"
 static DEFINE_SPINLOCK(kport_users_lock);
 static DEFINE_HASHTABLE(kport_users, 6);
 
-static struct kport_user *kport_user_find_locked(kuid_t uid)
+static unsigned long kport_user_key(struct user_namespace *ns, kuid_t uid)
+{
+	return (unsigned long)ns ^ __kuid_val(uid);
+}
+
+static struct kport_user *kport_user_find_locked(struct user_namespace *ns,
+						 kuid_t uid)
 {
 	struct kport_user *user;
 
 	lockdep_assert_held(&kport_users_lock);
-	hash_for_each_possible(kport_users, user, node, __kuid_val(uid)) {
-		if (uid_eq(user->uid, uid))
+	hash_for_each_possible(kport_users, user, node, kport_user_key(ns, uid)) {
+		if (user->ns == ns && uid_eq(user->uid, uid))
 			return user;
 	}
 	return NULL;
 }
 
-/**
- * kport_user_get() - find or create the accounting of a user
- * @uid: the user.
- *
- * Context: process context, may sleep.
- * Return: the user with a reference held, or NULL when out of memory.
+/*
+ * The accounting of @uid as a user of @ns, and, through ->parent, of
+ * every level above it.  Namespaces nest at most 32 deep, so the
+ * recursion is bounded.
  */
-struct kport_user *kport_user_get(kuid_t uid)
+static struct kport_user *kport_user_get_ns(struct user_namespace *ns,
+					    kuid_t uid)
 {
-	struct kport_user *user, *fresh;
+	struct kport_user *user, *fresh, *parent = NULL;
 
 	spin_lock(&kport_users_lock);
-	user = kport_user_find_locked(uid);
+	user = kport_user_find_locked(ns, uid);
 	if (user)
 		refcount_inc(&user->ref);
 	spin_unlock(&kport_users_lock);
 	if (user)
 		return user;
 
+	if (ns != &init_user_ns) {
+		parent = kport_user_get_ns(ns->parent, ns->owner);
+		if (!parent)
+			return NULL;
+	}
 	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
-	if (!fresh)
+	if (!fresh) {
+		kport_user_put(parent);
 		return NULL;
+	}
 	fresh->uid = uid;
+	fresh->ns = get_user_ns(ns);
+	fresh->parent = parent;
 	refcount_set(&fresh->ref, 1);
 	atomic_long_set(&fresh->bytes, 0);
 	atomic_long_set(&fresh->pool_bytes, 0);
 
 	/* Somebody may have added it while we slept in kzalloc(). */
 	spin_lock(&kport_users_lock);
-	user = kport_user_find_locked(uid);
+	user = kport_user_find_locked(ns, uid);
 	if (user) {
 		refcount_inc(&user->ref);
 	} else {
-		hash_add(kport_users, &fresh->node, __kuid_val(uid));
+		hash_add(kport_users, &fresh->node, kport_user_key(ns, uid));
 		user = fresh;
 		fresh = NULL;
 	}
 	spin_unlock(&kport_users_lock);
-	kfree(fresh);
+	if (fresh) {
+		kport_user_put(parent);
+		put_user_ns(fresh->ns);
+		kfree(fresh);
+	}
 	return user;
 }
 
 /**
+ * kport_user_get() - find or create the accounting of a credential's user
+ * @cred: whose effective uid, in whose user namespace.
+ *
+ * Context: process context, may sleep.
+ * Return: the user with a reference held, or NULL when out of memory.
+ */
+struct kport_user *kport_user_get(const struct cred *cred)
+{
+	return kport_user_get_ns(cred->user_ns, cred->euid);
+}
+
+/**
  * kport_user_put() - drop a reference taken by kport_user_get()
- * @user: the user.
+ * @user: the user, or NULL.
+ *
+ * The last reference to a user drops its reference to the level above.
  *
  * Context: any context that may take a spinlock.
  */
 void kport_user_put(struct kport_user *user)
 {
-	/*
-	 * refcount_dec_and_lock(), written out: sparse cannot follow that
-	 * function's conditional acquire.  The last reference goes under the
-	 * lock kport_user_get() looks in.
-	 */
-	if (refcount_dec_not_one(&user->ref))
-		return;
-	spin_lock(&kport_users_lock);
-	if (!refcount_dec_and_test(&user->ref)) {
+	struct kport_user *parent;
+
+	while (user) {
+		/*
+		 * refcount_dec_and_lock(), written out: sparse cannot follow
+		 * that function's conditional acquire.  The last reference
+		 * goes under the lock kport_user_get() looks in.
+		 */
+		if (refcount_dec_not_one(&user->ref))
+			return;
+		spin_lock(&kport_users_lock);
+		if (!refcount_dec_and_test(&user->ref)) {
+			spin_unlock(&kport_users_lock);
+			return;
+		}
+		hash_del(&user->node);
 		spin_unlock(&kport_users_lock);
-		return;
+		WARN_ON_ONCE(atomic_long_read(&user->bytes) ||
+			     atomic_long_read(&user->pool_bytes) ||
+			     user->nr_ports);
+		parent = user->parent;
+		put_user_ns(user->ns);
+		kfree(user);
+		user = parent;
 	}
-	hash_del(&user->node);
-	spin_unlock(&kport_users_lock);
-	WARN_ON_ONCE(atomic_long_read(&user->bytes) ||
-		     atomic_long_read(&user->pool_bytes) || user->nr_ports);
-	kfree(user);
 }
 
 /* Add @bytes to @counter unless that would pass @limit. */
@@ -198,21 +249,57 @@ static int kport_charge(atomic_long_t *counter, size_t bytes,
 	return 0;
 }
 
+/* Which of a user's byte counts. */
+static atomic_long_t *kport_counter(struct kport_user *user, bool pool)
+{
+	return pool ? &user->pool_bytes : &user->bytes;
+}
+
+/*
+ * Charge @bytes to @user and every level above it, or to none.  Return:
+ * NULL, or the level that would have gone past @limit.
+ */
+static struct kport_user *kport_charge_up(struct kport_user *user, bool pool,
+					  size_t bytes, unsigned long limit)
+{
+	struct kport_user *u, *v;
+
+	for (u = user; u; u = u->parent) {
+		if (kport_charge(kport_counter(u, pool), bytes, limit))
+			goto undo;
+	}
+	return NULL;
+undo:
+	for (v = user; v != u; v = v->parent)
+		atomic_long_sub(bytes, kport_counter(v, pool));
+	return u;
+}
+
+static void kport_uncharge_up(struct kport_user *user, bool pool, size_t bytes)
+{
+	for (; user; user = user->parent)
+		WARN_ON_ONCE(atomic_long_sub_return(bytes,
+						    kport_counter(user, pool)) < 0);
+}
+
 /**
  * kport_user_charge() - charge queued-message bytes to a user
  * @user:  the user.
  * @bytes: how many.
  *
+ * At every level (see the top of this file).
+ *
  * Context: any.
- * Return: 0, or -ENOBUFS if that would exceed max_user_bytes.
+ * Return: 0, or -ENOBUFS if that would exceed max_user_bytes somewhere.
  */
 int kport_user_charge(struct kport_user *user, size_t bytes)
 {
 	unsigned long max = READ_ONCE(kport_max_user_bytes);
+	struct kport_user *full = kport_charge_up(user, false, bytes, max);
 
-	if (unlikely(kport_charge(&user->bytes, bytes, max))) {
-		trace_kport_quota(user->uid, KPORT_LIMIT_USER_BYTES,
-				  atomic_long_read(&user->bytes) + bytes, max);
+	if (unlikely(full)) {
+		trace_kport_quota(full->uid, KPORT_LIMIT_USER_BYTES,
+				  atomic_long_read(&full->bytes) + bytes, max);
 		return -ENOBUFS;
 	}
 	return 0;
@@ -227,7 +314,7 @@ int kport_user_charge(struct kport_user *user, size_t bytes)
  */
 void kport_user_uncharge(struct kport_user *user, size_t bytes)
 {
-	WARN_ON_ONCE(atomic_long_sub_return(bytes, &user->bytes) < 0);
+	kport_uncharge_up(user, false, bytes);
 }
 
 /**
@@ -236,15 +323,17 @@ void kport_user_uncharge(struct kport_user *user, size_t bytes)
  * @bytes: the pool's size.
  *
  * Context: any.
- * Return: 0, or -ENOBUFS if that would exceed max_user_pool_bytes.
+ * Return: 0, or -ENOBUFS if that would exceed max_user_pool_bytes
+ * somewhere.
  */
 int kport_user_charge_pool(struct kport_user *user, size_t bytes)
 {
 	unsigned long max = READ_ONCE(kport_max_user_pool_bytes);
+	struct kport_user *full = kport_charge_up(user, true, bytes, max);
 
-	if (kport_charge(&user->pool_bytes, bytes, max)) {
-		trace_kport_quota(user->uid, KPORT_LIMIT_USER_POOL_BYTES,
-				  atomic_long_read(&user->pool_bytes) + bytes,
+	if (full) {
+		trace_kport_quota(full->uid, KPORT_LIMIT_USER_POOL_BYTES,
+				  atomic_long_read(&full->pool_bytes) + bytes,
 				  max);
 		return -ENOBUFS;
 	}
@@ -260,5 +349,35 @@ int kport_user_charge_pool(struct kport_user *user, size_t bytes)
  */
 void kport_user_uncharge_pool(struct kport_user *user, size_t bytes)
 {
-	WARN_ON_ONCE(atomic_long_sub_return(bytes, &user->pool_bytes) < 0);
+	kport_uncharge_up(user, true, bytes);
+}
+
+/**
+ * kport_user_ports_full() - who a new port would take past the limit
+ * @user: the port's owner.
+ * @max:  max_ports_per_user.
+ *
+ * Context: under kport_table_lock, which protects ->nr_ports.
+ * Return: NULL, or the first level that already owns @max ports.
+ */
+struct kport_user *kport_user_ports_full(struct kport_user *user,
+					 unsigned int max)
+{
+	for (; user; user = user->parent)
+		if (user->nr_ports >= max)
+			return user;
+	return NULL;
+}
+
+/**
+ * kport_user_count_port() - one port more or fewer, at every level
+ * @user:  the port's owner.
+ * @delta: 1 or -1.
+ *
+ * Context: under kport_table_lock.
+ */
+void kport_user_count_port(struct kport_user *user, int delta)
+{
+	for (; user; user = user->parent)
+		user->nr_ports += delta;
 }

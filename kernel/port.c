@@ -37,9 +37,7 @@
 #include "kport.h"
 #include "trace.h"
 
-/* Ports of all instances: what max_ports bounds. */
-static unsigned int kport_nr_ports;
-
+/* Ids are unique across instances: fdinfo and tracepoints name ports by them. */
 static u64 kport_next_id = 1;
 
 /*
@@ -186,10 +184,10 @@ void kport_port_put(struct kport_port *port)
 		return;
 	if (port->published) {
 		list_del(&port->all_node);
-		kport_nr_ports--;
+		port->inst->nr_ports--;
 	}
 	if (port->counted)
-		port->owner->nr_ports--;
+		kport_user_count_port(port->owner, -1);
 	mutex_unlock(&kport_table_lock);
 	kport_port_free(port);
 }
@@ -208,7 +206,7 @@ static void kport_uncount_locked(struct kport_port *port)
 	lockdep_assert_held(&kport_table_lock);
 	if (port->counted && port->deleted &&
 	    !atomic_read(&port->owner_handles)) {
-		port->owner->nr_ports--;
+		kport_user_count_port(port->owner, -1);
 		port->counted = false;
 	}
 }
@@ -233,7 +231,7 @@ void kport_owner_handle_get(struct kport_port *port)
 	mutex_lock(&kport_table_lock);
 	atomic_inc(&port->owner_handles);
 	if (port->deleted && !port->counted && port->published) {
-		port->owner->nr_ports++;
+		kport_user_count_port(port->owner, 1);
 		port->counted = true;
 	}
 	mutex_unlock(&kport_table_lock);
@@ -392,21 +390,26 @@ static int kport_publish(struct kport_port *port)
 {
 	struct kport_inst *inst = port->inst;
 	struct kport_port *other, *stale = NULL;
+	struct kport_user *full;
 	int ret = -EAGAIN;
 
 	mutex_lock(&kport_table_lock);
 	if (inst != &kport_init_inst && !inst->hashed)
 		goto out_unlock;
 	ret = -ENOSPC;
-	if (kport_nr_ports >= READ_ONCE(kport_max_ports)) {
+	/* Per instance, as POSIX mq's queues_max is per IPC namespace. */
+	if (inst->nr_ports >= READ_ONCE(kport_max_ports)) {
 		trace_kport_quota(port->owner->uid, KPORT_LIMIT_PORTS,
-				  kport_nr_ports + 1,
+				  inst->nr_ports + 1,
 				  READ_ONCE(kport_max_ports));
 		goto out_unlock;
 	}
-	if (port->owner->nr_ports >= READ_ONCE(kport_max_ports_per_user)) {
-		trace_kport_quota(port->owner->uid, KPORT_LIMIT_PORTS_PER_USER,
-				  port->owner->nr_ports + 1,
+	/* Its owner's, and that of every user namespace's creator above. */
+	full = kport_user_ports_full(port->owner,
+				     READ_ONCE(kport_max_ports_per_user));
+	if (full) {
+		trace_kport_quota(full->uid, KPORT_LIMIT_PORTS_PER_USER,
+				  full->nr_ports + 1,
 				  READ_ONCE(kport_max_ports_per_user));
 		goto out_unlock;
 	}
@@ -431,8 +434,8 @@ static int kport_publish(struct kport_port *port)
 	port->id = kport_next_id++;
 	port->published = true;
 	list_add_tail(&port->all_node, &inst->ports);
-	kport_nr_ports++;
-	port->owner->nr_ports++;
+	inst->nr_ports++;
+	kport_user_count_port(port->owner, 1);
 	port->counted = true;
 	/* Under the table lock: nobody can open, send to or delete it first. */
 	trace_kport_port_create(port->id, port->name, port->flags,
@@ -526,7 +529,7 @@ int kport_port_create(const struct kport_create *args)
 		kport_inst_put(inst);
 		return -ENOMEM;
 	}
-	port->owner = kport_user_get(current_euid());
+	port->owner = kport_user_get(current_cred());
 	if (!port->owner) {
 		kport_inst_put(inst);
 		kfree(port);

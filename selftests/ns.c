@@ -35,7 +35,11 @@ enum ctr_flags {
 	CTR_UNMAPPED	= 1 << 0,	/* write no uid/gid map: stay unmapped */
 	CTR_SAME_IPC	= 1 << 1,	/* keep the host's IPC namespace */
 	CTR_SAME_PID	= 1 << 2,	/* keep the host's pid namespace */
+	CTR_BY_USER	= 1 << 3,	/* made by host uid CTR_CREATOR, not root */
 };
+
+/* The host user who makes a CTR_BY_USER container (rootless podman's). */
+#define CTR_CREATOR	2000
 
 static int write_file(const char *path, const char *text)
 {
@@ -76,6 +80,10 @@ static int ctr_start(struct ctr *c, int (*fn)(void), unsigned int flags)
 			ns |= CLONE_NEWIPC;
 		if (!(flags & CTR_SAME_PID))
 			ns |= CLONE_NEWPID;
+		if (flags & CTR_BY_USER) {
+			KT_CHILD_ASSERT(setresgid(CTR_CREATOR, CTR_CREATOR, CTR_CREATOR) == 0);
+			KT_CHILD_ASSERT(setresuid(CTR_CREATOR, CTR_CREATOR, CTR_CREATOR) == 0);
+		}
 		KT_CHILD_ASSERT(unshare(ns) == 0);
 		KT_CHILD_ASSERT(write(sync[1], "u", 1) == 1);
 		KT_CHILD_ASSERT(read(go[0], &x, 1) == 1);
@@ -675,6 +683,188 @@ TEST(ipc_owner_counts_in_the_instances_user_namespace)
 	ASSERT_EQ(0, ctr_start(&c, ctr_no_ipc_owner_outside, CTR_SAME_IPC));
 	EXPECT_EQ(0, ctr_wait(&c));
 	EXPECT_EQ(0, kt_unlink(shared_name));
+}
+
+/* ---- Quotas: a user namespace's users share its creator's ---------------------- */
+
+static const char *const quota_params[] = {
+	"max_ports_per_user", "max_user_bytes", "max_ports",
+};
+
+/*
+ * What the module had when this program started, put back when it ends
+ * (kport_test.h); each test also puts back what it changed, for the next.
+ */
+static void __attribute__((constructor)) save_params_at_start(void)
+{
+	kt_params_save_for_exit(quota_params, 3);
+}
+
+/* As container uid @uid, create the port @name; its result. */
+static int create_as(uid_t uid, const char *name)
+{
+	pid_t child = kt_fork();
+
+	if (child < 0)
+		return -errno;
+	if (child == 0) {
+		int fd;
+
+		KT_CHILD_ASSERT(setresuid(uid, uid, uid) == 0);
+		fd = kt_create(name, 0, 4, MSG_SIZE, 0666, KPORT_RIGHTS_ALL);
+		_exit(fd >= 0 ? 0 : -fd);
+	}
+	return -kt_reap(child, -1);
+}
+
+static int ctr_port_quota(void)
+{
+	char name[KPORT_NAME_MAX];
+	int i;
+
+	/* 3 ports for the creator's users together, whoever they are here. */
+	for (i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), "%.40s.root%d", shared_name, i);
+		CHECK(2 + i, kt_create(name, 0, 4, MSG_SIZE, 0666,
+				       KPORT_RIGHTS_ALL) >= 0);
+	}
+	snprintf(name, sizeof(name), "%.40s.u1", shared_name);
+	CHECK(4, create_as(1, name) == 0);
+	snprintf(name, sizeof(name), "%.40s.u2", shared_name);
+	CHECK(5, create_as(2, name) == -ENOSPC);
+	CHECK(6, sock_put(ctr_sock, 'f') == 0);
+	CHECK(7, sock_get(ctr_sock) == 'g');
+	return 0;
+}
+
+/* The creator on the host: its own ports count with its container's. */
+static int host_create_as_creator(void)
+{
+	pid_t child = kt_fork();
+
+	if (child < 0)
+		return -errno;
+	if (child == 0) {
+		int fd;
+
+		KT_CHILD_ASSERT(setresuid(CTR_CREATOR, CTR_CREATOR, CTR_CREATOR) == 0);
+		fd = kt_create(NULL, 0, 4, MSG_SIZE, 0600, KPORT_RIGHTS_ALL);
+		_exit(fd >= 0 ? 0 : -fd);
+	}
+	return -kt_reap(child, -1);
+}
+
+TEST(a_user_namespace_shares_its_creators_port_quota)
+{
+	struct ctr c;
+	int i, ret = -1;
+
+	long long saved = kt_param_get("max_ports_per_user");
+
+	ASSERT_LT(0, saved);
+	ASSERT_EQ(0, kt_param_set("max_ports_per_user", 3));
+	kt_name(shared_name, "pq");
+	EXPECT_EQ(0, host_create_as_creator());
+	ASSERT_EQ(0, ctr_start(&c, ctr_port_quota, CTR_BY_USER));
+	ASSERT_EQ('f', sock_get(c.sock));
+	EXPECT_EQ(-ENOSPC, host_create_as_creator());
+	EXPECT_EQ(0, sock_put(c.sock, 'g'));
+	EXPECT_EQ(0, ctr_wait(&c));
+	/* The container's ports go with it, and so does their charge. */
+	for (i = 0; i < TEARDOWN_MS / 50; i++) {
+		ret = host_create_as_creator();
+		if (ret != -ENOSPC)
+			break;
+		kt_sleep_ms(50);
+	}
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(0, kt_param_set("max_ports_per_user", saved));
+}
+
+/* Bytes: what one of the container's users queues, the others lack. */
+static int ctr_byte_quota(void)
+{
+	char buf[MSG_SIZE];
+	pid_t child;
+	int fd, n;
+
+	fd = kt_create(shared_name, 0, KPORT_CAPACITY_UNBOUNDED, MSG_SIZE, 0666,
+		       KPORT_RIGHTS_ALL);
+	CHECK(2, fd >= 0);
+	for (n = 0; n < 100000; n++)
+		if (kt_send(fd, buf, MSG_SIZE, 0, 0, 0))
+			break;
+	CHECK(3, n > 0 && n < 100000);
+	CHECK(4, kt_send(fd, buf, MSG_SIZE, 0, 0, 0) == -ENOBUFS);
+	child = kt_fork();
+	CHECK(5, child >= 0);
+	if (child == 0) {
+		/*
+		 * Another user of the container, through a handle of its own
+		 * (a send is charged to the handle's opener): charged to the
+		 * same creator above it.
+		 */
+		KT_CHILD_ASSERT(setresuid(1, 1, 1) == 0);
+		fd = kt_open(shared_name, KPORT_RIGHT_SEND, 0);
+		KT_CHILD_ASSERT(fd >= 0);
+		_exit(-kt_send(fd, buf, MSG_SIZE, 0, 0, 0));
+	}
+	CHECK(6, kt_reap(child, -1) == ENOBUFS);
+	/* Room again once a message is received. */
+	CHECK(7, kt_recv(fd, buf, sizeof(buf), KPORT_MSG_NONBLOCK, NULL) == MSG_SIZE);
+	child = kt_fork();
+	CHECK(8, child >= 0);
+	if (child == 0) {
+		KT_CHILD_ASSERT(setresuid(1, 1, 1) == 0);
+		fd = kt_open(shared_name, KPORT_RIGHT_SEND, 0);
+		KT_CHILD_ASSERT(fd >= 0);
+		_exit(-kt_send(fd, buf, MSG_SIZE, 0, 0, 0));
+	}
+	CHECK(9, kt_reap(child, -1) == 0);
+	return 0;
+}
+
+TEST(a_user_namespace_shares_its_creators_byte_quota)
+{
+	struct ctr c;
+
+	long long saved = kt_param_get("max_user_bytes");
+
+	ASSERT_LT(0, saved);
+	ASSERT_EQ(0, kt_param_set("max_user_bytes", 64 * 1024));
+	kt_name(shared_name, "bq");
+	ASSERT_EQ(0, ctr_start(&c, ctr_byte_quota, CTR_BY_USER));
+	EXPECT_EQ(0, ctr_wait(&c));
+	EXPECT_EQ(0, kt_param_set("max_user_bytes", saved));
+}
+
+/* max_ports is each instance's, as mq's queues_max is each namespace's. */
+static int ctr_two_ports(void)
+{
+	CHECK(2, kt_create(NULL, 0, 4, MSG_SIZE, 0600, KPORT_RIGHTS_ALL) >= 0);
+	CHECK(3, kt_create(NULL, 0, 4, MSG_SIZE, 0600, KPORT_RIGHTS_ALL) >= 0);
+	CHECK(4, kt_create(NULL, 0, 4, MSG_SIZE, 0600, KPORT_RIGHTS_ALL) == -ENOSPC);
+	return 0;
+}
+
+TEST(max_ports_is_per_instance)
+{
+	long long saved = kt_param_get("max_ports");
+	int fds[64], n = 0, ret;
+	struct ctr c;
+
+	ASSERT_LT(0, saved);
+	/* The host's instance full, whatever it held before. */
+	ASSERT_EQ(0, kt_param_set("max_ports", 2));
+	while (n < 64 && (ret = kt_create(NULL, 0, 4, MSG_SIZE, 0600,
+					  KPORT_RIGHTS_ALL)) >= 0)
+		fds[n++] = ret;
+	ASSERT_EQ(-ENOSPC, ret);
+	ASSERT_EQ(0, ctr_start(&c, ctr_two_ports, 0));
+	EXPECT_EQ(0, ctr_wait(&c));
+	while (n)
+		close(fds[--n]);
+	EXPECT_EQ(0, kt_param_set("max_ports", saved));
 }
 
 TEST_HARNESS_MAIN
