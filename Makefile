@@ -70,12 +70,15 @@ BENCH_SRCS := $(wildcard tools/bench/*.c)
 BENCH_OBJS := $(BENCH_SRCS:%.c=$(B)/%.o)
 SELFTESTS := $(patsubst selftests/%.c,$(B)/selftests/%,$(wildcard selftests/*.c))
 # A selftest of several files: a directory selftests/NAME/ of .c and .h
-# files, one program NAME beside the others (selftests/vm/ has no .c).
-SELFTEST_DIRS := $(patsubst selftests/%/,%,$(sort $(dir $(wildcard selftests/*/*.c))))
+# files, one program NAME beside the others (but selftests/vm/, the VM
+# harness: its kport-ctr.c is a helper, VM_TOOLS).
+SELFTEST_DIRS := $(filter-out vm,$(patsubst selftests/%/,%,$(sort $(dir $(wildcard selftests/*/*.c)))))
 SELFTESTS += $(SELFTEST_DIRS:%=$(B)/selftests/%)
 EXAMPLES  := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 LIB_HDRS  := uapi/linux/kport.h lib/kport.h
 SELFTEST_HDRS := $(wildcard selftests/*.h)
+# Helpers of the VM harness, in the guest at /usr/libexec/kport/.
+VM_TOOLS  := $(B)/vm-tools/kport-ctr
 
 # ---- Install ----------------------------------------------------------------
 # /usr/local, as for anything installed by hand, so that `make install`
@@ -111,7 +114,7 @@ VM = bash selftests/vm/run.sh --kernel $(KERNEL) --kver $(KVER) \
      --module $(CURDIR)/kport.ko --ksrc $(KSRC) --build $(B) --src .
 
 .PHONY: all module lib tools selftests examples deps deps-check install \
-	install-selftests uninstall clean deb check-deb check check-debug check-kcsan check-kernels check-dkms debug-kernel kcsan-kernel demo vm bench lint \
+	install-selftests uninstall clean deb check-deb check check-container check-debug check-kcsan check-kernels check-dkms debug-kernel kcsan-kernel demo vm bench lint \
 	lint-checkpatch lint-w1 lint-sparse lint-uapi lint-abi lint-shell lint-man help
 
 # Building needs a C compiler, make and the target kernel's headers, on
@@ -133,7 +136,7 @@ deps-check:
 # When one of these is a goal, scripts/deps.sh runs once, while make reads
 # this file and so before any rule: even with -j, no compiler runs before
 # it is installed.  `make -n` installs nothing.
-DEPS_GOALS := check check-debug check-kcsan check-kernels check-dkms demo vm \
+DEPS_GOALS := check check-container check-debug check-kcsan check-kernels check-dkms demo vm \
 	      bench lint lint-% debug-kernel kcsan-kernel deb check-deb
 ifneq ($(filter $(DEPS_GOALS),$(MAKECMDGOALS)),)
 ifeq ($(MAKELEVEL)$(findstring n,$(MAKE_SHORT_OPTS)),0)
@@ -194,7 +197,7 @@ TOOLS_LDLIBS = $(LIB_A)
 endif
 
 tools: $(TOOLS)
-selftests: $(SELFTESTS)
+selftests: $(SELFTESTS) $(VM_TOOLS)
 examples: $(EXAMPLES)
 
 $(B)/tools/%: tools/%.c $(TOOLS_LIB)
@@ -211,6 +214,10 @@ $(B)/tools/bench/%.o: tools/bench/%.c
 $(B)/tools/kport-bench: $(BENCH_OBJS) $(TOOLS_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(KPORT_CFLAGS) $(LDFLAGS) -o $@ $(BENCH_OBJS) $(TOOLS_LDLIBS) $(LDLIBS)
+
+$(B)/vm-tools/%: selftests/vm/%.c
+	@mkdir -p $(@D)
+	$(CC) $(KPORT_CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $<
 
 $(B)/examples/%: examples/%.c $(LIB_A)
 	@mkdir -p $(@D)
@@ -337,6 +344,12 @@ lint-man:
 check: all selftests
 	$(VM) --mode check --out $(B)/vm/check --tests "$(TESTS)"
 
+# The same selftests, each in a container made as runtimes make one (new
+# user, IPC, mount and pid namespaces: selftests/vm/kport-ctr.c), so in a
+# kport instance of its own; all but unload, which needs CAP_SYS_MODULE.
+check-container: all selftests
+	$(VM) --mode check --container --out $(B)/vm/check-container --tests "$(TESTS)"
+
 # The sanitizer-kernel runs (DESIGN.md "Testing and CI"): the same selftests
 # on a kernel built from $(KSRC) by scripts/debug-kernel.sh, once, cached
 # under ~/.cache/kport/debug-kernel/ (a first build: ~20 minutes of CPU,
@@ -447,6 +460,7 @@ help:
 	@echo '                 man pages (lint-checkpatch lint-w1 lint-sparse lint-uapi lint-abi lint-shell'
 	@echo '                 lint-man)'
 	@echo '  check          build all, run the selftests in QEMU; last line "N passed, N failed, N skipped"'
+	@echo '  check-container  the same, each selftest in a container (user, IPC, mount, pid namespaces)'
 	@echo '  check-debug    the same on the debug kernel (KASAN, UBSAN, lockdep, kmemleak,'
 	@echo '                 fault injection), built once into ~/.cache/kport/debug-kernel/'
 	@echo '  check-kcsan    the same on a KCSAN kernel (data races), built once likewise'

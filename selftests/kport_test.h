@@ -38,6 +38,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -488,6 +489,27 @@ static inline int kt_wait_sleeping(pid_t pid, const char *wchan)
 		kt_sleep_ms(2);
 	}
 }
+
+/* ---- Namespaces ---------------------------------------------------------- */
+
+/*
+ * Whether the caller is in the initial namespace of kind @which ("user",
+ * "pid"), by the fixed inode number the kernel gives the initial ones
+ * (@ino: 0xEFFFFFFD user, 0xEFFFFFFC pid).  The container lane (make
+ * check-container) runs the suite in new ones, where a few tests check
+ * what differs there by design instead.
+ */
+static inline bool kt_initial_ns(const char *which, unsigned long ino)
+{
+	char path[40];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/self/ns/%s", which);
+	return stat(path, &st) == 0 && st.st_ino == ino;
+}
+
+#define kt_initial_userns()	kt_initial_ns("user", 0xEFFFFFFDUL)
+#define kt_initial_pidns()	kt_initial_ns("pid", 0xEFFFFFFCUL)
 
 /* ---- Processes ----------------------------------------------------------- */
 

@@ -188,6 +188,14 @@ FIXTURE_SETUP(trace)
 {
 	self->buf = NULL;
 	self->fd = -1;
+	/*
+	 * The events carry global pids, which this file compares with
+	 * getpid(); tracefs is the initial namespace's tool.  The 6.1
+	 * harness runs a test after a setup's SKIP(return), so end it as
+	 * its own SKIP() would.
+	 */
+	if (!kt_initial_pidns())
+		SKIP(_exit(255), "the events name tasks by their global pid");
 	ASSERT_EQ(0, instance_err)
 		TH_LOG("tracefs instance with events/kport/ on: %s (is the module's trace.h built in?)",
 		       strerror(-instance_err));

@@ -9,7 +9,7 @@
 #   run.sh --mode check|demo|shell --kernel VMLINUZ --kver KVER
 #          --module kport.ko --ksrc KSRC [--build build] [--src .]
 #          [--out build/vm/MODE] [--tests "abi capacity"]
-#          [--lane stock|debug|kcsan]
+#          [--lane stock|debug|kcsan] [--container]
 #
 # check: runs the selftests (all of build/selftests/, or --tests), then
 #        selftests/vm/check.sh judges the serial log.  Exit status 0 only
@@ -17,6 +17,12 @@
 #        skipped".
 # demo:  runs examples/demo.sh in the guest; judged the same way.
 # shell: an interactive shell on the console, module loaded.
+#
+# --container (check): every selftest runs inside a container, as runtimes
+# make one (selftests/vm/kport-ctr.c: new user, IPC, mount and pid
+# namespaces), so in an IPC namespace of its own and kport instance of its
+# own; all of them but unload (rmmod needs CAP_SYS_MODULE in the initial
+# user namespace) unless --tests names them.
 #
 # --lane says which kernel this is, for the guest (KPORT_LANE in the tests'
 # environment) and the checks: `debug` is the kernel of `make check-debug`
@@ -51,7 +57,7 @@ vm_name=vm
 . "$here/lib.sh"
 
 mode=check kernel='' kver='' module='' ksrc='' build=build src=. out='' tests=''
-lane=stock
+lane=stock container=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mode) mode=$2; shift 2 ;;
@@ -64,6 +70,7 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift 2 ;;
 	--tests) tests=$2; shift 2 ;;
 	--lane) lane=$2; shift 2 ;;
+	--container) container=1; shift ;;
 	*) vm_die "unknown argument '$1'" ;;
 	esac
 done
@@ -112,6 +119,8 @@ if [ "$mode" = check ]; then
 			names+=("$t")
 		done
 		tests=${names[*]}
+	elif [ "$container" = 1 ]; then
+		tests=$(printf '%s\n' "${available[@]}" | grep -vx unload | xargs)
 	else
 		tests=${available[*]:-}
 	fi
@@ -137,6 +146,7 @@ done
 {
 	echo "MODE=$(vm_quote "$mode")"
 	echo "LANE=$(vm_quote "$lane")"
+	echo "CONTAINER=$container"
 	echo "TESTS=$(vm_quote "$tests")"
 	echo "KVER=$(vm_quote "$kver")"
 	echo "KPORT_KO=$(vm_quote "$vm_ko")"
@@ -166,6 +176,10 @@ done
 for f in "${available[@]}"; do
 	entries+=("$build/selftests/$f:/usr/libexec/kport/selftests/$f:0755")
 done
+if [ "$container" = 1 ]; then
+	[ -x "$build/vm-tools/kport-ctr" ] || vm_die "$build/vm-tools/kport-ctr is not built (make selftests)"
+	entries+=("$build/vm-tools/kport-ctr:/usr/libexec/kport/kport-ctr:0755")
+fi
 for f in "$build"/lib/libkport.so.*; do
 	[ -f "$f" ] && entries+=("$f:/usr/lib/${f##*/}:0755")
 done
@@ -191,7 +205,7 @@ fi
 
 log=$out/console.log
 ntests=$(wc -w <<<"$tests")
-echo "vm: booting $vm_kernel ($kver), $lane lane, mode $mode${tests:+, $ntests selftest(s)}; watchdog ${timeout}s"
+echo "vm: booting $vm_kernel ($kver), $lane lane, mode $mode${tests:+, $ntests selftest(s)}$([ "$container" = 1 ] && echo ", each in a container"); watchdog ${timeout}s"
 echo "vm: serial log: $log"
 
 # A hang before init is the emulated machine's, not kport's (the module is
