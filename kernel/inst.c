@@ -10,51 +10,40 @@
  * of the file).  The initial IPC namespace has a static instance; every
  * other instance is made by the first create in its namespace.
  *
- * Pinning.  Instances are found by their namespace's address.  A module
- * cannot take and drop a counted reference to an IPC namespace
- * (put_ipc_ns() is not exported before 6.12, and 6.1 is the kernel most
- * users run), and it gets no notice when one dies.  So an instance holds
- * the namespace the way userspace does: an open file of its nsfs inode
- * (open_related_ns(), then fput()), which keeps the namespace, and so its
- * address, alive.  The address cannot be reused for another namespace
- * while the instance can be found by it: the instance leaves the table
- * before it lets go of the file.  So a later namespace never finds an
- * earlier one's instance, whatever it reuses (an address, an inode
- * number).
+ * Holding.  Instances are found by their namespace's address, so each
+ * holds a counted reference to its namespace: get_ipc_ns(), an inline,
+ * and ns->ns.ops->put(), the namespace's own put (ipcns_put(), which is
+ * put_ipc_ns(): the call nsfs makes when its inode goes).  The address
+ * cannot be reused for another namespace while the instance can be found
+ * by it: the instance leaves the table before it lets go of the
+ * reference.  So a later namespace never finds an earlier one's instance,
+ * whatever it reuses (an address, an inode number).
  *
- * Teardown.  Holding the file keeps the namespace alive after its last
- * process is gone, so the instance has to notice for itself that only its
- * own pin is left.  The reaper (a delayed work, every KPORT_REAP_INTERVAL
- * while there are instances besides the initial one) tears down an
- * instance when, under the nsfs dentry's lock:
- *   - the dentry has one reference, the pin's: nobody else holds the
- *     namespace open (a /proc/PID/ns/ipc file, a bind mount of one), and
- *     with the lock held nobody can take a new one; and
- *   - the namespace has one reference, the nsfs inode's: no process is in
- *     it (each holds one through its nsproxy).
- * Without a process in the namespace or a file of it, nothing can ever
- * enter it again (setns() needs such a file, a fork needs a process in
- * it), so the answer cannot go stale.  Tearing down deletes every port of
- * the instance (waiters get -EIDRM; handles still held elsewhere stay
- * valid and report the port dead), takes the instance out of the table
- * and drops the pin.  An instance whose ports are all gone is freed by the
- * reaper as well, once nothing refers to it.  Either way within about
- * KPORT_REAP_INTERVAL.
+ * Teardown.  The reference keeps the namespace alive after its last
+ * process is gone, so the instance has to notice for itself when it is
+ * the only one left: the namespace's count is 1.  Everything that can
+ * lead into a namespace holds a count of it: each process's nsproxy, the
+ * nsfs inode behind any open /proc/PID/ns/ipc or bind mount of one, a
+ * SysV shm attachment made in it, an open /proc/sysvipc file; with none
+ * of them left nothing can enter it again (setns() needs an nsfs file or
+ * a process's nsproxy, a fork a process in it), so a count of 1 cannot
+ * go stale.  The reaper (a delayed work, every KPORT_REAP_INTERVAL while
+ * there are instances besides the initial one) tears down such
+ * instances: it deletes their ports (waiters get -EIDRM; handles still
+ * held elsewhere stay valid and report the port dead), takes them out of
+ * the table and drops their reference.  An instance whose ports are all
+ * gone is freed by the reaper as well, once nothing refers to it.  Either
+ * way within about KPORT_REAP_INTERVAL.
  *
  * Locking: kport_table_lock (a mutex, outermost of kport's locks) protects
  * the instance table and every instance's tables and lists.  ->ref is a
  * refcount so that a port's last put and /proc/kport's release need no
  * lock to let go of their instance.
  */
-#include <linux/fdtable.h>
-#include <linux/file.h>
-#include <linux/fs.h>
 #include <linux/hashtable.h>
 #include <linux/ipc_namespace.h>
-#include <linux/magic.h>
 #include <linux/mutex.h>
 #include <linux/ns_common.h>
-#include <linux/proc_fs.h>
 #include <linux/proc_ns.h>
 #include <linux/slab.h>
 #include <linux/user_namespace.h>
@@ -117,67 +106,31 @@ static struct kport_inst *kport_inst_find_locked(struct ipc_namespace *ns)
 	return NULL;
 }
 
-/* For open_related_ns(): the namespace itself, referenced. */
-static struct ns_common *kport_ipc_ns_get(struct ns_common *ns)
+/* Let go of the reference kport_inst_new() took (see "Holding" above). */
+static void kport_ipc_ns_put(struct ipc_namespace *ns)
 {
-	get_ipc_ns(container_of(ns, struct ipc_namespace, ns));
-	return ns;
-}
-
-/* Whether @file is the nsfs file of @ns. */
-static bool kport_pin_is(struct file *file, struct ipc_namespace *ns)
-{
-	struct inode *inode = file_inode(file);
-
-	return inode->i_sb->s_magic == NSFS_MAGIC &&
-	       inode->i_private == &ns->ns;
-}
-
-/*
- * An open file of @ns's nsfs inode.  open_related_ns() gives it as a
- * descriptor of the caller's: it is taken back at once.  Another thread
- * of the caller could close that descriptor and open another file at the
- * same number in between; kport_pin_is() catches that (-EAGAIN), and the
- * only file it could close is one of its own process's.  It uses a
- * descriptor slot for that moment: -EMFILE at RLIMIT_NOFILE.
- */
-static struct file *kport_pin_ns(struct ipc_namespace *ns)
-{
-	struct file *file;
-	int fd;
-
-	fd = open_related_ns(&ns->ns, kport_ipc_ns_get);
-	if (fd < 0)
-		return ERR_PTR(fd);
-	file = fget(fd);
-	close_fd(fd);
-	if (!file)
-		return ERR_PTR(-EAGAIN);
-	if (!kport_pin_is(file, ns)) {
-		fput(file);
-		return ERR_PTR(-EAGAIN);
-	}
-	return file;
+	ns->ns.ops->put(&ns->ns);
 }
 
 static struct kport_inst *kport_inst_new(struct ipc_namespace *ns)
 {
 	struct kport_inst *inst;
-	struct file *pin;
 
 	inst = kzalloc(sizeof(*inst), GFP_KERNEL_ACCOUNT);
 	if (!inst)
-		return ERR_PTR(-ENOMEM);
-	pin = kport_pin_ns(ns);
-	if (IS_ERR(pin)) {
-		kfree(inst);
-		return ERR_CAST(pin);
-	}
+		return NULL;
 	kport_inst_init(inst);
-	inst->ipc_ns = ns;
-	inst->pin = pin;
+	/* current is in @ns: its nsproxy holds a count we add to. */
+	inst->ipc_ns = get_ipc_ns(ns);
 	inst->user_ns = get_user_ns(ns->user_ns);
 	return inst;
+}
+
+static void kport_inst_free_unused(struct kport_inst *inst)
+{
+	kport_ipc_ns_put(inst->ipc_ns);
+	put_user_ns(inst->user_ns);
+	kfree(inst);
 }
 
 /**
@@ -187,7 +140,7 @@ static struct kport_inst *kport_inst_new(struct ipc_namespace *ns)
  *
  * Context: process context; takes kport_table_lock.
  * Return: the instance, referenced (kport_inst_put()), or an ERR_PTR:
- * -ENOENT, -ENOMEM, -EMFILE, -EAGAIN.
+ * -ENOENT or -ENOMEM.
  */
 struct kport_inst *kport_inst_get(bool create)
 {
@@ -206,10 +159,10 @@ struct kport_inst *kport_inst_get(bool create)
 	if (!create)
 		return ERR_PTR(-ENOENT);
 
-	/* Pinning allocates and may sleep: not under the table lock. */
+	/* Allocate outside the table lock, then look again. */
 	new = kport_inst_new(ns);
-	if (IS_ERR(new))
-		return new;
+	if (!new)
+		return ERR_PTR(-ENOMEM);
 	mutex_lock(&kport_table_lock);
 	inst = kport_inst_find_locked(ns);
 	if (inst) {
@@ -224,12 +177,8 @@ struct kport_inst *kport_inst_get(bool create)
 			schedule_delayed_work(&kport_reaper, KPORT_REAP_INTERVAL);
 	}
 	mutex_unlock(&kport_table_lock);
-	if (new) {
-		/* Another create made it first. */
-		fput(new->pin);
-		put_user_ns(new->user_ns);
-		kfree(new);
-	}
+	if (new)
+		kport_inst_free_unused(new);	/* another call made it first */
 	return inst;
 }
 
@@ -238,7 +187,7 @@ struct kport_inst *kport_inst_get(bool create)
  * @inst: the instance.
  *
  * The last one goes after the instance has left the table (the table
- * holds one while it is there), so it has no pin left to drop.
+ * holds one while it is there), so it holds its namespace no more.
  *
  * Context: any context: it only frees memory.
  */
@@ -246,89 +195,72 @@ void kport_inst_put(struct kport_inst *inst)
 {
 	if (inst == &kport_init_inst || !refcount_dec_and_test(&inst->ref))
 		return;
-	WARN_ON_ONCE(inst->hashed || inst->pin || !list_empty(&inst->ports));
+	WARN_ON_ONCE(inst->hashed || inst->ipc_ns || !list_empty(&inst->ports));
 	put_user_ns(inst->user_ns);
 	kfree(inst);
 }
 
 /*
- * Whether nothing but the instance's pin is left of its namespace: see
- * "Teardown" above.
+ * Whether the instance's reference is all that is left of its namespace:
+ * see "Teardown" above.
  */
 static bool kport_inst_abandoned(struct kport_inst *inst)
 {
-	struct dentry *dentry = inst->pin->f_path.dentry;
-	bool alone;
-
-	spin_lock(&dentry->d_lock);
-	alone = d_count(dentry) == 1 &&
-		refcount_read(&inst->ipc_ns->ns.count) == 1;
-	spin_unlock(&dentry->d_lock);
-	return alone;
+	return refcount_read(&inst->ipc_ns->ns.count) == 1;
 }
 
 /*
- * Take @inst out of the table, under kport_table_lock.  Return: its pin,
- * for the caller to drop once the lock is let go of.
+ * Take @inst out of the table onto @dead, under kport_table_lock; the
+ * caller tears it down (kport_inst_teardown()) once the lock is let go of.
  */
-static struct file *kport_inst_unhash_locked(struct kport_inst *inst)
+static void kport_inst_unhash_locked(struct kport_inst *inst,
+				     struct list_head *dead)
 {
-	struct file *pin = inst->pin;
-
 	lockdep_assert_held(&kport_table_lock);
 	hash_del(&inst->node);
 	inst->hashed = false;
-	inst->pin = NULL;
 	kport_nr_insts--;
-	return pin;
+	list_add_tail(&inst->reap_node, dead);
 }
 
 /*
- * The next instance to let go of: abandoned, or referenced by the table
- * alone (no port, nobody creating one, no /proc/kport open on it).  It is
- * unhashed, and its pin is in *@pin.
+ * Tear down an unhashed instance: delete its ports, drop its namespace
+ * and the table's reference.  Its ports' handles, wherever they are, keep
+ * the ports (dead) and so the instance's memory, not its namespace.
  */
-static struct kport_inst *kport_inst_next_dead_locked(struct file **pin)
+static void kport_inst_teardown(struct kport_inst *inst)
 {
-	struct kport_inst *inst;
-	unsigned int bkt;
+	struct ipc_namespace *ns = inst->ipc_ns;
 
-	hash_for_each(kport_insts, bkt, inst, node) {
-		if (refcount_read(&inst->ref) == 1 || kport_inst_abandoned(inst)) {
-			*pin = kport_inst_unhash_locked(inst);
-			return inst;
-		}
-	}
-	return NULL;
-}
-
-/*
- * Tear down an unhashed instance: delete its ports, drop its pin and the
- * table's reference.  Its ports' handles, wherever they are, keep the
- * ports (dead) and so the instance's memory, not its namespace.
- */
-static void kport_inst_teardown(struct kport_inst *inst, struct file *pin)
-{
 	kport_inst_delete_ports(inst);
-	fput(pin);
+	/* Nobody may read it past here: it names no namespace of ours. */
+	inst->ipc_ns = NULL;
+	kport_ipc_ns_put(ns);
 	kport_inst_put(inst);
 }
 
+/*
+ * Every instance to let go of, in one pass: abandoned, or referenced by
+ * the table alone (no port, nobody creating one, no /proc/kport open on
+ * it).
+ */
 static void kport_reap(struct work_struct *work)
 {
-	struct kport_inst *inst;
-	struct file *pin;
+	struct kport_inst *inst, *tmp;
+	struct hlist_node *next;
+	unsigned int bkt;
+	LIST_HEAD(dead);
 
-	for (;;) {
-		mutex_lock(&kport_table_lock);
-		inst = kport_inst_next_dead_locked(&pin);
-		if (!inst && kport_nr_insts)
-			schedule_delayed_work(&kport_reaper, KPORT_REAP_INTERVAL);
-		mutex_unlock(&kport_table_lock);
-		if (!inst)
-			return;
-		kport_inst_teardown(inst, pin);
+	mutex_lock(&kport_table_lock);
+	hash_for_each_safe(kport_insts, bkt, next, inst, node) {
+		if (refcount_read(&inst->ref) == 1 || kport_inst_abandoned(inst))
+			kport_inst_unhash_locked(inst, &dead);
 	}
+	if (kport_nr_insts)
+		schedule_delayed_work(&kport_reaper, KPORT_REAP_INTERVAL);
+	mutex_unlock(&kport_table_lock);
+	list_for_each_entry_safe(inst, tmp, &dead, reap_node)
+		kport_inst_teardown(inst);
 }
 
 /**
@@ -341,22 +273,18 @@ static void kport_reap(struct work_struct *work)
  */
 void kport_insts_destroy(void)
 {
-	struct kport_inst *inst;
-	struct file *pin;
+	struct kport_inst *inst, *tmp;
+	struct hlist_node *next;
 	unsigned int bkt;
+	LIST_HEAD(dead);
 
 	cancel_delayed_work_sync(&kport_reaper);
-	for (;;) {
-		inst = NULL;
-		mutex_lock(&kport_table_lock);
-		hash_for_each(kport_insts, bkt, inst, node)
-			break;
-		if (inst)
-			pin = kport_inst_unhash_locked(inst);
-		mutex_unlock(&kport_table_lock);
-		if (!inst)
-			break;
-		kport_inst_teardown(inst, pin);
-	}
+	mutex_lock(&kport_table_lock);
+	hash_for_each_safe(kport_insts, bkt, next, inst, node)
+		kport_inst_unhash_locked(inst, &dead);
+	mutex_unlock(&kport_table_lock);
+	list_for_each_entry_safe(inst, tmp, &dead, reap_node)
+		kport_inst_teardown(inst);
 	kport_inst_delete_ports(&kport_init_inst);
+	WARN_ON_ONCE(!list_empty(&kport_init_inst.ports));
 }

@@ -100,16 +100,14 @@ struct kport_user {
  * struct kport_inst - the ports of one IPC namespace (see inst.c)
  * @ref:      held by the instance table while @hashed, by each port of the
  *            instance, and by each open /proc/kport that lists it.
- * @ipc_ns:   the namespace, the table's key; valid while @pin holds it
- *            (not referenced by the initial instance, whose namespace is
- *            the kernel's own).
- * @pin:      a file of the namespace's nsfs inode: the reference that
- *            keeps @ipc_ns from being freed, and so its address from being
- *            reused, while the instance can be found by it.  NULL for the
- *            initial instance and once the instance is torn down.
+ * @ipc_ns:   the namespace, the table's key, referenced (which keeps its
+ *            address from being reused while the instance can be found by
+ *            it: see inst.c).  NULL for the initial instance (whose
+ *            namespace is the kernel's own) and once torn down.
  * @user_ns:  the user namespace that owns @ipc_ns: where CAP_IPC_OWNER
  *            counts and which ids a port's owner must have; referenced.
  * @node:     in the instance table while @hashed.
+ * @reap_node: on the reaper's list of instances to tear down.
  * @hashed:   can be found by its namespace.
  * @names:    named ports, by name.
  * @inboxes:  inboxes, by owning thread group.
@@ -122,12 +120,12 @@ struct kport_user {
 struct kport_inst {
 	refcount_t ref;
 	struct ipc_namespace *ipc_ns;
-	struct file *pin;
 	struct user_namespace *user_ns;
 	struct hlist_node node;
+	struct list_head reap_node;
 	bool hashed;
-	DECLARE_HASHTABLE(names, 8);
-	DECLARE_HASHTABLE(inboxes, 6);
+	DECLARE_HASHTABLE(names, 6);
+	DECLARE_HASHTABLE(inboxes, 4);
 	struct list_head ports;
 	unsigned int nr_ports;
 };

@@ -5,7 +5,7 @@
  *
  * /proc/kport lists the ports of one instance (inst.c): the one of the
  * IPC namespace its opener was in when it opened the file, whoever reads
- * it later.  A namespace without an instance yet lists no port.
+ * it later.
  *
  * Locking: the listing takes kport_table_lock, then each port's lock for
  * its counters (kport_queue_stat()); all of it from one hold, so that the
@@ -79,8 +79,6 @@ static int kport_proc_show(struct seq_file *m, void *v)
 	struct kport_port *port;
 
 	seq_puts(m, "id\tname\tflags\tmode\tuid\tgid\tcapacity\tmsg_size\tmsgs\tbytes\tsenders\treceivers\thandles\tpool\n");
-	if (!inst)
-		return 0;
 	mutex_lock(&kport_table_lock);
 	list_for_each_entry(port, &inst->ports, all_node)
 		kport_port_show(m, port);
@@ -88,19 +86,20 @@ static int kport_proc_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-/* The opener's instance, for every read of this file (NULL: none yet). */
+/*
+ * The opener's instance, for every read of this file: made if its
+ * namespace has none yet, so that a file opened before the namespace's
+ * first port shows the ports made after.
+ */
 static int kport_proc_open(struct inode *inode, struct file *file)
 {
-	struct kport_inst *inst = kport_inst_get(false);
+	struct kport_inst *inst = kport_inst_get(true);
 	int ret;
 
-	if (IS_ERR(inst)) {
-		if (PTR_ERR(inst) != -ENOENT)
-			return PTR_ERR(inst);
-		inst = NULL;
-	}
+	if (IS_ERR(inst))
+		return PTR_ERR(inst);
 	ret = single_open(file, kport_proc_show, inst);
-	if (ret && inst)
+	if (ret)
 		kport_inst_put(inst);
 	return ret;
 }
@@ -109,8 +108,7 @@ static int kport_proc_release(struct inode *inode, struct file *file)
 {
 	struct kport_inst *inst = ((struct seq_file *)file->private_data)->private;
 
-	if (inst)
-		kport_inst_put(inst);
+	kport_inst_put(inst);
 	return single_release(inode, file);
 }
 

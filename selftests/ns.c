@@ -11,7 +11,9 @@
  */
 #include "kport_test.h"
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #define MSG_SIZE	64
@@ -36,6 +38,7 @@ enum ctr_flags {
 	CTR_SAME_IPC	= 1 << 1,	/* keep the host's IPC namespace */
 	CTR_SAME_PID	= 1 << 2,	/* keep the host's pid namespace */
 	CTR_BY_USER	= 1 << 3,	/* made by host uid CTR_CREATOR, not root */
+	CTR_NO_GID_MAP	= 1 << 4,	/* a uid map, no gid map: egid unmapped */
 };
 
 /* The host user who makes a CTR_BY_USER container (rootless podman's). */
@@ -87,10 +90,10 @@ static int ctr_start(struct ctr *c, int (*fn)(void), unsigned int flags)
 		KT_CHILD_ASSERT(unshare(ns) == 0);
 		KT_CHILD_ASSERT(write(sync[1], "u", 1) == 1);
 		KT_CHILD_ASSERT(read(go[0], &x, 1) == 1);
-		if (!(flags & CTR_UNMAPPED)) {
+		if (!(flags & (CTR_UNMAPPED | CTR_NO_GID_MAP)))
 			KT_CHILD_ASSERT(setresgid(0, 0, 0) == 0);
+		if (!(flags & CTR_UNMAPPED))
 			KT_CHILD_ASSERT(setresuid(0, 0, 0) == 0);
-		}
 		if (!(flags & CTR_SAME_PID)) {
 			/* The pid namespace is the children's: run as its pid 1. */
 			pid = kt_fork();
@@ -109,7 +112,7 @@ static int ctr_start(struct ctr *c, int (*fn)(void), unsigned int flags)
 		if (write_file(path, map))
 			goto fail;
 		snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
-		if (write_file(path, map))
+		if (!(flags & CTR_NO_GID_MAP) && write_file(path, map))
 			goto fail;
 	}
 	if (write(go[1], "g", 1) != 1)
@@ -165,6 +168,9 @@ static int sock_get(int sock)
  * The ports /proc/kport lists for its opener: their count, and the id of
  * the one named @name in *@id (0 if none).  -errno if it cannot be read.
  */
+/* How many ports the last proc_ports*() listed by the name it was given. */
+static int proc_matches;
+
 static int proc_ports_fd(int fd, const char *name, uint64_t *id)
 {
 	char buf[16384], *line, *save = NULL;
@@ -172,6 +178,7 @@ static int proc_ports_fd(int fd, const char *name, uint64_t *id)
 	int count = -1;
 
 	*id = 0;
+	proc_matches = 0;
 	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	if (n < 0)
 		return -errno;
@@ -184,8 +191,10 @@ static int proc_ports_fd(int fd, const char *name, uint64_t *id)
 		if (++count == 0)
 			continue;	/* the header */
 		if (sscanf(line, "%llu\t%63s", &pid_id, pname) == 2 &&
-		    name && !strcmp(pname, name))
+		    name && !strcmp(pname, name)) {
 			*id = pid_id;
+			proc_matches++;
+		}
 	}
 	return count;
 }
@@ -261,6 +270,7 @@ TEST(two_containers_and_the_host_share_a_name)
 	EXPECT_EQ(0, ctr_wait(&b));
 	/* The host's listing has its port, once, and none of theirs. */
 	EXPECT_LE(1, proc_ports(shared_name, &id));
+	EXPECT_EQ(1, proc_matches);
 	EXPECT_EQ(port_id(host), id);
 	{
 		struct kport_stat st;
@@ -496,11 +506,19 @@ static int ctr_make_and_leave(void)
 	return 0;
 }
 
-/* A later container never finds an earlier one's port. */
+/*
+ * A later container never finds an earlier one's port, even when its
+ * namespace gets the earlier one's inode number (the kernel hands out the
+ * lowest free one): it reports its number.
+ */
 static int ctr_find_nothing(void)
 {
+	struct stat st;
+
 	CHECK(2, kt_open(shared_name, 0, 0) == -ENOENT);
 	CHECK(3, proc_ports(NULL, &(uint64_t){ 0 }) == 0);
+	CHECK(4, stat("/proc/self/ns/ipc", &st) == 0);
+	CHECK(5, write(ctr_sock, &st.st_ino, sizeof(st.st_ino)) == sizeof(st.st_ino));
 	return 0;
 }
 
@@ -521,7 +539,10 @@ static int wait_dead(int fd, int timeout_ms)
 
 TEST(an_abandoned_instance_goes_and_wakes_its_receivers)
 {
+	ino_t old_ino, new_ino = 0;
 	struct kport_stat st;
+	struct stat sb;
+	char path[64];
 	pid_t receiver;
 	struct ctr c;
 	int fd, took;
@@ -530,6 +551,9 @@ TEST(an_abandoned_instance_goes_and_wakes_its_receivers)
 	ASSERT_EQ(0, ctr_start(&c, ctr_make_and_leave, 0));
 	fd = kt_recv_fd(c.sock);
 	ASSERT_LE(0, fd);
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", (int)c.pid);
+	ASSERT_EQ(0, stat(path, &sb));
+	old_ino = sb.st_ino;
 	/* Empty it, then block a receiver on it. */
 	ASSERT_EQ(4, kt_recv(fd, (char[MSG_SIZE]){ 0 }, MSG_SIZE, KPORT_MSG_NONBLOCK, NULL));
 	receiver = kt_fork();
@@ -549,13 +573,19 @@ TEST(an_abandoned_instance_goes_and_wakes_its_receivers)
 	took = wait_dead(fd, TEARDOWN_MS);
 	ASSERT_LE(0, took) TH_LOG("the port outlived its namespace");
 	printf("# port dead %d ms after its namespace's last process left\n", took);
+	/* The reaper looks every second: within two, whatever the phase. */
+	EXPECT_GT(2000 + 500, took);
 	EXPECT_EQ(0, kt_reap(receiver, -1));
 	/* Our handle is still a handle: it says the port is gone. */
 	EXPECT_EQ(-EIDRM, kt_send(fd, "x", 1, 0, KPORT_MSG_NONBLOCK, 0));
 	close(fd);
 
 	ASSERT_EQ(0, ctr_start(&c, ctr_find_nothing, 0));
+	EXPECT_EQ((ssize_t)sizeof(new_ino), read(c.sock, &new_ino, sizeof(new_ino)));
 	EXPECT_EQ(0, ctr_wait(&c));
+	printf("# the later namespace's inode number: %s\n",
+	       new_ino == old_ino ? "the same (reused)" : "another");
+	fflush(stdout);
 }
 
 /*
@@ -582,7 +612,7 @@ TEST(a_namespace_file_keeps_the_instance)
 	pid_t child;
 
 	kt_name(shared_name, "nsfile");
-	/* Same user namespace as ours, so that we may setns() back in. */
+	/* (We may setns() into it: we are root of the initial namespace.) */
 	ASSERT_EQ(0, ctr_start(&c, ctr_make_and_leave, CTR_SAME_PID));
 	fd = kt_recv_fd(c.sock);
 	ASSERT_LE(0, fd);
@@ -606,6 +636,77 @@ TEST(a_namespace_file_keeps_the_instance)
 	close(fd);
 }
 
+/* A bind mount of the namespace's file keeps it, as an open file does. */
+TEST(a_bind_mount_of_the_namespace_keeps_the_instance)
+{
+	char path[64], target[64], x;
+	int sync[2], go[2], fd, took;
+	struct ctr c;
+	pid_t holder;
+
+	kt_name(shared_name, "nsbind");
+	ASSERT_EQ(0, ctr_start(&c, ctr_make_and_leave, 0));
+	fd = kt_recv_fd(c.sock);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(4, kt_recv(fd, (char[MSG_SIZE]){ 0 }, MSG_SIZE, KPORT_MSG_NONBLOCK, NULL));
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", (int)c.pid);
+	snprintf(target, sizeof(target), "/tmp/kport-nsbind.%d", (int)getpid());
+	close(open(target, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+	ASSERT_EQ(0, pipe2(sync, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
+	/* In a mount namespace of its own, so that no mount is left behind. */
+	holder = kt_fork();
+	ASSERT_LE(0, holder);
+	if (holder == 0) {
+		KT_CHILD_ASSERT(unshare(CLONE_NEWNS) == 0);
+		KT_CHILD_ASSERT(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
+		KT_CHILD_ASSERT(mount(path, target, NULL, MS_BIND, NULL) == 0);
+		KT_CHILD_ASSERT(write(sync[1], "m", 1) == 1);
+		KT_CHILD_ASSERT(read(go[0], &x, 1) == 1);
+		KT_CHILD_ASSERT(umount(target) == 0);
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(sync[0], &x, 1));
+	ASSERT_EQ(0, sock_put(c.sock, 'g'));
+	ASSERT_EQ(0, ctr_wait(&c));
+	EXPECT_EQ(-ETIMEDOUT, wait_dead(fd, 2500));
+	ASSERT_EQ(1, write(go[1], "u", 1));
+	ASSERT_EQ(0, kt_reap(holder, -1));
+	took = wait_dead(fd, TEARDOWN_MS);
+	EXPECT_LE(0, took);
+	close(fd);
+	unlink(target);
+	close(sync[0]);
+	close(sync[1]);
+	close(go[0]);
+	close(go[1]);
+}
+
+/* /proc/kport opened before the namespace's first port shows it after. */
+static int ctr_listing_before_create(void)
+{
+	uint64_t id;
+	int proc, fd;
+
+	proc = open("/proc/kport", O_RDONLY | O_CLOEXEC);
+	CHECK(2, proc >= 0);
+	CHECK(3, proc_ports_fd(proc, NULL, &id) == 0);
+	fd = kt_create(shared_name, 0, 4, MSG_SIZE, 0600, KPORT_RIGHTS_ALL);
+	CHECK(4, fd >= 0);
+	CHECK(5, proc_ports_fd(proc, shared_name, &id) == 1);
+	CHECK(6, id == port_id(fd));
+	return 0;
+}
+
+TEST(proc_kport_opened_before_the_first_port_lists_it)
+{
+	struct ctr c;
+
+	kt_name(shared_name, "early");
+	ASSERT_EQ(0, ctr_start(&c, ctr_listing_before_create, 0));
+	EXPECT_EQ(0, ctr_wait(&c));
+}
+
 /* ---- Ids and privilege ---------------------------------------------------------- */
 
 /* Not mapped in the namespace that owns the instance: no port of ours. */
@@ -623,6 +724,9 @@ TEST(an_unmapped_creator_is_refused)
 	kt_name(shared_name, "unmapped");
 	ASSERT_EQ(0, ctr_start(&c, ctr_unmapped, CTR_UNMAPPED));
 	EXPECT_EQ(0, ctr_wait(&c));
+	/* The uid mapped, the gid not: refused all the same. */
+	ASSERT_EQ(0, ctr_start(&c, ctr_unmapped, CTR_NO_GID_MAP));
+	EXPECT_EQ(0, ctr_wait(&c));
 }
 
 /*
@@ -631,9 +735,11 @@ TEST(an_unmapped_creator_is_refused)
  */
 static int ctr_ipc_owner(void)
 {
+	char second[KPORT_NAME_MAX];
 	pid_t child;
 	int fd;
 
+	snprintf(second, sizeof(second), "%.50s.2", shared_name);
 	child = kt_fork();
 	CHECK(2, child >= 0);
 	if (child == 0) {
@@ -641,13 +747,18 @@ static int ctr_ipc_owner(void)
 		KT_CHILD_ASSERT(setresuid(1000, 1000, 1000) == 0);
 		fd = kt_create(shared_name, 0, 4, MSG_SIZE, 0600, KPORT_RIGHTS_ALL);
 		KT_CHILD_ASSERT(fd >= 0);
+		fd = kt_create(second, 0, 4, MSG_SIZE, 0600, KPORT_RIGHTS_ALL);
+		KT_CHILD_ASSERT(fd >= 0);
 		_exit(0);
 	}
 	CHECK(3, kt_reap(child, -1) == 0);
+	/* Opened with every right, deleted through the handle... */
 	fd = kt_open(shared_name, KPORT_RIGHTS_ALL, 0);
 	CHECK(4, fd >= 0);
+	CHECK(5, kt_delete(fd) == 0);
 	close(fd);
-	CHECK(5, kt_unlink(shared_name) == 0);
+	/* ...and by name. */
+	CHECK(6, kt_unlink(second) == 0);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
  */
 #include "kport_test.h"
 
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -314,6 +315,61 @@ TEST_F(unload, kernel_owned_ports_do_not_pin_the_module_and_go_with_it)
 	ASSERT_EQ(-ENOENT, kt_open(self->name2, 0, 0));
 	self->fd[0] = kt_create(self->name, 0, 8, 16, 0600, KPORT_RIGHTS_ALL);
 	ASSERT_LE(0, self->fd[0]);
+}
+
+/*
+ * An instance of another IPC namespace, kept alive by a file of that
+ * namespace after its last process left, with a port and a queued
+ * message: unloading tears it down too (kmemleak, in the debug lane,
+ * says whether anything is left).
+ */
+TEST_F(unload, instances_of_other_namespaces_go_with_the_module)
+{
+	char path[64], x;
+	int sync[2], go[2], nsfd;
+	pid_t child;
+
+	ASSERT_EQ(0, pipe(sync));
+	ASSERT_EQ(0, pipe(go));
+	child = kt_fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		int fd;
+
+		KT_CHILD_ASSERT(unshare(CLONE_NEWIPC) == 0);
+		fd = kt_create(self->name, 0, 8, 16, 0600, KPORT_RIGHTS_ALL);
+		KT_CHILD_ASSERT(fd >= 0);
+		KT_CHILD_ASSERT(kt_send(fd, "kept", 4, 0, 0, 0) == 0);
+		KT_CHILD_ASSERT(write(sync[1], "c", 1) == 1);
+		/* Wait until our namespace is held from outside. */
+		KT_CHILD_ASSERT(read(go[0], &x, 1) == 1);
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(sync[0], &x, 1));
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", (int)child);
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, nsfd);
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(0, kt_reap(child, -1));
+	close(sync[0]);
+	close(sync[1]);
+	close(go[0]);
+	close(go[1]);
+	/* Its port is not ours to see, and pins nothing. */
+	ASSERT_EQ(-ENOENT, kt_open(self->name, 0, 0));
+	kt_dev_close();
+	ASSERT_EQ(0, kt_module_refcnt());
+	unload_and_reload(_metadata, self);
+	/* The namespace is still there; kport's instance of it is new. */
+	child = kt_fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		KT_CHILD_ASSERT(setns(nsfd, CLONE_NEWIPC) == 0);
+		KT_CHILD_ASSERT(kt_open(self->name, 0, 0) == -ENOENT);
+		_exit(0);
+	}
+	EXPECT_EQ(0, kt_reap(child, -1));
+	close(nsfd);
 }
 
 /* open(2) of /dev/kport as nobody, in a child: 0 or -errno. */
