@@ -17,7 +17,7 @@ SHELL := /bin/bash
 MAKE_SHORT_OPTS := $(filter-out --%,$(firstword $(MAKEFLAGS)))
 MAKEFLAGS += --no-print-directory
 
-VERSION   := 0.1.1
+VERSION   := 0.2.0
 SOVERSION := 1
 
 # ---- The kernel -------------------------------------------------------------

@@ -146,9 +146,9 @@ static long kport_ioctl_stat(struct file *file, void *arg, void __user *uarg)
 	st->id = port->id;
 	memcpy(st->name, port->name, KPORT_NAME_MAX);
 	st->port_flags = port->flags;
-	st->mode = port->mode;
-	st->uid = from_kuid_munged(current_user_ns(), port->uid);
-	st->gid = from_kgid_munged(current_user_ns(), port->gid);
+	/* SETATTR changes them under kport_table_lock: one moment's three. */
+	kport_port_attrs(port, &st->mode, &st->uid, &st->gid,
+			 current_user_ns());
 	st->capacity = port->capacity;
 	st->msg_size = port->msg_size;
 	st->rights = h->rights;
@@ -172,10 +172,19 @@ static long kport_ioctl_delete(struct file *file, void *arg, void __user *uarg)
 	return kport_port_delete(h->port);
 }
 
+/* KPORT_IOC_SETATTR: the checks and the change are port.c's. */
+static long kport_ioctl_setattr(struct file *file, void *arg, void __user *uarg)
+{
+	struct kport_handle *h = file->private_data;
+
+	return kport_port_setattr(h->port, file, arg);
+}
+
 /*
  * A handle's ioctls.  The right each needs is checked before its struct
- * is read (kport_ioctl_dispatch()); DELETE and STAT need none (DELETE
- * checks the owner, STAT shows only what the handle may see), RELEASE
+ * is read (kport_ioctl_dispatch()); DELETE, SETATTR and STAT need none
+ * (DELETE and SETATTR check the owner or a capability, STAT shows only
+ * what the handle may see), RELEASE
  * none either: a handle gives back only slices it holds, whichever right
  * got them.
  */
@@ -217,6 +226,10 @@ static const struct kport_ioctl kport_handle_ioctls[] = {
 	[KPORT_HANDLE_IOC(KPORT_IOC_SENDRECV)] = {
 		.cmd = KPORT_IOC_SENDRECV, .min_size = KPORT_SENDRECV_SIZE_VER0,
 		.rights = KPORT_RIGHT_SEND, .fn = kport_ioctl_sendrecv,
+	},
+	[KPORT_HANDLE_IOC(KPORT_IOC_SETATTR)] = {
+		.cmd = KPORT_IOC_SETATTR, .min_size = KPORT_SETATTR_SIZE_VER0,
+		.fn = kport_ioctl_setattr,
 	},
 };
 

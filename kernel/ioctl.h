@@ -60,6 +60,7 @@ union kport_ioctl_arg {
 	struct kport_slice slice;
 	struct kport_batch batch;
 	struct kport_sendrecv sendrecv;
+	struct kport_setattr setattr;
 };
 
 /*
@@ -74,7 +75,7 @@ static __always_inline int kport_ioctl_copy_in(void *karg, unsigned int ksize,
 					       const void __user *uarg)
 {
 	switch (ksize) {
-	case 64:	/* version, msg, batch, slice */
+	case 64:	/* version, msg, batch, slice, setattr */
 		return kport_copy_arg(karg, 64, minsize, cmd, uarg);
 	case 88:	/* unlink */
 		return kport_copy_arg(karg, 88, minsize, cmd, uarg);
@@ -96,7 +97,7 @@ static __always_inline int kport_ioctl_copy_in(void *karg, unsigned int ksize,
 }
 
 /* Most ioctls one table may have: the cases of kport_ioctl_dispatch(). */
-#define KPORT_IOCTL_MAX	9
+#define KPORT_IOCTL_MAX	10
 
 /*
  * Run @table[@i] for @cmd.  Inlined with @i a constant into each case of
@@ -189,6 +190,8 @@ kport_ioctl_dispatch(const struct kport_ioctl *table, unsigned int n,
 		return kport_ioctl_run(table, n, 7, rights, file, cmd, arg);
 	case 8:
 		return kport_ioctl_run(table, n, 8, rights, file, cmd, arg);
+	case 9:
+		return kport_ioctl_run(table, n, 9, rights, file, cmd, arg);
 	}
 	return -ENOTTY;
 }

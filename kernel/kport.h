@@ -288,8 +288,11 @@ struct kport_waiter {
  * @flags:      KPORT_CREATE_* less NONBLOCK.
  * @pool:       the shared-memory pool, or NULL.
  * @mode:       permission bits.
- * @uid:        owner (creator's euid).
- * @gid:        group (creator's egid).
+ * @uid:        owner (creator's euid, or as SETATTR set it).
+ * @gid:        group (creator's egid, or as SETATTR set it).  These three
+ *              are written under kport_table_lock (SETATTR) and read
+ *              under it where they must agree (open's check, STAT,
+ *              /proc/kport), with READ_ONCE() elsewhere.
  * @capacity:   0, n, or KPORT_CAPACITY_UNBOUNDED.
  * @msg_size:   largest (or, fixed, exact) message size.
  * @owner:      the user charged for this port's existence.
@@ -627,6 +630,10 @@ int kport_port_unlink(const struct kport_unlink *args);
 void kport_port_put(struct kport_port *port);
 int kport_port_delete(struct kport_port *port);
 bool kport_may_delete(struct kport_port *port, struct file *file);
+long kport_port_setattr(struct kport_port *port, struct file *file,
+			const struct kport_setattr *sa);
+void kport_port_attrs(struct kport_port *port, u32 *mode, u32 *uid, u32 *gid,
+		      struct user_namespace *ns);
 void kport_owner_handle_get(struct kport_port *port);
 void kport_owner_handle_put(struct kport_port *port);
 struct pid *kport_get_tgid(pid_t nr);

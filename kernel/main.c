@@ -42,7 +42,8 @@ static_assert(KPORT_PRIO_MAX <= BITS_PER_LONG);
 			 KPORT_FEAT_PROCESS | KPORT_FEAT_INBOX |	\
 			 KPORT_FEAT_FROM_PID | KPORT_FEAT_FIXED |	\
 			 KPORT_FEAT_POOL | KPORT_FEAT_ZEROCOPY |	\
-			 KPORT_FEAT_BATCH | KPORT_FEAT_SENDRECV)
+			 KPORT_FEAT_BATCH | KPORT_FEAT_SENDRECV | \
+			 KPORT_FEAT_SETATTR)
 
 /* KPORT_IOC_VERSION: the struct is only output (the table copies it back). */
 static long kport_ioctl_version(struct file *file, void *arg,

@@ -157,6 +157,22 @@ struct pid *kport_get_tgid(pid_t nr)
 	return pid;
 }
 
+/* Who may open a port: what SETATTR changes (under port->lock). */
+struct kport_perm {
+	umode_t mode;
+	kuid_t uid;
+	kgid_t gid;
+};
+
+static void kport_perm_get(struct kport_port *port, struct kport_perm *perm)
+{
+	spin_lock(&port->lock);
+	perm->mode = port->mode;
+	perm->uid = port->uid;
+	perm->gid = port->gid;
+	spin_unlock(&port->lock);
+}
+
 static void kport_port_free(struct kport_port *port)
 {
 	kport_queue_purge(port);
@@ -318,11 +334,143 @@ int kport_port_delete(struct kport_port *port)
 bool kport_may_delete(struct kport_port *port, struct file *file)
 {
 	struct user_namespace *ns = port->inst->user_ns;
+	struct kport_perm perm;
 
+	kport_perm_get(port, &perm);
 	if (file)
-		return uid_eq(file->f_cred->euid, port->uid) ||
+		return uid_eq(file->f_cred->euid, perm.uid) ||
 		       file_ns_capable(file, ns, CAP_IPC_OWNER);
-	return uid_eq(current_euid(), port->uid) || ns_capable(ns, CAP_IPC_OWNER);
+	return uid_eq(current_euid(), perm.uid) || ns_capable(ns, CAP_IPC_OWNER);
+}
+
+/* Whether @cred has @gid as its effective or a supplementary group. */
+static bool kport_cred_in_group(const struct cred *cred, kgid_t gid)
+{
+	const struct group_info *gi = cred->group_info;
+	int i;
+
+	if (gid_eq(cred->egid, gid))
+		return true;
+	for (i = 0; gi && i < gi->ngroups; i++)
+		if (gid_eq(gi->gid[i], gid))
+			return true;
+	return false;
+}
+
+/* The checks of kport_port_setattr() that need no lock: 0 or -EINVAL. */
+static int kport_setattr_check(const struct kport_setattr *sa,
+			       struct user_namespace *from,
+			       struct user_namespace *to, kuid_t *uid,
+			       kgid_t *gid)
+{
+	if (!sa->flags || (sa->flags & ~KPORT_SETATTR_FLAGS) ||
+	    sa->__reserved32 ||
+	    !kport_reserved_zero(sa->__reserved, ARRAY_SIZE(sa->__reserved)))
+		return -EINVAL;
+	/* A field not asked for must be 0, so that a typo cannot hide. */
+	if (sa->flags & KPORT_SETATTR_MODE ? sa->mode & ~0777 : sa->mode)
+		return -EINVAL;
+	if (sa->flags & KPORT_SETATTR_UID) {
+		*uid = make_kuid(from, sa->uid);
+		if (!uid_valid(*uid) || !kuid_has_mapping(to, *uid))
+			return -EINVAL;
+	} else if (sa->uid) {
+		return -EINVAL;
+	}
+	if (sa->flags & KPORT_SETATTR_GID) {
+		*gid = make_kgid(from, sa->gid);
+		if (!gid_valid(*gid) || !kgid_has_mapping(to, *gid))
+			return -EINVAL;
+	} else if (sa->gid) {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * kport_port_setattr() - KPORT_IOC_SETATTR: change owner, group or mode
+ * @port: the port.
+ * @file: the handle, whose opener's credentials decide.
+ * @sa:   the request, copied from userspace.
+ *
+ * As chmod(2) and chown(2) decide for a file, with the capabilities of
+ * the user namespace that owns the port's instance.  The decision is made
+ * on one moment's owner, group and mode, and the change is made only if
+ * they are still those (else decided again): a concurrent SETATTR cannot
+ * slip a change past a check made on what it replaced.
+ *
+ * Context: process context; takes port->lock.
+ * Return: 0, -EINVAL, -EPERM or -EIDRM.
+ */
+long kport_port_setattr(struct kport_port *port, struct file *file,
+			const struct kport_setattr *sa)
+{
+	const struct cred *cred = file->f_cred;
+	struct user_namespace *ns = port->inst->user_ns;
+	kuid_t uid = INVALID_UID;
+	kgid_t gid = INVALID_GID;
+	struct kport_perm cur;
+	bool owner;
+	int ret;
+
+	ret = kport_setattr_check(sa, cred->user_ns, ns, &uid, &gid);
+	if (ret)
+		return ret;
+again:
+	kport_perm_get(port, &cur);
+	owner = uid_eq(cred->euid, cur.uid);
+	if ((sa->flags & KPORT_SETATTR_MODE) && !owner &&
+	    !file_ns_capable(file, ns, CAP_FOWNER))
+		return -EPERM;
+	/* The owner may "change" the owner to itself; anything else: CAP_CHOWN. */
+	if ((sa->flags & KPORT_SETATTR_UID) &&
+	    !(owner && uid_eq(uid, cur.uid)) &&
+	    !file_ns_capable(file, ns, CAP_CHOWN))
+		return -EPERM;
+	if ((sa->flags & KPORT_SETATTR_GID) &&
+	    !(owner && (gid_eq(gid, cur.gid) || kport_cred_in_group(cred, gid))) &&
+	    !file_ns_capable(file, ns, CAP_CHOWN))
+		return -EPERM;
+
+	spin_lock(&port->lock);
+	if (port->dead) {
+		spin_unlock(&port->lock);
+		return -EIDRM;
+	}
+	if (port->mode != cur.mode || !uid_eq(port->uid, cur.uid) ||
+	    !gid_eq(port->gid, cur.gid)) {
+		spin_unlock(&port->lock);
+		goto again;
+	}
+	if (sa->flags & KPORT_SETATTR_MODE)
+		port->mode = sa->mode;
+	if (sa->flags & KPORT_SETATTR_UID)
+		port->uid = uid;
+	if (sa->flags & KPORT_SETATTR_GID)
+		port->gid = gid;
+	spin_unlock(&port->lock);
+	return 0;
+}
+
+/**
+ * kport_port_attrs() - a port's mode, owner and group, one moment's
+ * @port: the port.
+ * @mode: out.
+ * @uid:  out: the owner, as @ns numbers it (the overflow id if it does not).
+ * @gid:  out: the group, likewise.
+ * @ns:   whose numbers.
+ *
+ * Context: takes port->lock.
+ */
+void kport_port_attrs(struct kport_port *port, u32 *mode, u32 *uid, u32 *gid,
+		      struct user_namespace *ns)
+{
+	struct kport_perm perm;
+
+	kport_perm_get(port, &perm);
+	*mode = perm.mode;
+	*uid = from_kuid_munged(ns, perm.uid);
+	*gid = from_kgid_munged(ns, perm.gid);
 }
 
 /*
@@ -337,9 +485,13 @@ bool kport_may_delete(struct kport_port *port, struct file *file)
  */
 static int kport_may_open(struct kport_port *port, u32 rights)
 {
-	bool owner = uid_eq(current_euid(), port->uid);
-	umode_t granted = port->mode;
-	umode_t need = 0;
+	struct kport_perm perm;
+	umode_t granted, need = 0;
+	bool owner;
+
+	kport_perm_get(port, &perm);
+	owner = uid_eq(current_euid(), perm.uid);
+	granted = perm.mode;
 
 	if (rights & KPORT_RIGHT_SEND)
 		need |= 02;
@@ -347,7 +499,7 @@ static int kport_may_open(struct kport_port *port, u32 rights)
 		need |= 04;
 	if (owner)
 		granted >>= 6;
-	else if (in_egroup_p(port->gid))
+	else if (in_egroup_p(perm.gid))
 		granted >>= 3;
 	if (need ? (need & ~granted & 07) == 0 : owner || (granted & 06))
 		return 0;

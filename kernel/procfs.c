@@ -37,6 +37,7 @@ static void kport_port_show(struct seq_file *m, struct kport_port *port)
 
 	memset(&st, 0, sizeof(st));
 	kport_queue_stat(port, &st);
+	kport_port_attrs(port, &st.mode, &st.uid, &st.gid, ns);
 	seq_printf(m, "%llu\t%s\t%s%s%s%s%s\t%04o\t%u\t%u\t%s\t%u\t%u\t%llu\t%u\t%u\t%d\t%zu\n",
 		   port->id, port->name[0] ? port->name : "-",
 		   port->flags & KPORT_CREATE_FIXED ? "F" : "-",
@@ -44,8 +45,7 @@ static void kport_port_show(struct seq_file *m, struct kport_port *port)
 		   port->flags & KPORT_CREATE_INBOX ? "I" : "-",
 		   port->flags & KPORT_CREATE_ZEROCOPY ? "Z" : "-",
 		   st.status & KPORT_STATUS_DEAD ? "D" : "-",
-		   port->mode, from_kuid_munged(ns, port->uid),
-		   from_kgid_munged(ns, port->gid),
+		   st.mode, st.uid, st.gid,
 		   kport_capacity_str(port->capacity, cap, sizeof(cap)),
 		   port->msg_size, st.nr_msgs, st.bytes,
 		   st.send_waiters, st.recv_waiters,

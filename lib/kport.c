@@ -159,6 +159,35 @@ int kport_delete(int fd)
 	return ret < 0 ? -errno : ret;
 }
 
+int kport_chmod(int fd, mode_t mode)
+{
+	struct kport_setattr sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.flags = KPORT_SETATTR_MODE;
+	sa.mode = mode;
+	return kport_ioctl(fd, KPORT_IOC_SETATTR, &sa);
+}
+
+int kport_chown(int fd, uid_t uid, gid_t gid)
+{
+	struct kport_setattr sa;
+
+	memset(&sa, 0, sizeof(sa));
+	if (uid != (uid_t)-1) {
+		sa.flags |= KPORT_SETATTR_UID;
+		sa.uid = uid;
+	}
+	if (gid != (gid_t)-1) {
+		sa.flags |= KPORT_SETATTR_GID;
+		sa.gid = gid;
+	}
+	/* Nothing to change is a change that succeeds, as fchown(-1, -1). */
+	if (!sa.flags)
+		return 0;
+	return kport_ioctl(fd, KPORT_IOC_SETATTR, &sa);
+}
+
 /* ---- Conveniences -------------------------------------------------------- */
 
 static int kport_create_common(const char *name, const struct kport_attr *attr,

@@ -40,7 +40,7 @@ expect() {
 	fi
 }
 
-expect "kportctl " "--help --version create delete help list recv send stat version"
+expect "kportctl " "--help --version chmod chown create delete help list recv send stat version"
 expect "kportctl s" "send stat"
 expect "kportctl recv " "alpha beta"
 expect "kportctl recv a" "alpha"
@@ -51,10 +51,14 @@ expect "kportctl recv --inbox " ""
 expect "kportctl recv --inbox 42 " ""
 expect "kportctl recv --j" "--json"
 expect "kportctl stat --" "--help --inbox --json"
+expect "kportctl chmod " ""
+expect "kportctl chmod 0640 " "alpha beta"
+expect "kportctl chown 5:5 a" "alpha"
+expect "kportctl chown 5 alpha " ""
 expect "kportctl list --" "--help --json"
 expect "kportctl create " ""
 expect "kportctl create q --capacity u" "unbounded"
-expect "kportctl help " "create delete help list recv send stat version"
+expect "kportctl help " "chmod chown create delete help list recv send stat version"
 expect "kportctl help send " ""
 expect "kportctl send alpha --file $tmp/payload.b" "$tmp/payload.bin"
 # No /proc/kport (module not loaded): no names, and no error.
@@ -103,7 +107,7 @@ fi
 kportctl=${KPORTCTL:-build/tools/kportctl}
 if [ -x "$kportctl" ]; then
 	printf 'id\tname\n1\talpha\n' >"$tmp/kport"
-	for cmd in create delete send recv stat list version; do
+	for cmd in create delete send recv stat chmod chown list version; do
 		COMP_WORDS=(kportctl "$cmd" --)
 		COMP_CWORD=2
 		COMPREPLY=()

@@ -55,7 +55,8 @@ _Static_assert(offsetof(struct kport_stat, slices_held) == 176, "stat");
 			 KPORT_FEAT_PROCESS | KPORT_FEAT_INBOX |	\
 			 KPORT_FEAT_FROM_PID | KPORT_FEAT_FIXED |	\
 			 KPORT_FEAT_POOL | KPORT_FEAT_ZEROCOPY |	\
-			 KPORT_FEAT_BATCH | KPORT_FEAT_SENDRECV)
+			 KPORT_FEAT_BATCH | KPORT_FEAT_SENDRECV |	\
+			 KPORT_FEAT_SETATTR)
 
 #define PARAM_DIR	"/sys/module/kport/parameters/"
 
@@ -174,7 +175,7 @@ static void valid_create(struct kport_create *c, const char *name)
 
 enum which { IOC_VERSION, IOC_CREATE, IOC_OPEN, IOC_UNLINK,
 	     IOC_SEND, IOC_RECV, IOC_STAT, IOC_BORROW, IOC_RELEASE,
-	     IOC_SENDV, IOC_RECVV, IOC_SENDRECV };
+	     IOC_SENDV, IOC_RECVV, IOC_SENDRECV, IOC_SETATTR };
 
 struct ioc_desc {
 	unsigned int dir;	/* _IOC_READ / _IOC_WRITE as published */
@@ -236,6 +237,10 @@ static const struct ioc_desc descs[] = {
 			   KPORT_SENDRECV_SIZE_VER0, 1,
 			   offsetof(struct kport_sendrecv, __reserved), 2, 0,
 			   0, 0 },
+	[IOC_SETATTR] = { _IOC_WRITE, 0x19, KPORT_SETATTR_SIZE_VER0, 1,
+			  offsetof(struct kport_setattr, __reserved), 5,
+			  offsetof(struct kport_setattr, __reserved32),
+			  KPORT_SETATTR_FLAGS, 0 },
 };
 
 /* The published command numbers are what _IOC() builds from the table. */
@@ -256,6 +261,8 @@ _Static_assert(KPORT_IOC_RECVV == _IOC(_IOC_WRITE, KPORT_IOC_MAGIC, 0x17,
 _Static_assert(KPORT_IOC_SENDRECV == _IOC(_IOC_READ | _IOC_WRITE, KPORT_IOC_MAGIC,
 					  0x18, KPORT_SENDRECV_SIZE_VER0),
 	       "SENDRECV");
+_Static_assert(KPORT_IOC_SETATTR == _IOC(_IOC_WRITE, KPORT_IOC_MAGIC, 0x19,
+					 KPORT_SETATTR_SIZE_VER0), "SETATTR");
 
 static unsigned long ioc_cmd(const struct ioc_desc *d, size_t size)
 {
@@ -292,6 +299,7 @@ FIXTURE_VARIANT_ADD(ioc, release) { .which = IOC_RELEASE };
 FIXTURE_VARIANT_ADD(ioc, sendv) { .which = IOC_SENDV };
 FIXTURE_VARIANT_ADD(ioc, recvv) { .which = IOC_RECVV };
 FIXTURE_VARIANT_ADD(ioc, sendrecv) { .which = IOC_SENDRECV };
+FIXTURE_VARIANT_ADD(ioc, setattr) { .which = IOC_SETATTR };
 
 FIXTURE_SETUP(ioc)
 {
@@ -429,6 +437,13 @@ static void valid_arg(FIXTURE_DATA(ioc) *self, enum which which, void *arg,
 		sr->recv.len = sizeof(self->rbuf);
 		break;
 	}
+	case IOC_SETATTR: {
+		struct kport_setattr *sa = arg;
+
+		sa->flags = KPORT_SETATTR_MODE;
+		sa->mode = 0640;
+		break;
+	}
 	}
 }
 
@@ -448,6 +463,9 @@ static void assert_unchanged(struct __test_metadata *_metadata,
 	ASSERT_EQ(self->before.handles, st.handles);
 	ASSERT_EQ(self->before.pool_used, st.pool_used);
 	ASSERT_EQ(self->before.slices_held, st.slices_held);
+	ASSERT_EQ(self->before.mode, st.mode);
+	ASSERT_EQ(self->before.uid, st.uid);
+	ASSERT_EQ(self->before.gid, st.gid);
 	ASSERT_EQ(self->free_fd, lowest_free_fd());
 	/* still reachable by name; no port created under the new name */
 	fd = kt_open(self->name, 0, 0);
@@ -555,6 +573,12 @@ static void assert_done(struct __test_metadata *_metadata,
 		ASSERT_EQ(self->before.sent + 1, st.sent);
 		break;
 	}
+	case IOC_SETATTR:
+		ASSERT_EQ(0, kt_stat(self->port, &st));
+		ASSERT_EQ(0640U, st.mode);
+		ASSERT_EQ(self->before.uid, st.uid);
+		ASSERT_EQ(self->before.gid, st.gid);
+		break;
 	}
 }
 
@@ -841,7 +865,7 @@ TEST_F(cmds, unknown_command_numbers_are_enotty_on_both_descriptors)
 	 * 0x10..0x18 are the port commands (batch.c, sendrecv.c, pool.c,
 	 * zerocopy.c).
 	 */
-	const unsigned int nrs[] = { 0x04, 0x05, 0x0f, 0x19, 0x1a, 0x1f,
+	const unsigned int nrs[] = { 0x04, 0x05, 0x0f, 0x1a, 0x1b, 0x1f,
 				     0x20, 0x40, 0x80, 0xff };
 	const unsigned int dirs[] = { _IOC_NONE, _IOC_READ, _IOC_WRITE,
 				      _IOC_READ | _IOC_WRITE };

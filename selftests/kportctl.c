@@ -694,7 +694,8 @@ TEST(version_without_the_device)
 TEST(help_per_command)
 {
 	static const char *const cmds[] = {
-		"create", "delete", "send", "recv", "stat", "list", "version", "help",
+		"create", "delete", "send", "recv", "stat", "chmod", "chown",
+		"list", "version", "help",
 	};
 	struct run a, b, g;
 	char want[64];
@@ -1391,6 +1392,51 @@ TEST(the_name_dash_is_refused)
 	jv_free(&v);
 	run_free(&r);
 	close(fd);
+}
+
+TEST_F(ctl, chmod_and_chown)
+{
+	struct kport_stat st;
+	struct run r;
+
+	self->fd = kt_create_simple(self->name, 4, MSG_SIZE);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, RUN(&r, "chmod", "0640", self->name));
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "chown", "1234:5678", self->name));
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	run_free(&r);
+	ASSERT_EQ(0, kt_stat(self->fd, &st));
+	EXPECT_EQ(0640U, st.mode);
+	EXPECT_EQ(1234U, st.uid);
+	EXPECT_EQ(5678U, st.gid);
+	/* The group alone; a name (the guest's /etc/group has nogroup). */
+	ASSERT_EQ(0, RUN(&r, "chown", ":nogroup", self->name));
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	run_free(&r);
+	ASSERT_EQ(0, kt_stat(self->fd, &st));
+	EXPECT_EQ(1234U, st.uid);
+	EXPECT_EQ(65534U, st.gid);
+	/* Usage errors change nothing. */
+	ASSERT_EQ(0, RUN(&r, "chmod", "0999", self->name));
+	EXPECT_EQ(2, r.status);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "chown", "no-such-user", self->name));
+	EXPECT_EQ(2, r.status);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "chown", ":", self->name));
+	EXPECT_EQ(2, r.status);
+	run_free(&r);
+	ASSERT_EQ(0, kt_stat(self->fd, &st));
+	EXPECT_EQ(0640U, st.mode);
+	/* Refused by the kernel: 1. */
+	ASSERT_EQ(0, RUN(&r, "chown", "4294967295", self->name));
+	EXPECT_EQ(2, r.status);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "chmod", "0644", "kt.no-such-port"));
+	EXPECT_EQ(1, r.status);
+	run_free(&r);
 }
 
 /* ---- The text output, unchanged ------------------------------------------ */

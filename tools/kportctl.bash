@@ -19,7 +19,7 @@ _kportctl_ports()
 _kportctl()
 {
 	local cur prev cmd opts i
-	local commands="create delete send recv stat list version help"
+	local commands="create delete send recv stat chmod chown list version help"
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -54,6 +54,7 @@ _kportctl()
 	send)	opts="--file --nonblock --timeout --priority --inbox --help" ;;
 	recv)	opts="--file --nonblock --timeout --from --verbose --json --inbox --help" ;;
 	stat)	opts="--inbox --json --help" ;;
+	chmod | chown) opts="--inbox --help" ;;
 	list)	opts="--json --help" ;;
 	version) opts="--help" ;;
 	help)
@@ -68,12 +69,16 @@ _kportctl()
 		mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
 		return 0
 	fi
-	# The port operand: once, and not for create (a new name) or list.
+	# The port operand: once, and not for create (a new name) or list;
+	# chmod and chown take theirs after the mode or owner.
+	local first=2
 	case "$cmd" in
 	delete | send | recv | stat) ;;
+	chmod | chown) first=3 ;;
 	*) return 0 ;;
 	esac
-	for ((i = 2; i < COMP_CWORD; i++)); do
+	[ "$COMP_CWORD" -ge "$first" ] || return 0
+	for ((i = first; i < COMP_CWORD; i++)); do
 		case "${COMP_WORDS[i]}" in
 		--inbox) return 0 ;;
 		--file | -f | --timeout | -t | --priority | -p | --from) ((i++)) ;;

@@ -20,9 +20,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -59,6 +61,8 @@ static int cmd_delete(int argc, char **argv);
 static int cmd_send(int argc, char **argv);
 static int cmd_recv(int argc, char **argv);
 static int cmd_stat(int argc, char **argv);
+static int cmd_chmod(int argc, char **argv);
+static int cmd_chown(int argc, char **argv);
 static int cmd_list(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
@@ -117,6 +121,13 @@ static const struct command commands[] = {
 	{ "stat", cmd_stat, "PORT [--json]",
 	  "Show a port's attributes and counters (--json: as one JSON\n"
 	  "object).\n", true },
+	{ "chmod", cmd_chmod, "MODE PORT",
+	  "Change who may open the port: MODE is octal, 0777 at most (its\n"
+	  "owner, or CAP_FOWNER).  Handles already open keep their rights.\n",
+	  true },
+	{ "chown", cmd_chown, "OWNER[:GROUP] | :GROUP PORT",
+	  "Change the port's owner (CAP_CHOWN) and/or group (CAP_CHOWN, or\n"
+	  "its owner to a group it is in), by name or number.\n", true },
 	{ "list", cmd_list, "[--json]",
 	  "List the ports, as /proc/kport has them (--json: as a JSON array\n"
 	  "of objects keyed by /proc/kport's column names).\n", false },
@@ -1258,6 +1269,111 @@ static int cmd_recv(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * chmod and chown: PORT (a name or --inbox PID) and one more operand,
+ * then the change on a handle with no right (the owner may open one,
+ * as may whoever the mode grants anything, or CAP_IPC_OWNER).
+ */
+static int setattr_common(int argc, char **argv, const char **operand)
+{
+	static const struct option opts[] = {
+		OPTION("inbox", required_argument, OPT_INBOX),
+		OPTION("help", no_argument, OPT_HELP),
+		OPTIONS_END
+	};
+	struct port_ref ref = { 0 };
+	int c;
+
+	while ((c = next_opt(argc, argv, opts, "h")) != -1)
+		if (c == OPT_INBOX)
+			set_inbox(&ref, optarg);
+	if (optind >= argc)
+		usage_error("no %s given", !strcmp(cmd_name, "chmod") ? "mode" :
+			    "owner or group");
+	*operand = argv[optind++];
+	if (!ref.inbox && optind < argc)
+		set_port(&ref, argv[optind++]);
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	need_port(&ref);
+	return open_port(&ref, 0);
+}
+
+static void setattr_done(int ret)
+{
+	if (ret == -EPERM)
+		fail(EPERM, "not the port's owner, or without the capability");
+	if (ret == -EINVAL)
+		fail(EINVAL, "that id means nothing where the port lives");
+	if (ret < 0)
+		fail(-ret, NULL);
+}
+
+static int cmd_chmod(int argc, char **argv)
+{
+	const char *arg;
+	unsigned long mode;
+	char *end;
+	int fd;
+
+	fd = setattr_common(argc, argv, &arg);
+	errno = 0;
+	mode = strtoul(arg, &end, 8);
+	if (errno || *end || !*arg || mode > 0777)
+		usage_error("bad octal mode '%s'", arg);
+	setattr_done(kport_chmod(fd, (mode_t)mode));
+	close(fd);
+	return 0;
+}
+
+/* A user or group by name or number; -1 (unchanged) for "". */
+static long id_of(const char *s, bool group)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*s)
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!errno && !*end && *s >= '0' && *s <= '9' && v < UINT32_MAX)
+		return (long)v;
+	if (group) {
+		struct group *g = getgrnam(s);
+
+		if (g)
+			return (long)g->gr_gid;
+	} else {
+		struct passwd *p = getpwnam(s);
+
+		if (p)
+			return (long)p->pw_uid;
+	}
+	usage_error("no such %s '%s'", group ? "group" : "user", s);
+}
+
+static int cmd_chown(int argc, char **argv)
+{
+	const char *arg, *colon;
+	char user[256];
+	long uid, gid = -1;
+	int fd;
+
+	fd = setattr_common(argc, argv, &arg);
+	colon = strchr(arg, ':');
+	snprintf(user, sizeof(user), "%.*s",
+		 colon ? (int)(colon - arg) : (int)strlen(arg), arg);
+	uid = id_of(user, false);
+	if (colon)
+		gid = id_of(colon + 1, true);
+	if (uid < 0 && gid < 0)
+		usage_error("give an owner, a group, or both");
+	setattr_done(kport_chown(fd, uid < 0 ? (uid_t)-1 : (uid_t)uid,
+				 gid < 0 ? (gid_t)-1 : (gid_t)gid));
+	close(fd);
+	return 0;
+}
+
 static const struct { uint64_t bit; const char *word; } port_flag_words[] = {
 	{ KPORT_CREATE_FIXED, "fixed" },
 	{ KPORT_CREATE_PROCESS, "process-owned" },
@@ -1613,6 +1729,9 @@ static int cmd_version(int argc, char **argv)
 		{ KPORT_FEAT_BATCH, "batch" },
 #ifdef KPORT_FEAT_SENDRECV
 		{ KPORT_FEAT_SENDRECV, "sendrecv" },
+#endif
+#ifdef KPORT_FEAT_SETATTR
+		{ KPORT_FEAT_SETATTR, "setattr" },
 #endif
 	};
 	struct kport_version v;

@@ -57,6 +57,7 @@
 #define KPORT_FEAT_ZEROCOPY	_BITULL(9)	/* KPORT_CREATE_ZEROCOPY, borrow/post */
 #define KPORT_FEAT_BATCH	_BITULL(10)	/* KPORT_IOC_SENDV, KPORT_IOC_RECVV */
 #define KPORT_FEAT_SENDRECV	_BITULL(11)	/* KPORT_IOC_SENDRECV */
+#define KPORT_FEAT_SETATTR	_BITULL(12)	/* KPORT_IOC_SETATTR */
 
 /**
  * struct kport_version - what this module supports (KPORT_IOC_VERSION)
@@ -417,6 +418,44 @@ struct kport_slice {
 
 #define KPORT_SLICE_SIZE_VER0	64
 
+/* struct kport_setattr flags: which fields to change. */
+#define KPORT_SETATTR_MODE	_BITULL(0)
+#define KPORT_SETATTR_UID	_BITULL(1)
+#define KPORT_SETATTR_GID	_BITULL(2)
+#define KPORT_SETATTR_FLAGS	(KPORT_SETATTR_MODE | KPORT_SETATTR_UID | \
+				 KPORT_SETATTR_GID)
+
+/**
+ * struct kport_setattr - change a port's owner, group or mode
+ *                        (KPORT_IOC_SETATTR on a handle)
+ * @flags:        KPORT_SETATTR_*: the fields to change, at least one.
+ * @mode:         with KPORT_SETATTR_MODE: the new permission bits (0777
+ *                at most).
+ * @uid:          with KPORT_SETATTR_UID: the new owner, as the caller's
+ *                user namespace numbers it.
+ * @gid:          with KPORT_SETATTR_GID: the new group, likewise.
+ * @__reserved32: must be 0.
+ * @__reserved:   must be 0.
+ *
+ * As chmod(2) and chown(2) on a file, with the credentials the handle was
+ * opened with (as KPORT_IOC_DELETE): the mode, by the port's owner or
+ * CAP_FOWNER; the owner, by CAP_CHOWN; the group, by CAP_CHOWN or by the
+ * owner to a group it is in; each capability in the user namespace that
+ * owns the port's IPC namespace.  Else -EPERM.  An id that is not mapped
+ * there is -EINVAL; a deleted port, -EIDRM.  All fields or none change;
+ * opens check the new ones, handles already open keep their rights.
+ */
+struct kport_setattr {
+	__u64 flags;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__u32 __reserved32;
+	__u64 __reserved[5];
+};
+
+#define KPORT_SETATTR_SIZE_VER0	64
+
 #define KPORT_IOC_MAGIC		0xB8
 
 /* On /dev/kport. */
@@ -436,6 +475,7 @@ struct kport_slice {
 #define KPORT_IOC_SENDV		_IOW(KPORT_IOC_MAGIC, 0x16, struct kport_batch)
 #define KPORT_IOC_RECVV		_IOW(KPORT_IOC_MAGIC, 0x17, struct kport_batch)
 #define KPORT_IOC_SENDRECV	_IOWR(KPORT_IOC_MAGIC, 0x18, struct kport_sendrecv)
+#define KPORT_IOC_SETATTR	_IOW(KPORT_IOC_MAGIC, 0x19, struct kport_setattr)
 
 /*
  * The pool: mmap(NULL, pool_size, PROT_READ, MAP_SHARED, handle, 0) on a
