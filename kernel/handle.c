@@ -146,7 +146,7 @@ static long kport_ioctl_stat(struct file *file, void *arg, void __user *uarg)
 	st->id = port->id;
 	memcpy(st->name, port->name, KPORT_NAME_MAX);
 	st->port_flags = port->flags;
-	/* SETATTR changes them under kport_table_lock: one moment's three. */
+	/* SETATTR changes them under port->lock: one moment's three. */
 	kport_port_attrs(port, &st->mode, &st->uid, &st->gid,
 			 current_user_ns());
 	st->capacity = port->capacity;

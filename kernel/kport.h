@@ -290,9 +290,9 @@ struct kport_waiter {
  * @mode:       permission bits.
  * @uid:        owner (creator's euid, or as SETATTR set it).
  * @gid:        group (creator's egid, or as SETATTR set it).  These three
- *              are written under kport_table_lock (SETATTR) and read
- *              under it where they must agree (open's check, STAT,
- *              /proc/kport), with READ_ONCE() elsewhere.
+ *              are written under @lock (SETATTR) and read under it
+ *              where they must agree (open's and delete's checks, STAT,
+ *              /proc/kport: kport_perm_get(), kport_port_attrs()).
  * @capacity:   0, n, or KPORT_CAPACITY_UNBOUNDED.
  * @msg_size:   largest (or, fixed, exact) message size.
  * @owner:      the user charged for this port's existence.

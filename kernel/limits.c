@@ -13,7 +13,8 @@
  * Users are counted per user namespace, as ucounts counts them: a user is
  * an effective uid as a credential of some user namespace has it, and the
  * user who created a namespace answers for what every user of that
- * namespace charges.  So every charge is made at each level, from the
+ * namespace charges (unless that is root of the initial namespace: see
+ * kport_user_ns_answers_to_parent()).  So every charge is made at each level, from the
  * user up to the initial namespace (each namespace's parent level is its
  * creator's), and refused at the first level it would take past the
  * limit: a user namespace's many uids share their creator's quota, they
@@ -134,6 +135,22 @@ static struct kport_user *kport_user_find_locked(struct user_namespace *ns,
 }
 
 /*
+ * Whether the creator of @ns answers for what @ns's users charge.  Not in
+ * the initial namespace, which has no creator; and not for a namespace
+ * root of the initial namespace made (a rootful container runtime's):
+ * root decides how many of those there are, and its own quota, shared by
+ * all of them, would let one container's user starve the host and every
+ * other container.  Such a namespace's users are limited each as a user,
+ * as the host's are, and the namespace as a whole by max_ports for its
+ * IPC namespace and by its memory cgroup.
+ */
+static bool kport_user_ns_answers_to_parent(struct user_namespace *ns)
+{
+	return ns != &init_user_ns &&
+	       !(ns->parent == &init_user_ns && uid_eq(ns->owner, GLOBAL_ROOT_UID));
+}
+
+/*
  * The accounting of @uid as a user of @ns, and, through ->parent, of
  * every level above it.  Namespaces nest at most 32 deep, so the
  * recursion is bounded.
@@ -151,7 +168,7 @@ static struct kport_user *kport_user_get_ns(struct user_namespace *ns,
 	if (user)
 		return user;
 
-	if (ns != &init_user_ns) {
+	if (kport_user_ns_answers_to_parent(ns)) {
 		parent = kport_user_get_ns(ns->parent, ns->owner);
 		if (!parent)
 			return NULL;

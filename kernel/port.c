@@ -387,14 +387,51 @@ static int kport_setattr_check(const struct kport_setattr *sa,
 	return 0;
 }
 
+/*
+ * A capability in @ns: of @file's opener, or, @file NULL, of the caller
+ * (the module cannot ask about any other credentials).
+ */
+static bool kport_capable(struct file *file, struct user_namespace *ns, int cap)
+{
+	return file ? file_ns_capable(file, ns, cap) : ns_capable(ns, cap);
+}
+
+/*
+ * Whether the handle's opener (@file), or the caller (@file NULL), may
+ * make the change @sa asks for, the port being @cur.
+ */
+static bool kport_may_setattr(struct file *file, struct user_namespace *ns,
+			      const struct kport_setattr *sa,
+			      const struct kport_perm *cur, kuid_t uid,
+			      kgid_t gid)
+{
+	const struct cred *cred = file ? file->f_cred : current_cred();
+	bool owner = uid_eq(cred->euid, cur->uid);
+
+	if ((sa->flags & KPORT_SETATTR_MODE) && !owner &&
+	    !kport_capable(file, ns, CAP_FOWNER))
+		return false;
+	/* The owner may "change" the owner to itself; anything else: CAP_CHOWN. */
+	if ((sa->flags & KPORT_SETATTR_UID) &&
+	    !(owner && uid_eq(uid, cur->uid)) &&
+	    !kport_capable(file, ns, CAP_CHOWN))
+		return false;
+	if ((sa->flags & KPORT_SETATTR_GID) &&
+	    !(owner && (gid_eq(gid, cur->gid) || kport_cred_in_group(cred, gid))) &&
+	    !kport_capable(file, ns, CAP_CHOWN))
+		return false;
+	return true;
+}
+
 /**
  * kport_port_setattr() - KPORT_IOC_SETATTR: change owner, group or mode
  * @port: the port.
- * @file: the handle, whose opener's credentials decide.
+ * @file: the handle: its opener's credentials and the caller's decide.
  * @sa:   the request, copied from userspace.
  *
  * As chmod(2) and chown(2) decide for a file, with the capabilities of
- * the user namespace that owns the port's instance.  The decision is made
+ * the user namespace that owns the port's instance, for both the
+ * handle's opener and the caller.  The decision is made
  * on one moment's owner, group and mode, and the change is made only if
  * they are still those (else decided again): a concurrent SETATTR cannot
  * slip a change past a check made on what it replaced.
@@ -405,31 +442,27 @@ static int kport_setattr_check(const struct kport_setattr *sa,
 long kport_port_setattr(struct kport_port *port, struct file *file,
 			const struct kport_setattr *sa)
 {
-	const struct cred *cred = file->f_cred;
 	struct user_namespace *ns = port->inst->user_ns;
 	kuid_t uid = INVALID_UID;
 	kgid_t gid = INVALID_GID;
 	struct kport_perm cur;
-	bool owner;
 	int ret;
 
-	ret = kport_setattr_check(sa, cred->user_ns, ns, &uid, &gid);
+	/* The ids as the caller numbers them, as fchown(2) reads them. */
+	ret = kport_setattr_check(sa, current_user_ns(), ns, &uid, &gid);
 	if (ret)
 		return ret;
 again:
 	kport_perm_get(port, &cur);
-	owner = uid_eq(cred->euid, cur.uid);
-	if ((sa->flags & KPORT_SETATTR_MODE) && !owner &&
-	    !file_ns_capable(file, ns, CAP_FOWNER))
-		return -EPERM;
-	/* The owner may "change" the owner to itself; anything else: CAP_CHOWN. */
-	if ((sa->flags & KPORT_SETATTR_UID) &&
-	    !(owner && uid_eq(uid, cur.uid)) &&
-	    !file_ns_capable(file, ns, CAP_CHOWN))
-		return -EPERM;
-	if ((sa->flags & KPORT_SETATTR_GID) &&
-	    !(owner && (gid_eq(gid, cur.gid) || kport_cred_in_group(cred, gid))) &&
-	    !file_ns_capable(file, ns, CAP_CHOWN))
+	/*
+	 * Both the handle's opener and the caller must be allowed: the
+	 * handle alone must not carry its opener's power over the port to
+	 * whoever holds it (a send-only handle of the owner's would let a
+	 * stranger open the port to itself), nor may a caller use a handle
+	 * opened by someone less privileged to act as itself.
+	 */
+	if (!kport_may_setattr(file, ns, sa, &cur, uid, gid) ||
+	    !kport_may_setattr(NULL, ns, sa, &cur, uid, gid))
 		return -EPERM;
 
 	spin_lock(&port->lock);
@@ -440,6 +473,10 @@ again:
 	if (port->mode != cur.mode || !uid_eq(port->uid, cur.uid) ||
 	    !gid_eq(port->gid, cur.gid)) {
 		spin_unlock(&port->lock);
+		/* Changed meanwhile: decide again, but not forever. */
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
 		goto again;
 	}
 	if (sa->flags & KPORT_SETATTR_MODE)

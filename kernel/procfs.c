@@ -8,8 +8,9 @@
  * it later.
  *
  * Locking: the listing takes kport_table_lock, then each port's lock for
- * its counters (kport_queue_stat()); all of it from one hold, so that the
- * lines are one moment's.
+ * its counters (kport_queue_stat()) and for its owner, group and mode
+ * (kport_port_attrs()); all under one hold of the table, so that no port
+ * comes or goes while it is listed.
  */
 #include <linux/fs.h>
 #include <linux/proc_fs.h>

@@ -70,8 +70,8 @@ int kport_delete(int fd);
 /*
  * KPORT_IOC_SETATTR, as fchmod(2) and fchown(2) on a file: the port's
  * mode (0777 at most); its owner and group (-1: unchanged), as the
- * caller's user namespace numbers them.  Decided with the credentials
- * the handle was opened with.  0 or -errno (-EPERM, -EINVAL, -EIDRM).
+ * caller's user namespace numbers them.  Both the handle's opener and
+ * the caller must be allowed.  0 or -errno (-EPERM, -EINVAL, -EIDRM).
  */
 int kport_chmod(int fd, mode_t mode);
 int kport_chown(int fd, uid_t uid, gid_t gid);

@@ -1430,8 +1430,11 @@ TEST_F(ctl, chmod_and_chown)
 	run_free(&r);
 	ASSERT_EQ(0, kt_stat(self->fd, &st));
 	EXPECT_EQ(0640U, st.mode);
-	/* Refused by the kernel: 1. */
+	/* An id out of range is a usage error, a missing port a failure. */
 	ASSERT_EQ(0, RUN(&r, "chown", "4294967295", self->name));
+	EXPECT_EQ(2, r.status);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "chmod", "0999", "kt.no-such-port"));
 	EXPECT_EQ(2, r.status);
 	run_free(&r);
 	ASSERT_EQ(0, RUN(&r, "chmod", "0644", "kt.no-such-port"));

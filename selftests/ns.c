@@ -924,6 +924,39 @@ TEST_F(quota, a_user_namespace_shares_its_creators_port_quota)
 	EXPECT_EQ(0, ret);
 }
 
+/*
+ * A namespace root made (rootful runtimes) does not charge root: its
+ * users are limited each as a user, and one of them cannot use up the
+ * host's root quota, shared by every such container.
+ */
+static int ctr_three_ports_as_1000(void)
+{
+	char name[KPORT_NAME_MAX];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "%.40s.%d", shared_name, i);
+		CHECK(2 + i, create_as(1000, name) == 0);
+	}
+	return 0;
+}
+
+TEST_F(quota, a_namespace_root_made_does_not_charge_root)
+{
+	struct ctr c;
+	int fd;
+
+	SKIP_UNLESS_INITIAL_USERNS();
+	ASSERT_EQ(0, kt_param_set("max_ports_per_user", 3));
+	kt_name(shared_name, "rootmade");
+	ASSERT_EQ(0, ctr_start(&c, ctr_three_ports_as_1000, 0));
+	EXPECT_EQ(0, ctr_wait(&c));
+	/* Root on the host still has its own three. */
+	fd = kt_create(NULL, 0, 4, MSG_SIZE, 0600, KPORT_RIGHTS_ALL);
+	EXPECT_LE(0, fd);
+	close(fd);
+}
+
 /* Bytes: what one of the container's users queues, the others lack. */
 static int ctr_byte_quota(void)
 {

@@ -34,14 +34,29 @@ FIXTURE_TEARDOWN(sa)
 	kt_unlink(self->name);
 }
 
+/*
+ * A child's own failure: an exit status no errno shares, so that it can
+ * never pass for the -EPERM a test expects (KT_CHILD_ASSERT() exits 1).
+ */
+#define BROKEN		99
+#define CHILD_OK(cond)	do { if (!(cond)) _exit(BROKEN); } while (0)
+
 /* In a child: become @uid with egid @gid and the supplementary @extra. */
 static void become(uid_t uid, gid_t gid, gid_t extra)
 {
 	gid_t groups[1] = { extra };
 
-	KT_CHILD_ASSERT(setgroups(extra ? 1 : 0, groups) == 0);
-	KT_CHILD_ASSERT(setresgid(gid, gid, gid) == 0);
-	KT_CHILD_ASSERT(setresuid(uid, uid, uid) == 0);
+	CHILD_OK(setgroups(extra ? 1 : 0, groups) == 0);
+	CHILD_OK(setresgid(gid, gid, gid) == 0);
+	CHILD_OK(setresuid(uid, uid, uid) == 0);
+}
+
+/* A child's status as setattr_as() reports it: -errno, or -BROKEN. */
+static int child_result(pid_t child)
+{
+	int status = kt_reap(child, -1);
+
+	return status < 0 ? status : -status;
 }
 
 /* A port of @uid's (group @gid), mode @mode; kernel-owned, so it stays. */
@@ -76,13 +91,12 @@ static int setattr_as(const char *name, uid_t uid, gid_t gid, gid_t extra,
 
 		become(uid, gid, extra);
 		fd = kt_open(name, 0, 0);
-		if (fd < 0)
-			_exit(100 + (-fd & 0x7f) % 100);
+		CHILD_OK(fd >= 0);
 		ret = mode >= 0 ? kport_chmod(fd, (mode_t)mode) :
 				  kport_chown(fd, nuid, ngid);
 		_exit(-ret);
 	}
-	return -kt_reap(child, -1);
+	return child_result(child);
 }
 
 static void attrs(struct __test_metadata *_metadata, const char *name,
@@ -184,83 +198,99 @@ TEST_F(sa, the_owner_sets_a_group_it_is_in)
 	}
 }
 
+/* Pass a handle from a child to its parent. */
+static int handle_from(const char *name, uid_t uid, uint32_t rights, int *sv)
+{
+	pid_t child = kt_fork();
+
+	if (child < 0)
+		return -errno;
+	if (child == 0) {
+		int fd;
+
+		become(uid, uid, 0);
+		fd = kt_open(name, rights, 0);
+		CHILD_OK(fd >= 0);
+		CHILD_OK(kt_send_fd(sv[1], fd) == 0);
+		_exit(0);
+	}
+	if (kt_reap(child, -1))
+		return -EIO;
+	return kt_recv_fd(sv[0]);
+}
+
+/* As @uid, through @fd: chmod to @mode; the result. */
+static int chmod_through(int fd, uid_t uid, mode_t mode)
+{
+	pid_t child = kt_fork();
+
+	if (child < 0)
+		return -errno;
+	if (child == 0) {
+		become(uid, uid, 0);
+		_exit(-kport_chmod(fd, mode));
+	}
+	return child_result(child);
+}
+
 /*
- * The handle's opener decides, not the caller: root's handle in a
- * stranger's hands may change the mode; a stranger's handle in root's
- * hands may not give the port away.
+ * Both the handle's opener and the caller must be allowed.  A handle
+ * does not carry its opener's power to whoever holds it: the owner's
+ * send-only handle in a stranger's hands cannot open the port to the
+ * stranger, a root daemon's handle kept after it dropped its privileges
+ * cannot give the port away; and a stranger's handle in root's hands
+ * does not lend root's power either.
  */
-TEST_F(sa, the_credentials_are_the_handles_openers)
+TEST_F(sa, the_handles_opener_and_the_caller_must_both_be_allowed)
 {
 	struct kport_stat st;
-	int root_fd, sv[2];
+	int fd, sv[2];
 	pid_t child;
 
-	ASSERT_EQ(0, make_port_as(self->name, USER_A, USER_A, 0666));
-	root_fd = kt_open(self->name, 0, 0);
-	ASSERT_LE(0, root_fd);
-	child = kt_fork();
-	ASSERT_LE(0, child);
-	if (child == 0) {
-		become(USER_B, USER_B, 0);
-		_exit(-kport_chmod(root_fd, 0604));
-	}
-	EXPECT_EQ(0, kt_reap(child, -1));
-	attrs(_metadata, self->name, &st);
-	EXPECT_EQ(0604U, st.mode);
-	close(root_fd);
-
+	ASSERT_EQ(0, make_port_as(self->name, USER_A, USER_A, 0602));
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv));
+
+	/* The owner's send-only handle, used by B. */
+	fd = handle_from(self->name, USER_A, KPORT_RIGHT_SEND, sv);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EPERM, chmod_through(fd, USER_B, 0606));
+	/* In the owner's own hands, it works (others may still send). */
+	EXPECT_EQ(0, chmod_through(fd, USER_A, 0622));
+	close(fd);
+
+	/* Root's handle, root gone: no chown. */
+	fd = kt_open(self->name, 0, 0);
+	ASSERT_LE(0, fd);
 	child = kt_fork();
 	ASSERT_LE(0, child);
 	if (child == 0) {
-		int fd;
-
-		become(USER_B, USER_B, 0);
-		fd = kt_open(self->name, KPORT_RIGHT_RECV, 0);
-		KT_CHILD_ASSERT(fd >= 0);
-		KT_CHILD_ASSERT(kt_send_fd(sv[1], fd) == 0);
-		_exit(0);
+		become(65534, 65534, 0);
+		_exit(-kport_chown(fd, 65534, -1));
 	}
-	ASSERT_EQ(0, kt_reap(child, -1));
-	root_fd = kt_recv_fd(sv[0]);
-	ASSERT_LE(0, root_fd);
-	EXPECT_EQ(-EPERM, kport_chown(root_fd, USER_B, -1));
-	EXPECT_EQ(-EPERM, kport_chmod(root_fd, 0666));
-	close(root_fd);
+	EXPECT_EQ(-EPERM, child_result(child));
+	EXPECT_EQ(-EPERM, chmod_through(fd, USER_B, 0666));
+	close(fd);
+
+	/* B's handle in root's hands. */
+	fd = handle_from(self->name, USER_B, KPORT_RIGHT_SEND, sv);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EPERM, kport_chown(fd, USER_B, -1));
+	EXPECT_EQ(-EPERM, kport_chmod(fd, 0666));
+	close(fd);
 	close(sv[0]);
 	close(sv[1]);
+
 	attrs(_metadata, self->name, &st);
 	EXPECT_EQ((uint32_t)USER_A, st.uid);
-	EXPECT_EQ(0604U, st.mode);
-
-	/* The owner's handle, used by a stranger: the owner's act. */
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv));
+	EXPECT_EQ(0622U, st.mode);
+	/* B still cannot receive. */
 	child = kt_fork();
 	ASSERT_LE(0, child);
 	if (child == 0) {
-		int fd;
-
-		become(USER_A, USER_A, 0);
-		fd = kt_open(self->name, 0, 0);
-		KT_CHILD_ASSERT(fd >= 0);
-		KT_CHILD_ASSERT(kt_send_fd(sv[1], fd) == 0);
-		_exit(0);
-	}
-	ASSERT_EQ(0, kt_reap(child, -1));
-	child = kt_fork();
-	ASSERT_LE(0, child);
-	if (child == 0) {
-		int fd = kt_recv_fd(sv[0]);
-
-		KT_CHILD_ASSERT(fd >= 0);
 		become(USER_B, USER_B, 0);
-		_exit(-kport_chmod(fd, 0606));
+		_exit(-kt_open(self->name, KPORT_RIGHT_RECV, 0));
 	}
-	EXPECT_EQ(0, kt_reap(child, -1));
-	close(sv[0]);
-	close(sv[1]);
-	attrs(_metadata, self->name, &st);
-	EXPECT_EQ(0606U, st.mode);
+	EXPECT_EQ(-EACCES, child_result(child));
 }
 
 TEST_F(sa, bad_requests_change_nothing)

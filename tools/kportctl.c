@@ -1274,7 +1274,8 @@ static int cmd_recv(int argc, char **argv)
  * then the change on a handle with no right (the owner may open one,
  * as may whoever the mode grants anything, or CAP_IPC_OWNER).
  */
-static int setattr_common(int argc, char **argv, const char **operand)
+static int setattr_common(int argc, char **argv, const char **operand,
+			  void (*parse)(const char *))
 {
 	static const struct option opts[] = {
 		OPTION("inbox", required_argument, OPT_INBOX),
@@ -1296,32 +1297,40 @@ static int setattr_common(int argc, char **argv, const char **operand)
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	need_port(&ref);
+	/* A usage error is a usage error, whether the port exists or not. */
+	parse(*operand);
 	return open_port(&ref, 0);
 }
 
 static void setattr_done(int ret)
 {
 	if (ret == -EPERM)
-		fail(EPERM, "not the port's owner, or without the capability");
+		fail(EPERM, "not the port's owner, or without the capability (both the handle's opener and the caller need it)");
 	if (ret == -EINVAL)
 		fail(EINVAL, "that id means nothing where the port lives");
 	if (ret < 0)
 		fail(-ret, NULL);
 }
 
+static unsigned long chmod_mode;
+
+static void parse_mode(const char *arg)
+{
+	char *end;
+
+	errno = 0;
+	chmod_mode = strtoul(arg, &end, 8);
+	if (errno || *end || !*arg || chmod_mode > 0777)
+		usage_error("bad octal mode '%s'", arg);
+}
+
 static int cmd_chmod(int argc, char **argv)
 {
 	const char *arg;
-	unsigned long mode;
-	char *end;
 	int fd;
 
-	fd = setattr_common(argc, argv, &arg);
-	errno = 0;
-	mode = strtoul(arg, &end, 8);
-	if (errno || *end || !*arg || mode > 0777)
-		usage_error("bad octal mode '%s'", arg);
-	setattr_done(kport_chmod(fd, (mode_t)mode));
+	fd = setattr_common(argc, argv, &arg, parse_mode);
+	setattr_done(kport_chmod(fd, (mode_t)chmod_mode));
 	close(fd);
 	return 0;
 }
@@ -1352,24 +1361,29 @@ static long id_of(const char *s, bool group)
 	usage_error("no such %s '%s'", group ? "group" : "user", s);
 }
 
-static int cmd_chown(int argc, char **argv)
-{
-	const char *arg, *colon;
-	char user[256];
-	long uid, gid = -1;
-	int fd;
+static long chown_uid, chown_gid;
 
-	fd = setattr_common(argc, argv, &arg);
-	colon = strchr(arg, ':');
+static void parse_owner(const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	char user[256];
+
 	snprintf(user, sizeof(user), "%.*s",
 		 colon ? (int)(colon - arg) : (int)strlen(arg), arg);
-	uid = id_of(user, false);
-	if (colon)
-		gid = id_of(colon + 1, true);
-	if (uid < 0 && gid < 0)
+	chown_uid = id_of(user, false);
+	chown_gid = colon ? id_of(colon + 1, true) : -1;
+	if (chown_uid < 0 && chown_gid < 0)
 		usage_error("give an owner, a group, or both");
-	setattr_done(kport_chown(fd, uid < 0 ? (uid_t)-1 : (uid_t)uid,
-				 gid < 0 ? (gid_t)-1 : (gid_t)gid));
+}
+
+static int cmd_chown(int argc, char **argv)
+{
+	const char *arg;
+	int fd;
+
+	fd = setattr_common(argc, argv, &arg, parse_owner);
+	setattr_done(kport_chown(fd, chown_uid < 0 ? (uid_t)-1 : (uid_t)chown_uid,
+				 chown_gid < 0 ? (gid_t)-1 : (gid_t)chown_gid));
 	close(fd);
 	return 0;
 }

@@ -16,6 +16,7 @@
  * not be made.
  */
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -68,6 +69,12 @@ static int init(char **argv)
 	pid_t cmd, pid;
 	int status;
 
+	/*
+	 * The credentials are final (a change of them clears this): die
+	 * with the process above from here on.  (getppid() cannot tell
+	 * whether it is already gone: it is 0 for a pid namespace's init.)
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	cmd = fork();
 	if (cmd < 0)
 		die("fork");
@@ -98,7 +105,8 @@ static int inside(int go, char **argv)
 
 	if (read(go, &c, 1) != 1)
 		die("waiting for the id maps");
-	if (setresgid(0, 0, 0) || setresuid(0, 0, 0))
+	/* No supplementary groups from outside, as a runtime gives none. */
+	if (setgroups(0, NULL) || setresgid(0, 0, 0) || setresuid(0, 0, 0))
 		die("becoming the container's root");
 	pid = fork();
 	if (pid < 0)

@@ -437,13 +437,15 @@ struct kport_slice {
  * @__reserved32: must be 0.
  * @__reserved:   must be 0.
  *
- * As chmod(2) and chown(2) on a file, with the credentials the handle was
- * opened with (as KPORT_IOC_DELETE): the mode, by the port's owner or
- * CAP_FOWNER; the owner, by CAP_CHOWN; the group, by CAP_CHOWN or by the
- * owner to a group it is in; each capability in the user namespace that
- * owns the port's IPC namespace.  Else -EPERM.  An id that is not mapped
- * there is -EINVAL; a deleted port, -EIDRM.  All fields or none change;
- * opens check the new ones, handles already open keep their rights.
+ * As chmod(2) and chown(2) on a file, allowed only if both the handle's
+ * opener and the caller may (a handle does not carry its opener's power
+ * to whoever holds it): the mode, by the port's owner or CAP_FOWNER; the
+ * owner, by CAP_CHOWN; the group, by CAP_CHOWN or by the owner to a group
+ * it is in; each capability in the user namespace that owns the port's
+ * IPC namespace.  Else -EPERM.  Ids are the caller's user namespace's; one
+ * not mapped where the port lives is -EINVAL; a deleted port, -EIDRM.
+ * All fields or none change; opens check the new ones, handles already
+ * open keep their rights.
  */
 struct kport_setattr {
 	__u64 flags;
