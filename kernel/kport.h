@@ -299,6 +299,8 @@ struct kport_waiter {
  * @handles:    open handles.
  * @lock:       protects the members below it.
  * @dead:       deleted: no sends, no receives, no waits.
+ * @attr_seq:   how many times SETATTR changed @mode, @uid or @gid: an open
+ *              that decided before a change decides again (port.c).
  * @prio_map:   bit p set when @queue[p] is not empty.
  * @queue:      queued messages, one FIFO list per priority.
  * @nr_msgs:    messages in @queue.
@@ -344,6 +346,7 @@ struct kport_port {
 
 	spinlock_t lock;	/* see the locking overview above */
 	bool dead;
+	u32 attr_seq;
 	unsigned long prio_map;
 	struct list_head queue[KPORT_PRIO_MAX];
 	u32 nr_msgs;

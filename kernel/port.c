@@ -157,11 +157,15 @@ struct pid *kport_get_tgid(pid_t nr)
 	return pid;
 }
 
-/* Who may open a port: what SETATTR changes (under port->lock). */
+/*
+ * Who may open a port: what SETATTR changes (under port->lock), and
+ * which change of it this is (->attr_seq).
+ */
 struct kport_perm {
 	umode_t mode;
 	kuid_t uid;
 	kgid_t gid;
+	u32 seq;
 };
 
 static void kport_perm_get(struct kport_port *port, struct kport_perm *perm)
@@ -170,6 +174,7 @@ static void kport_perm_get(struct kport_port *port, struct kport_perm *perm)
 	perm->mode = port->mode;
 	perm->uid = port->uid;
 	perm->gid = port->gid;
+	perm->seq = port->attr_seq;
 	spin_unlock(&port->lock);
 }
 
@@ -485,6 +490,7 @@ again:
 		port->uid = uid;
 	if (sa->flags & KPORT_SETATTR_GID)
 		port->gid = gid;
+	port->attr_seq++;
 	spin_unlock(&port->lock);
 	return 0;
 }
@@ -520,15 +526,14 @@ void kport_port_attrs(struct kport_port *port, u32 *mode, u32 *uid, u32 *gid,
  * in the user namespace that owns the port's instance overrides, as for
  * SysV IPC.
  */
-static int kport_may_open(struct kport_port *port, u32 rights)
+static int kport_may_open(struct kport_port *port, u32 rights,
+			  const struct kport_perm *perm)
 {
-	struct kport_perm perm;
 	umode_t granted, need = 0;
 	bool owner;
 
-	kport_perm_get(port, &perm);
-	owner = uid_eq(current_euid(), perm.uid);
-	granted = perm.mode;
+	owner = uid_eq(current_euid(), perm->uid);
+	granted = perm->mode;
 
 	if (rights & KPORT_RIGHT_SEND)
 		need |= 02;
@@ -536,7 +541,7 @@ static int kport_may_open(struct kport_port *port, u32 rights)
 		need |= 04;
 	if (owner)
 		granted >>= 6;
-	else if (in_egroup_p(perm.gid))
+	else if (in_egroup_p(perm->gid))
 		granted >>= 3;
 	if (need ? (need & ~granted & 07) == 0 : owner || (granted & 06))
 		return 0;
@@ -780,6 +785,8 @@ int kport_port_open(const struct kport_open *args)
 	bool inbox = args->flags & KPORT_OPEN_INBOX;
 	struct kport_port *port, *stale = NULL;
 	struct kport_inst *inst;
+	struct kport_perm perm;
+	u32 seq;
 	struct pid *pid = NULL;
 	struct file *file;
 	int name_len, fd, ret;
@@ -820,15 +827,33 @@ int kport_port_open(const struct kport_open *args)
 	if (!port)
 		return -ENOENT;
 
-	ret = kport_may_open(port, args->rights);
+	kport_perm_get(port, &perm);
+	ret = kport_may_open(port, args->rights, &perm);
 	if (ret) {
 		kport_port_put(port);
 		return ret;
 	}
 	fd = kport_new_handle(port, args->rights, false,
 			      args->flags & KPORT_OPEN_NONBLOCK, &file);
-	if (fd >= 0)
-		fd_install(fd, file);
+	if (fd < 0)
+		return fd;
+	/*
+	 * A SETATTR that returned before the handle was counted (above)
+	 * must not see it appear after: decide again on what it set.  One
+	 * that returns after counted it in ->handles, as an open made
+	 * before the change.
+	 */
+	seq = perm.seq;
+	kport_perm_get(port, &perm);
+	if (perm.seq != seq) {
+		ret = kport_may_open(port, args->rights, &perm);
+		if (ret) {
+			put_unused_fd(fd);
+			fput(file);
+			return ret;
+		}
+	}
+	fd_install(fd, file);
 	return fd;
 }
 

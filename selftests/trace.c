@@ -328,11 +328,16 @@ TEST_F(trace, a_timed_out_receive_records_its_wait_and_how_it_ended)
 		TH_LOG("%s", t);
 	EXPECT_EQ(1, count_events(t, "kport_wait_end", self->id,
 				  "what=recv how=timed_out")) TH_LOG("%s", t);
-	/* It waited, and the event says how long: the 20 ms at least. */
+	/*
+	 * It waited, and the event says how long: more than nothing, and
+	 * not more than the deadline allows by far (the wait starts after
+	 * the deadline was computed, so it may be less than the 20 ms).
+	 */
 	EXPECT_EQ(0, count_events(t, "kport_wait_end", self->id, "waited_ns=0"));
-	EXPECT_LE((long long)(20 * KT_NSEC_PER_MSEC),
-		  event_field(t, "kport_wait_end", self->id, "waited_ns"))
+	EXPECT_LT(0, event_field(t, "kport_wait_end", self->id, "waited_ns"))
 		TH_LOG("%s", t);
+	EXPECT_GT((long long)(5 * KT_NSEC_PER_SEC),
+		  event_field(t, "kport_wait_end", self->id, "waited_ns"));
 	EXPECT_EQ(1, count_events(t, "kport_recv", self->id,
 				  fmt("len=0 pid=0 err=%lld", -ETIMEDOUT)))
 		TH_LOG("%s", t);
