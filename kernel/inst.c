@@ -57,8 +57,11 @@ DEFINE_MUTEX(kport_table_lock);
 /* The instance of the initial IPC namespace: never hashed, never freed. */
 struct kport_inst kport_init_inst;
 
-/* Every other instance, by its namespace's address. */
-static DEFINE_HASHTABLE(kport_insts, 6);
+/*
+ * Every other instance, by its namespace's address: 1024 buckets (8 KiB),
+ * as a machine may run thousands of containers, each one an instance.
+ */
+static DEFINE_HASHTABLE(kport_insts, 10);
 static unsigned int kport_nr_insts;
 
 #define KPORT_REAP_INTERVAL	HZ

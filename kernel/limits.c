@@ -114,7 +114,11 @@ module_param_named(max_user_pool_bytes, kport_max_user_pool_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_user_pool_bytes, "Bytes of pools one user's ports may have");
 
 static DEFINE_SPINLOCK(kport_users_lock);
-static DEFINE_HASHTABLE(kport_users, 6);
+/*
+ * 1024 buckets (8 KiB): a user is one per (user namespace, uid) charging,
+ * and a container's ids may be thousands.
+ */
+static DEFINE_HASHTABLE(kport_users, 10);
 
 static unsigned long kport_user_key(struct user_namespace *ns, kuid_t uid)
 {
