@@ -346,7 +346,7 @@ struct kport_port {
 
 	spinlock_t lock;	/* see the locking overview above */
 	bool dead;
-	u32 attr_seq;
+	unsigned long attr_seq;
 	unsigned long prio_map;
 	struct list_head queue[KPORT_PRIO_MAX];
 	u32 nr_msgs;

@@ -13,10 +13,11 @@
  * Users are counted per user namespace, as ucounts counts them: a user is
  * an effective uid as a credential of some user namespace has it, and the
  * user who created a namespace answers for what every user of that
- * namespace charges (unless that is root of the initial namespace: see
- * kport_user_ns_answers_to_parent()).  So every charge is made at each level, from the
- * user up to the initial namespace (each namespace's parent level is its
- * creator's), and refused at the first level it would take past the
+ * namespace charges (when that is root of the initial namespace, the
+ * initial namespace's user the id is: see kport_user_parent()).  So
+ * every charge is made at each level, from the user up to the initial
+ * namespace (each namespace's parent level is its creator's), and
+ * refused at the first level it would take past the
  * limit: a user namespace's many uids share their creator's quota, they
  * do not multiply it.  The limits are the same at every level.  In the
  * initial namespace there is one level, and the cost is what it was.
@@ -139,19 +140,25 @@ static struct kport_user *kport_user_find_locked(struct user_namespace *ns,
 }
 
 /*
- * Whether the creator of @ns answers for what @ns's users charge.  Not in
- * the initial namespace, which has no creator; and not for a namespace
- * root of the initial namespace made (a rootful container runtime's):
- * root decides how many of those there are, and its own quota, shared by
- * all of them, would let one container's user starve the host and every
- * other container.  Such a namespace's users are limited each as a user,
- * as the host's are, and the namespace as a whole by max_ports for its
- * IPC namespace and by its memory cgroup.
+ * Who answers, one level up, for what @uid charges as a user of @ns
+ * (@ns not the initial namespace), referenced; NULL without memory.
+ * Its creator, as @ns's parent has it; but for a namespace root of the
+ * initial namespace made (a rootful container runtime's), the user of
+ * the initial namespace that @uid is: root's one quota, shared by every
+ * such container, would let one container's user starve the host and
+ * every other container, while the ids a runtime maps are its own to
+ * answer for (userns-remap's subordinate ids, or root's own).  So every
+ * charge is bounded at the top, whoever made the namespaces.
  */
-static bool kport_user_ns_answers_to_parent(struct user_namespace *ns)
+static struct kport_user *kport_user_get_ns(struct user_namespace *ns,
+					    kuid_t uid);
+
+static struct kport_user *kport_user_parent(struct user_namespace *ns,
+					    kuid_t uid)
 {
-	return ns != &init_user_ns &&
-	       !(ns->parent == &init_user_ns && uid_eq(ns->owner, GLOBAL_ROOT_UID));
+	if (ns->parent == &init_user_ns && uid_eq(ns->owner, GLOBAL_ROOT_UID))
+		return kport_user_get_ns(&init_user_ns, uid);
+	return kport_user_get_ns(ns->parent, ns->owner);
 }
 
 /*
@@ -172,8 +179,8 @@ static struct kport_user *kport_user_get_ns(struct user_namespace *ns,
 	if (user)
 		return user;
 
-	if (kport_user_ns_answers_to_parent(ns)) {
-		parent = kport_user_get_ns(ns->parent, ns->owner);
+	if (ns != &init_user_ns) {
+		parent = kport_user_parent(ns, uid);
 		if (!parent)
 			return NULL;
 	}

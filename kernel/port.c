@@ -165,7 +165,7 @@ struct kport_perm {
 	umode_t mode;
 	kuid_t uid;
 	kgid_t gid;
-	u32 seq;
+	unsigned long seq;
 };
 
 static void kport_perm_get(struct kport_port *port, struct kport_perm *perm)
@@ -442,7 +442,8 @@ static bool kport_may_setattr(struct file *file, struct user_namespace *ns,
  * slip a change past a check made on what it replaced.
  *
  * Context: process context; takes port->lock.
- * Return: 0, -EINVAL, -EPERM or -EIDRM.
+ * Return: 0, -EINVAL, -EPERM, -EIDRM, or -ERESTARTSYS on a signal while
+ * deciding (nothing changed: the call restarts, or fails with EINTR).
  */
 long kport_port_setattr(struct kport_port *port, struct file *file,
 			const struct kport_setattr *sa)
@@ -478,9 +479,12 @@ again:
 	if (port->mode != cur.mode || !uid_eq(port->uid, cur.uid) ||
 	    !gid_eq(port->gid, cur.gid)) {
 		spin_unlock(&port->lock);
-		/* Changed meanwhile: decide again, but not forever. */
-		if (fatal_signal_pending(current))
-			return -EINTR;
+		/*
+		 * Changed meanwhile: decide again, but not forever.  Nothing
+		 * is done yet, so the call may be restarted after a signal.
+		 */
+		if (signal_pending(current))
+			return -ERESTARTSYS;
 		cond_resched();
 		goto again;
 	}
@@ -786,7 +790,7 @@ int kport_port_open(const struct kport_open *args)
 	struct kport_port *port, *stale = NULL;
 	struct kport_inst *inst;
 	struct kport_perm perm;
-	u32 seq;
+	unsigned long seq;
 	struct pid *pid = NULL;
 	struct file *file;
 	int name_len, fd, ret;

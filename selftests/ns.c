@@ -883,8 +883,8 @@ static int ctr_port_quota(void)
 	return 0;
 }
 
-/* The creator on the host: its own ports count with its container's. */
-static int host_create_as_creator(void)
+/* As host uid @uid, create an anonymous port; its result. */
+static int host_create_as(uid_t uid)
 {
 	pid_t child = kt_fork();
 
@@ -893,7 +893,7 @@ static int host_create_as_creator(void)
 	if (child == 0) {
 		int fd;
 
-		KT_CHILD_ASSERT(setresuid(CTR_CREATOR, CTR_CREATOR, CTR_CREATOR) == 0);
+		KT_CHILD_ASSERT(setresuid(uid, uid, uid) == 0);
 		fd = kt_create(NULL, 0, 4, MSG_SIZE, 0600, KPORT_RIGHTS_ALL);
 		_exit(fd >= 0 ? 0 : -fd);
 	}
@@ -908,15 +908,15 @@ TEST_F(quota, a_user_namespace_shares_its_creators_port_quota)
 	SKIP_UNLESS_INITIAL_USERNS();
 	ASSERT_EQ(0, kt_param_set("max_ports_per_user", 3));
 	kt_name(shared_name, "pq");
-	EXPECT_EQ(0, host_create_as_creator());
+	EXPECT_EQ(0, host_create_as(CTR_CREATOR));
 	ASSERT_EQ(0, ctr_start(&c, ctr_port_quota, CTR_BY_USER));
 	ASSERT_EQ('f', sock_get(c.sock));
-	EXPECT_EQ(-ENOSPC, host_create_as_creator());
+	EXPECT_EQ(-ENOSPC, host_create_as(CTR_CREATOR));
 	EXPECT_EQ(0, sock_put(c.sock, 'g'));
 	EXPECT_EQ(0, ctr_wait(&c));
 	/* The container's ports go with it, and so does their charge. */
 	for (i = 0; i < TEARDOWN_MS / 50; i++) {
-		ret = host_create_as_creator();
+		ret = host_create_as(CTR_CREATOR);
 		if (ret != -ENOSPC)
 			break;
 		kt_sleep_ms(50);
@@ -939,6 +939,45 @@ static int ctr_three_ports_as_1000(void)
 		CHECK(2 + i, create_as(1000, name) == 0);
 	}
 	return 0;
+}
+
+/* Three ports as uid 1000, then wait for the host's word. */
+static int ctr_three_ports_and_wait(void)
+{
+	CHECK(2, ctr_three_ports_as_1000() == 0);
+	CHECK(3, sock_put(ctr_sock, 'f') == 0);
+	CHECK(4, sock_get(ctr_sock) == 'g');
+	return 0;
+}
+
+/*
+ * ...but each id of it is charged as the host's user it maps to: the
+ * container's uid 1000 is host uid 101000, and they share one quota.
+ */
+TEST_F(quota, a_namespace_root_made_charges_the_hosts_user_each_id_is)
+{
+	struct ctr c;
+	int i, ret = -1;
+
+	SKIP_UNLESS_INITIAL_USERNS();
+	ASSERT_EQ(0, kt_param_set("max_ports_per_user", 3));
+	kt_name(shared_name, "rootmade2");
+	EXPECT_EQ(0, host_create_as(CTR_BASE + 1000));
+	ASSERT_EQ(0, ctr_start(&c, ctr_three_ports_and_wait, 0));
+	ASSERT_EQ('f', sock_get(c.sock));
+	EXPECT_EQ(-ENOSPC, host_create_as(CTR_BASE + 1000));
+	/* Another host user is not charged. */
+	EXPECT_EQ(0, host_create_as(CTR_BASE + 1001));
+	EXPECT_EQ(0, sock_put(c.sock, 'g'));
+	EXPECT_EQ(0, ctr_wait(&c));
+	/* The container's ports go with it, and so does their charge. */
+	for (i = 0; i < TEARDOWN_MS / 50; i++) {
+		ret = host_create_as(CTR_BASE + 1000);
+		if (ret != -ENOSPC)
+			break;
+		kt_sleep_ms(50);
+	}
+	EXPECT_EQ(0, ret);
 }
 
 TEST_F(quota, a_namespace_root_made_does_not_charge_root)
