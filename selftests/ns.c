@@ -846,7 +846,7 @@ FIXTURE_TEARDOWN(quota)
 		SKIP(return, "the enclosing user namespace's creator shares these counts"); \
 } while (0)
 
-/* As container uid @uid, create the port @name; its result. */
+/* As uid @uid, create the port @name (NULL: anonymous); its result. */
 static int create_as(uid_t uid, const char *name)
 {
 	pid_t child = kt_fork();
@@ -886,18 +886,7 @@ static int ctr_port_quota(void)
 /* As host uid @uid, create an anonymous port; its result. */
 static int host_create_as(uid_t uid)
 {
-	pid_t child = kt_fork();
-
-	if (child < 0)
-		return -errno;
-	if (child == 0) {
-		int fd;
-
-		KT_CHILD_ASSERT(setresuid(uid, uid, uid) == 0);
-		fd = kt_create(NULL, 0, 4, MSG_SIZE, 0600, KPORT_RIGHTS_ALL);
-		_exit(fd >= 0 ? 0 : -fd);
-	}
-	return -kt_reap(child, -1);
+	return create_as(uid, NULL);
 }
 
 TEST_F(quota, a_user_namespace_shares_its_creators_port_quota)
